@@ -1,0 +1,17 @@
+//! Domain types of maillage, shared by every other crate.
+//!
+//! This crate knows the vocabulary of the field (a *lieu de médiation numérique*, its services,
+//! publics, fees, national schemes, hours, SIRET, INSEE codes) and nothing about files,
+//! databases or HTTP. The closed value lists of the national *standard des lieux de médiation
+//! numérique* v1.0.1/v1.0.2 are enums, so a value that is not in the standard cannot exist past
+//! the import boundary.
+
+pub mod lists;
+pub mod place;
+pub mod siret;
+pub mod territory;
+
+pub use lists::*;
+pub use place::*;
+pub use siret::{check_siret, SiretCheck};
+pub use territory::*;

@@ -1,0 +1,1 @@
+//! maillage-territory: COG communes, EPCI, populations, fragility index, polygons; distances, travel times, coverage.

@@ -1,0 +1,1 @@
+//! maillage-tours: Itinerant France Services: vehicles, sites, planning, calendars, iCalendar.
