@@ -43,8 +43,9 @@ pub enum Backend {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredPlace {
     pub place: Place,
-    /// Every source record merged into this place (never lost, even after a merge).
-    pub sources: Vec<SourceRef>,
+    /// Every source record merged into this place, as it was read (never lost, even after a
+    /// merge): the place is re-merged from these when one of them changes.
+    pub records: Vec<SourceRecord>,
     /// For each field of the standard that has a value: which source gave it, and the date of
     /// that value.
     pub provenance: Vec<FieldProvenance>,
@@ -73,12 +74,24 @@ pub struct ImportPlan {
     pub rejected: u64,
 }
 
+/// One source record as read (before merging), kept so that a place can be re-merged when
+/// one of its sources changes, and so that no source value is ever lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    pub source: SourceRef,
+    pub place: Place,
+    /// Date the values are valid at (the record's `date_maj`, else the file's date).
+    pub observed: NaiveDate,
+}
+
 /// One place to write: its merged values, the source records behind it and the reasons.
 #[derive(Debug, Clone)]
 pub struct PlannedPlace {
-    /// Empty for a new place; the store assigns a stable id. An existing id updates that place.
+    /// Empty id for a new place; the store assigns a stable id. An existing id updates that
+    /// place.
     pub place: Place,
-    pub sources: Vec<SourceRef>,
+    /// All the source records of the place (the store replaces the stored set with these).
+    pub records: Vec<SourceRecord>,
     pub provenance: Vec<FieldProvenance>,
     pub merge_reasons: Vec<String>,
     /// Ids of existing places absorbed into this one (their source refs move here; the old ids
