@@ -1,5 +1,7 @@
 //! What a reader hands to the rest of the pipeline: one [`Record`] per place read.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use maillage_model::{Place, SourceRef};
 use serde::Serialize;
@@ -17,6 +19,11 @@ pub struct Record {
     /// The date the values are valid at: the record's `date_maj` if it has one, otherwise the
     /// file's date. It decides which value wins when records are merged.
     pub observed: NaiveDate,
+    /// Facts the source gives that are not fields of the standard (`labellisation`,
+    /// `format_fs`, `commentaire`, `nombre_aidants`…), kept under the source's own name so
+    /// that nothing read is lost and the tours and observatory can use them. Empty for the
+    /// standard formats.
+    pub extra: BTreeMap<String, String>,
 }
 
 /// Facts about the file being read, given by the caller.
