@@ -70,12 +70,6 @@ counts["aidants"] = copy_csv(
     "lieux/20240212-aidants-connect-structures-82.csv",
     lambda d: dep_of(d.get("City Insee Code", "")) == DEP,
 )
-counts["cnfs-structures"] = copy_csv(
-    "dispositifs/20230405-cnfs-structures.csv",
-    "lieux/20230405-cnfs-structures-82.csv",
-    lambda d: d.get("Code département") == DEP,
-    delimiter=";",
-)
 
 # Territory referential for 82 and its neighbours.
 counts["cog"] = copy_csv(

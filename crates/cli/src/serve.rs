@@ -1,0 +1,122 @@
+//! `maillage serve` and `maillage demo`: run the web site on a store.
+//!
+//! `demo` builds a fresh SQLite database from the data shipped in `data/` (the places of
+//! Tarn-et-Garonne from the national sources and the territory referential), then serves it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use maillage_standard::read::Format;
+
+use crate::DbArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Adresse d'écoute
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Dossier du référentiel territorial (communes, EPCI)
+    #[arg(long)]
+    pub referentiel: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Adresse d'écoute
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Fichier SQLite de la démonstration (recréé à chaque lancement)
+    #[arg(long)]
+    pub db_file: Option<PathBuf>,
+    /// Prépare la base puis s'arrête sans lancer le site (pour les tests)
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// The shipped files the demo imports, with their formats.
+pub fn demo_files() -> Vec<(PathBuf, Format)> {
+    let lieux = crate::paths::data_dir().join("lieux");
+    vec![
+        (
+            lieux.join("cnfs-lieux-conseillers-numeriques-2022-12-82.json"),
+            Format::CnfsJson,
+        ),
+        (lieux.join("liste-fs-20240801-82.csv"), Format::FranceServices),
+        (
+            lieux.join("20240212-aidants-connect-structures-82.csv"),
+            Format::AidantsConnect,
+        ),
+    ]
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let referential = crate::load_referential(args.referentiel.as_deref())?;
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = maillage_store::open(&args.db.url)
+            .await
+            .with_context(|| format!("ouverture de {}", args.db.url))?;
+        run_site(store, referential, args.addr).await
+    })
+}
+
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let referential = crate::load_referential(None)?;
+    let db_file = args
+        .db_file
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("maillage-demo.sqlite"));
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db_file.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("suppression de {}", p.display()))?;
+        }
+    }
+    let url = format!("sqlite:{}", db_file.display());
+    println!("Base de démonstration : {}", db_file.display());
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = maillage_store::open(&url).await.context("création de la base")?;
+        store
+            .replace_territory(referential.communes(), referential.epcis())
+            .await
+            .context("chargement du référentiel territorial")?;
+        let rejects = std::env::temp_dir().join("maillage-demo-rejets");
+        for (path, format) in demo_files() {
+            crate::import::import_with_progress(
+                store.as_ref(),
+                &[path],
+                &format,
+                None,
+                Some(&referential),
+                &rejects,
+            )
+            .await?;
+        }
+        let n = store.count_places().await?;
+        println!("{n} lieux en Tarn-et-Garonne dans la base.");
+        if args.no_serve {
+            return Ok(ExitCode::SUCCESS);
+        }
+        run_site(store, referential, args.addr).await
+    })
+}
+
+async fn run_site(
+    store: std::sync::Arc<dyn maillage_store::Store>,
+    referential: maillage_territory::Referential,
+    addr: SocketAddr,
+) -> anyhow::Result<ExitCode> {
+    let state = maillage_web::AppState::new(store, std::sync::Arc::new(referential))
+        .await
+        .context("préparation du site")?;
+    println!("Site disponible sur http://{addr}/ (Ctrl-C pour arrêter)");
+    maillage_web::serve(state, addr)
+        .await
+        .with_context(|| format!("impossible d'écouter sur {addr}"))?;
+    Ok(ExitCode::SUCCESS)
+}
