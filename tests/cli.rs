@@ -1,0 +1,202 @@
+//! The command line as a user meets it: exit codes, messages, and the rule that a failed
+//! import leaves the database as it was. Runs the real binary on real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared_data() -> PathBuf {
+    std::env::var_os("MAILLAGE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
+fn example_v1() -> PathBuf {
+    shared_data().join("standard-mediation-num/exemple-valide.csv")
+}
+
+/// Runs `maillage ARGS` in `dir`, with no database URL from the environment.
+fn maillage(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("MAILLAGE_DATABASE_URL")
+        .env("MAILLAGE_DATA_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+        .output()
+        .expect("the maillage binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Asserts the exit code and that nothing looks like a panic or a stack trace.
+fn check(o: &Output, code: i32) -> String {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(code), "unexpected exit code; output:\n{t}");
+    assert!(!t.contains("panicked"), "panic in output:\n{t}");
+    assert!(!t.contains("RUST_BACKTRACE"), "backtrace hint in output:\n{t}");
+    t
+}
+
+fn count_places(dir: &Path, db: &str) -> usize {
+    let o = maillage(dir, &["export", "--db", db, "--format", "standard-json"]);
+    let t = check(&o, 0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("export is JSON ({e}):\n{t}"));
+    v.as_array().map(Vec::len).unwrap_or(0)
+}
+
+#[test]
+fn help_lists_the_contract_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = check(&maillage(dir.path(), &["--help"]), 0);
+    for cmd in ["demo", "serve", "validate", "import", "export", "coverage", "tours"] {
+        assert!(t.contains(cmd), "`{cmd}` missing from --help:\n{t}");
+    }
+}
+
+#[test]
+fn unknown_command_is_a_usage_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    check(&maillage(dir.path(), &["frobnicate"]), 2);
+}
+
+#[test]
+fn validate_official_example_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = check(&maillage(dir.path(), &["validate", example_v1().to_str().unwrap()]), 0);
+    assert!(t.contains("valide"), "{t}");
+}
+
+#[test]
+fn validate_unreadable_files_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("vide.csv");
+    std::fs::write(&empty, b"").unwrap();
+    check(&maillage(dir.path(), &["validate", empty.to_str().unwrap()]), 2);
+    let random = dir.path().join("hasard.csv");
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(&random, bytes).unwrap();
+    check(&maillage(dir.path(), &["validate", random.to_str().unwrap()]), 2);
+    check(&maillage(dir.path(), &["validate", "/nonexistent/file.csv"]), 2);
+}
+
+#[test]
+fn validate_json_report_names_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(example_v1()).unwrap();
+    let mut lines = src.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    let bad = row.replace("\"51100\"", "\"5110\"");
+    let file = dir.path().join("mauvais.csv");
+    std::fs::write(&file, format!("{header}\n{row}\n{bad}\n")).unwrap();
+    let o = maillage(dir.path(), &["validate", "--json", file.to_str().unwrap()]);
+    check(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON report");
+    let issues = v["rapport"]["issues"].as_array().expect("issues");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["line"] == 3 && i["field"] == "code_postal" && i["severity"] == "error"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn importing_the_same_file_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let f = example_v1();
+    let t = check(&maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]), 0);
+    assert!(t.contains("1 créés"), "{t}");
+    let t = check(&maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]), 0);
+    assert!(t.contains("0 créés, 0 mis à jour, 1 inchangés"), "{t}");
+    assert_eq!(count_places(dir.path(), &db), 1);
+}
+
+#[test]
+fn failed_import_leaves_the_database_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    check(
+        &maillage(dir.path(), &["import", "--db", &db, example_v1().to_str().unwrap()]),
+        0,
+    );
+    let before = count_places(dir.path(), &db);
+    // A good file and an unusable one in the same import: nothing of it is written.
+    let cnfs = shared_data().join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
+    let empty = dir.path().join("vide.csv");
+    std::fs::write(&empty, b"").unwrap();
+    let o = maillage(
+        dir.path(),
+        &["import", "--db", &db, cnfs.to_str().unwrap(), empty.to_str().unwrap()],
+    );
+    let t = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    assert_eq!(count_places(dir.path(), &db), before);
+}
+
+#[test]
+fn rejected_rows_are_reported_and_written_to_a_rejects_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let src = std::fs::read_to_string(example_v1()).unwrap();
+    let mut lines = src.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    // Second row: same place under another id, with its required name emptied.
+    let bad = row
+        .replace("\"structure-1\"", "\"structure-2\"")
+        .replace("\"Anonymal\"", "\"\"");
+    let file = dir.path().join("lieux.csv");
+    std::fs::write(&file, format!("{header}\n{row}\n{bad}\n")).unwrap();
+    let t = check(&maillage(dir.path(), &["import", "--db", &db, file.to_str().unwrap()]), 1);
+    assert!(t.contains("ligne 3"), "{t}");
+    let rejects = std::fs::read_to_string(dir.path().join("rejets/lieux.csv.rejets.txt"))
+        .expect("rejects file written");
+    assert!(rejects.contains("structure-2"), "{rejects}");
+    assert_eq!(count_places(dir.path(), &db), 1);
+}
+
+#[test]
+fn standard_csv_export_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let cnfs = shared_data().join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
+    let o = maillage(dir.path(), &["import", "--db", &db, cnfs.to_str().unwrap()]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let out = dir.path().join("export.csv");
+    check(
+        &maillage(
+            dir.path(),
+            &["export", "--db", &db, "--format", "standard-csv", "--out", out.to_str().unwrap()],
+        ),
+        0,
+    );
+    check(&maillage(dir.path(), &["validate", out.to_str().unwrap()]), 0);
+}
+
+#[test]
+fn demo_builds_its_database_from_shipped_data_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let o = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["demo", "--no-serve", "--db-file", db.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("MAILLAGE_DATA_DIR")
+        // The demo must not read the shared data folder.
+        .env("MAILLAGE_SHARED_DATA", "/nonexistent")
+        .output()
+        .unwrap();
+    let t = check(&o, 0);
+    assert!(t.contains("lieux en Tarn-et-Garonne"), "{t}");
+    let db_url = format!("sqlite:{}", db.display());
+    let n = count_places(dir.path(), &db_url);
+    assert!(n >= 40, "only {n} places in the demo:\n{t}");
+}
