@@ -6,6 +6,7 @@
 //! numérique* v1.0.1/v1.0.2 are enums, so a value that is not in the standard cannot exist past
 //! the import boundary.
 
+pub mod hours;
 pub mod lists;
 pub mod place;
 pub mod siret;

@@ -9,8 +9,11 @@
 //!
 //! This crate reads bytes and writes bytes; it knows nothing of databases or HTTP.
 
+pub mod decode;
+pub mod read;
 pub mod record;
 pub mod report;
+pub mod validate;
 
 pub use record::{Record, SourceFile};
-pub use report::{Issue, Report, Severity};
+pub use report::{Issue, RejectedRow, Report, Severity};

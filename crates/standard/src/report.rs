@@ -38,6 +38,21 @@ pub struct Report {
     pub rows: u64,
     /// Rows rejected (at least one error).
     pub rejected: u64,
+    /// The raw text of each rejected row (CSV: re-joined with the file's delimiter; JSON: the
+    /// object), for the rejects file.
+    pub rejected_rows: Vec<RejectedRow>,
+    /// The encoding the file was read in (`UTF-8`, `UTF-8 (BOM)`, `Windows-1252`), when known.
+    pub encoding: Option<String>,
+    /// The CSV delimiter found, when the file is a CSV.
+    pub delimiter: Option<char>,
+}
+
+/// A row that was not imported, as it was in the file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedRow {
+    /// 1-based line (CSV, where the row starts) or record index (JSON).
+    pub line: u64,
+    pub raw: String,
 }
 
 impl Report {
