@@ -537,11 +537,20 @@ impl Pending {
                 }
             )*};
         }
+        // Sources with one row per service describe each service in the comment: all the
+        // distinct texts are kept, one per line.
+        match (&mut p.presentation_detail, other.presentation_detail) {
+            (None, Some(v)) => p.presentation_detail = Some(v),
+            (Some(cur), Some(v)) if !cur.lines().any(|l| l == v) => {
+                cur.push('\n');
+                cur.push_str(&v);
+            }
+            _ => {}
+        }
         first!(
             telephone,
             horaires,
             presentation_resume,
-            presentation_detail,
             structure_parente,
             fiche_acces_libre,
             prise_rdv,

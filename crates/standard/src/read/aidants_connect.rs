@@ -1,0 +1,147 @@
+//! The Aidants Connect structures list (`AAAAMMJJ-aidants-connect-structures.csv`).
+//!
+//! Aidants Connect lets a trained helper (an *aidant*) carry out an online procedure on behalf
+//! of a person, with their recorded mandate. Every active structure of the list is therefore a
+//! place that helps with administrative procedures. The list has no coordinates, no hours and
+//! no contact: it gives the name, the SIRET (as a float: `13002603200016.0`), the INSEE code,
+//! the address, a France Services flag and usage counts. Postal codes sometimes lost their
+//! leading zero (`2000`). Inactive structures (`Is Active` = false) no longer offer the scheme:
+//! they are rejected with a message, not imported. Decisions are in `docs/sources.md`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
+
+use super::source_fields::{code5, join_csv, split_postcode_city, text, RowCheck};
+use super::ReadError;
+use crate::decode::DecodingReader;
+use crate::record::{Record, SourceFile};
+use crate::report::Report;
+
+const REQUIRED: [&str; 6] = ["Name", "ID", "Siret", "City Insee Code", "Address", "Zip Code"];
+
+/// Whether a CSV header is the Aidants Connect list's.
+pub fn looks_like(header: &[&str]) -> bool {
+    header.contains(&"Siret") && header.contains(&"City Insee Code")
+}
+
+/// Reads the Aidants Connect structures list: one record per active structure.
+pub fn read<R: Read>(
+    input: R,
+    file: &SourceFile,
+    lookup: Option<&dyn CommuneLookup>,
+    on_record: &mut dyn FnMut(Record),
+) -> Result<Report, ReadError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(DecodingReader::new(input));
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| ReadError::Unreadable(format!("en-tête illisible : {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ReadError::Empty);
+    }
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .map(|c| c.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ReadError::MissingColumns(missing));
+    }
+    let index: BTreeMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut report = Report::default();
+    let mut row = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ReadError::Unreadable(format!(
+                    "CSV illisible près de la ligne {line} : {e}"
+                )));
+            }
+        }
+        let line = row.position().map(|p| p.line()).unwrap_or(0);
+        let get = |name: &str| -> &str {
+            index
+                .get(name)
+                .and_then(|&i| row.get(i))
+                .unwrap_or("")
+                .trim()
+        };
+        let mut check = RowCheck::new(line);
+        let mut extra = BTreeMap::new();
+        let source_id = get("ID").to_string();
+        if source_id.is_empty() {
+            check.error("ID", "", "identifiant manquant : la ligne n'est pas importée");
+        }
+        if get("Is Active").eq_ignore_ascii_case("false") {
+            check.error(
+                "Is Active",
+                get("Is Active"),
+                "structure inactive dans Aidants Connect : elle ne propose plus le dispositif, la ligne n'est pas importée",
+            );
+        }
+        let zip = code5(get("Zip Code"));
+        let (street, cp_in_address) = split_postcode_city(get("Address"));
+        let mut place = Place {
+            pivot: get("Siret").to_string(),
+            nom: get("Name").to_string(),
+            commune: get("City").to_string(),
+            code_postal: if zip.is_empty() {
+                cp_in_address.unwrap_or_default()
+            } else {
+                zip
+            },
+            code_insee: text(get("City Insee Code")).map(|c| code5(&c)),
+            adresse: street,
+            source: Some("Aidants Connect".to_string()),
+            services: vec![Service::AideDemarches],
+            frais_a_charge: vec![Frais::Gratuit],
+            dispositif_programmes_nationaux: vec![Dispositif::AidantsConnect],
+            modalites_accompagnement: vec![ModaliteAccompagnement::Individuel],
+            ..Place::default()
+        };
+        if get("France Services Label").eq_ignore_ascii_case("true") {
+            place
+                .dispositif_programmes_nationaux
+                .push(Dispositif::FranceServices);
+            place.typologie.push("RFS".to_string());
+        }
+        if place.pivot.is_empty() {
+            check.warn("Siret", "", "SIRET manquant");
+        }
+        check.check_place(&mut place, lookup);
+        for (key, col) in [
+            ("uuid", "UUID"),
+            ("nombre_aidants", "Nombre d'aidants"),
+            ("nombre_usagers_uniques", "Question 110 → Nombre D'usagers Uniques"),
+            ("nombre_demarches", "Question 109 → Nombre De Demarche Par Structure"),
+        ] {
+            if let Some(v) = text(get(col)) {
+                extra.insert(key.to_string(), v);
+            }
+        }
+        report.rows += 1;
+        check.finish(
+            &mut report,
+            file,
+            source_id,
+            place,
+            extra,
+            || join_csv(&row, b','),
+            on_record,
+        );
+    }
+    Ok(report)
+}
