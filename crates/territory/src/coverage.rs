@@ -165,6 +165,10 @@ pub struct CoverageOptions {
     pub road_max_min: f64,
     /// Road mode: a commune or place farther than this from the road graph is not snapped.
     pub max_snap_km: f64,
+    /// A place without coordinates but with a known commune (the Aidants Connect list has
+    /// none) is counted at its commune's centre and marked `approximate`; otherwise it is
+    /// excluded.
+    pub place_without_coordinates_at_commune_centre: bool,
 }
 
 impl Default for CoverageOptions {
@@ -179,6 +183,7 @@ impl Default for CoverageOptions {
             threads: 0,
             road_max_min: 90.0,
             max_snap_km: 3.0,
+            place_without_coordinates_at_commune_centre: true,
         }
     }
 }
@@ -197,6 +202,8 @@ pub struct Nearest {
     /// Travel time by car, minutes (estimate, or road when `by_road`).
     pub minutes: f64,
     pub by_road: bool,
+    /// The place has no coordinates of its own: it is counted at its commune's centre.
+    pub approximate: bool,
     /// For an itinerant stop, its rhythm ("2 demi-journées par mois"); `None` when permanent.
     pub itinerant: Option<String>,
 }
@@ -328,6 +335,8 @@ pub struct Coverage {
     /// Communes with no known position: no distance can be computed for them.
     pub communes_without_centre: Vec<String>,
     pub places_used: usize,
+    /// Of which placed at their commune's centre (no coordinates in the source).
+    pub places_at_commune_centre: usize,
     /// Whether travel times come from a road graph.
     pub by_road: bool,
 }
@@ -338,6 +347,8 @@ pub(crate) struct Located {
     pub index: usize,
     pub position: Position,
     pub itinerant: bool,
+    /// Placed at its commune's centre because the source gives no coordinates.
+    pub approximate: bool,
 }
 
 /// Unit-sphere vector of a position: the nearest by chord is the nearest by great circle.
@@ -405,11 +416,29 @@ pub(crate) fn locate_places(
     let mut located = Vec::with_capacity(places.len());
     let mut excluded = Vec::new();
     for (index, place) in places.iter().enumerate() {
+        let at_centre = place
+            .position
+            .is_none()
+            .then(|| place.code_insee.as_deref())
+            .flatten()
+            .filter(|_| options.place_without_coordinates_at_commune_centre)
+            .and_then(|c| maillage_model::CommuneLookup::commune(referential, c))
+            .and_then(|c| c.centre);
+        if let Some(position) = at_centre {
+            located.push(Located {
+                index,
+                position,
+                itinerant: place.is_itinerant(),
+                approximate: true,
+            });
+            continue;
+        }
         match check_place_position(referential, place, options.max_km_from_commune) {
             Ok(position) => located.push(Located {
                 index,
                 position,
                 itinerant: place.is_itinerant(),
+                approximate: false,
             }),
             Err(reason) => excluded.push(ExcludedPlace {
                 place_id: place.id.clone(),
@@ -464,6 +493,7 @@ fn nearest_of(
         km,
         minutes,
         by_road,
+        approximate: l.approximate,
         itinerant: l
             .itinerant
             .then(|| itinerant_rhythm(p, &options.itinerant_rhythm)),
@@ -580,15 +610,7 @@ pub fn compute(referential: &Referential, places: &[Place], options: &CoverageOp
         out
     };
     let result = parallel_map(&communes, thread_count(options), per_commune);
-    finish(
-        referential,
-        options,
-        categories,
-        result,
-        excluded,
-        located.len(),
-        false,
-    )
+    finish(options, categories, result, excluded, &located, false)
 }
 
 /// Coverage by trying every (commune, place) pair: the baseline the R*-tree is measured
@@ -649,15 +671,7 @@ pub fn compute_naive(
         out
     };
     let result = parallel_map(&communes, thread_count(options), per_commune);
-    finish(
-        referential,
-        options,
-        categories,
-        result,
-        excluded,
-        located.len(),
-        false,
-    )
+    finish(options, categories, result, excluded, &located, false)
 }
 
 /// Coverage with road travel times: one multi-source shortest-path search per category and
@@ -745,15 +759,13 @@ pub fn compute_with_roads(
 }
 
 fn finish(
-    referential: &Referential,
     options: &CoverageOptions,
     categories: Vec<Category>,
     communes: Vec<CommuneAccess>,
     excluded: Vec<ExcludedPlace>,
-    places_used: usize,
+    located: &[Located],
     by_road: bool,
 ) -> Coverage {
-    let _ = referential;
     let communes_without_centre = communes
         .iter()
         .filter(|c| c.centre.is_none())
@@ -765,7 +777,8 @@ fn finish(
         communes,
         excluded_places: excluded,
         communes_without_centre,
-        places_used,
+        places_used: located.len(),
+        places_at_commune_centre: located.iter().filter(|l| l.approximate).count(),
         by_road,
     }
 }
@@ -998,6 +1011,7 @@ pub fn with_added_place(coverage: &Coverage, place: &Place, place_index: usize) 
             km,
             minutes: coverage.options.travel.minutes(km),
             by_road: false,
+            approximate: false,
             itinerant: rhythm.clone(),
         };
         for (ci, cat) in coverage.categories.iter().enumerate() {
