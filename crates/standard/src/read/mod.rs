@@ -20,7 +20,13 @@ use maillage_model::CommuneLookup;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
+pub mod aidants_connect;
+pub mod cnfs_structures;
 pub mod common;
+pub mod data_inclusion;
+pub mod france_services;
+pub mod mapping;
+pub mod source_fields;
 pub mod standard_v1;
 pub mod v0;
 
@@ -154,11 +160,14 @@ pub fn read_path(
         Format::StandardJson => standard_v1::read_json(open(path)?, file, lookup, on_record),
         Format::V0Csv => v0::read_csv(open(path)?, file, lookup, on_record),
         Format::CnfsJson => v0::read_json(open(path)?, file, lookup, on_record),
-        Format::FranceServices => Err(ReadError::Unsupported(format.name())),
-        Format::DataInclusion => Err(ReadError::Unsupported(format.name())),
-        Format::AidantsConnect => Err(ReadError::Unsupported(format.name())),
-        Format::CnfsStructures => Err(ReadError::Unsupported(format.name())),
-        Format::Mapping(_) => Err(ReadError::Unsupported(format.name())),
+        Format::FranceServices => france_services::read(open(path)?, file, lookup, on_record),
+        Format::DataInclusion => data_inclusion::read(open(path)?, file, lookup, on_record),
+        Format::AidantsConnect => aidants_connect::read(open(path)?, file, lookup, on_record),
+        Format::CnfsStructures => cnfs_structures::read(open(path)?, file, lookup, on_record),
+        Format::Mapping(ref toml) => {
+            let mapping = mapping::Mapping::load(toml)?;
+            mapping::read(open(path)?, &mapping, file, lookup, on_record)
+        }
     }
 }
 
