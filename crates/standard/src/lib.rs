@@ -9,11 +9,13 @@
 //!
 //! This crate reads bytes and writes bytes; it knows nothing of databases or HTTP.
 
+pub mod dedup;
 pub mod decode;
 pub mod read;
 pub mod record;
 pub mod report;
 pub mod validate;
+pub mod write;
 
 pub use record::{Record, SourceFile};
 pub use report::{Issue, RejectedRow, Report, Severity};

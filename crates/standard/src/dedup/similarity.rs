@@ -1,0 +1,721 @@
+//! Whether two records describe the same place, with the reason in words.
+//!
+//! The national tool (`mednum-cli dedupliquer`) compares every pair in a postal code with a
+//! fuzzy ratio on the raw name, a fuzzy ratio on the raw address and a distance score, and
+//! averages them. Raw names fail on our sources: "France services de Montech" and "Mairie de
+//! Montech" share most of their letters and are often two places, while "Médiathèque Jean
+//! Jaurès" and "Bibliothèque municipale J. Jaurès" share few and are one. So names are
+//! compared on their *specific* words (generic words such as "France Services", "mairie",
+//! "médiathèque", articles and the commune's own name removed), the *kind* of place named
+//! (a mairie and a médiathèque are two places) is separate evidence, addresses are compared as
+//! house number + street with French abbreviations expanded, and identifiers (SIRET, phone,
+//! e-mail) add evidence but never decide alone: a commune's SIRET is shared by its mairie, its
+//! médiathèque and its CCAS.
+
+use maillage_model::{check_siret, fold, siret::normalize_siret, Place, SiretCheck};
+use strsim::{jaro_winkler, normalized_levenshtein};
+
+/// Words that say what kind of place it is or glue words together: removed before names are
+/// compared (the kind is kept apart, see [`Kind`]).
+const GENERIC_WORDS: &[&str] = &[
+    "a",
+    "au",
+    "aux",
+    "d",
+    "de",
+    "des",
+    "du",
+    "en",
+    "et",
+    "l",
+    "la",
+    "le",
+    "les",
+    "pour",
+    "sur",
+    "un",
+    "une",
+    "france",
+    "services",
+    "service",
+    "espace",
+    "espaces",
+    "maison",
+    "maisons",
+    "mairie",
+    "hotel",
+    "ville",
+    "commune",
+    "communale",
+    "communal",
+    "municipale",
+    "municipal",
+    "mediatheque",
+    "bibliotheque",
+    "ludotheque",
+    "ccas",
+    "cias",
+    "centre",
+    "social",
+    "sociale",
+    "action",
+    "intercommunal",
+    "intercommunale",
+    "association",
+    "asso",
+    "numerique",
+    "numeriques",
+    "epn",
+    "public",
+    "publique",
+    "point",
+    "accueil",
+    "antenne",
+    "site",
+    "lieu",
+    "agence",
+    "postale",
+    "poste",
+    "bureau",
+    "fs",
+    "msap",
+    "multimedia",
+    "cyber",
+    "base",
+    "cyberbase",
+    "tiers",
+    "conseiller",
+    "conseillers",
+    "conseillere",
+    "cnfs",
+    "aidants",
+    "connect",
+    "communaute",
+    "communes",
+    "cc",
+    "pimms",
+    "mission",
+    "locale",
+    "bus",
+    "itinerant",
+    "itinerante",
+    "sas",
+    "st",
+    "saint",
+    "sainte",
+    "ste",
+    "agglo",
+    "agglomeration",
+    "ca",
+    "intercommunalite",
+    "pres",
+    "sur",
+    "sous",
+    "les",
+];
+
+/// What a name says the place is. Two different kinds (other than France Services, a label
+/// that a mairie, a post office or a social centre can carry) are two places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    TownHall,
+    Library,
+    Ccas,
+    SocialCentre,
+    MissionLocale,
+    PostOffice,
+    FranceServices,
+    School,
+}
+
+impl Kind {
+    fn of(folded_name: &str) -> Option<Kind> {
+        let has = |w: &str| folded_name.contains(w);
+        if has("mediatheque") || has("bibliotheque") || has("ludotheque") {
+            Some(Kind::Library)
+        } else if has("mission locale") {
+            Some(Kind::MissionLocale)
+        } else if has("ccas") || has("cias") || has("centre communal d action sociale") {
+            Some(Kind::Ccas)
+        } else if has("centre social") || has("centre socio") || has("espace de vie sociale") {
+            Some(Kind::SocialCentre)
+        } else if has("france services") || has("france service") || has("msap") {
+            Some(Kind::FranceServices)
+        } else if has("mairie")
+            || has("hotel de ville")
+            || folded_name.starts_with("commune ")
+            || folded_name.starts_with("ville ")
+        {
+            Some(Kind::TownHall)
+        } else if has("la poste") || has("bureau de poste") || has("agence postale") {
+            Some(Kind::PostOffice)
+        } else if has("college") || has("lycee") || has("ecole ") || has("universite") {
+            Some(Kind::School)
+        } else {
+            None
+        }
+    }
+
+    fn conflicts(a: Option<Kind>, b: Option<Kind>) -> bool {
+        match (a, b) {
+            (Some(x), Some(y)) => {
+                x != y
+                    && x != Kind::FranceServices
+                    && y != Kind::FranceServices
+                    && !matches!(
+                        (x, y),
+                        (Kind::TownHall, Kind::Ccas) | (Kind::Ccas, Kind::TownHall)
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What is compared of one record, computed once per record (de-duplication of 200,000 rows
+/// compares each record with its neighbours many times).
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    /// Words of the name without the generic ones, in order (the commune's words are removed
+    /// at comparison time, with both records' communes).
+    pub name_tokens: Vec<String>,
+    /// Words of the commune name (3 letters or more).
+    pub commune_words: Vec<String>,
+    /// The whole name, normalised, articles removed.
+    pub full_name: String,
+    pub kind: Option<Kind>,
+    pub house_number: Option<String>,
+    /// Street words (abbreviations expanded, articles removed).
+    pub street: String,
+    /// Street words without the street type (`rue`, `avenue`…).
+    pub street_words: Vec<String>,
+    pub position: Option<(f64, f64)>,
+    /// A SIRET that passed the check (placeholders and bad keys are never compared).
+    pub siret: Option<String>,
+    /// National significant number (9 digits), when the phone reads as French.
+    pub phone: Option<String>,
+    pub emails: Vec<String>,
+    pub code_insee: Option<String>,
+    pub code_postal: String,
+}
+
+/// Folds accents and case and turns punctuation into spaces.
+pub fn normalize_text(s: &str) -> String {
+    let folded = fold(s);
+    let mut out = String::with_capacity(folded.len());
+    let mut last_space = true;
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+            last_space = false;
+        } else if !last_space {
+            out.push(' ');
+            last_space = true;
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+impl Features {
+    pub fn of(place: &Place) -> Features {
+        let name = normalize_text(&place.nom);
+        let commune_words: Vec<String> = normalize_text(&place.commune)
+            .split(' ')
+            .filter(|w| w.len() > 2)
+            .map(str::to_string)
+            .collect();
+        let name_tokens = name
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .filter(|w| !GENERIC_WORDS.contains(w))
+            .map(str::to_string)
+            .collect();
+        let full_name = name
+            .split(' ')
+            .filter(|w| !w.is_empty() && !ADDRESS_STOP.contains(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (house_number, street) = split_address(&place.adresse, &place.commune);
+        let mut street_words: Vec<String> = street
+            .split(' ')
+            .filter(|w| !w.is_empty() && !STREET_TYPES.contains(w))
+            .map(str::to_string)
+            .collect();
+        if street_words.is_empty() {
+            // "Avenue de la Promenade": the type word is the name.
+            street_words = street.split(' ').skip(1).map(str::to_string).collect();
+        }
+        let siret =
+            Some(normalize_siret(&place.pivot)).filter(|s| check_siret(s) == SiretCheck::Valid);
+        Features {
+            name_tokens,
+            commune_words,
+            full_name,
+            kind: Kind::of(&name),
+            house_number,
+            street,
+            street_words,
+            position: place.position.map(|p| (p.lat, p.lon)),
+            siret,
+            phone: place.telephone.as_deref().and_then(phone_key),
+            emails: place
+                .courriels
+                .iter()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| e.contains('@'))
+                .collect(),
+            code_insee: place
+                .code_insee
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+            code_postal: place.code_postal.trim().to_string(),
+        }
+    }
+}
+
+/// The 9 significant digits of a French number (`05 63 …`, `+33 5 63 …`, `0033…`).
+pub fn phone_key(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let rest = if raw.trim_start().starts_with('+') {
+        digits.strip_prefix("33").map(str::to_string)
+    } else if let Some(r) = digits.strip_prefix("0033") {
+        Some(r.to_string())
+    } else if digits.len() == 10 && digits.starts_with('0') {
+        Some(digits[1..].to_string())
+    } else if digits.len() == 11 && digits.starts_with("33") {
+        Some(digits[2..].to_string())
+    } else {
+        None
+    }?;
+    // Shared switchboards and service numbers (3939, 0800…) identify nothing.
+    (rest.len() == 9 && !rest.starts_with('8')).then_some(rest)
+}
+
+fn expand(word: &str) -> &str {
+    match word {
+        "r" => "rue",
+        "av" | "ave" | "avn" => "avenue",
+        "bd" | "bld" | "blvd" | "boul" => "boulevard",
+        "pl" | "plc" => "place",
+        "ch" | "che" | "chem" => "chemin",
+        "rte" => "route",
+        "imp" => "impasse",
+        "all" => "allee",
+        "fbg" | "fg" => "faubourg",
+        "crs" => "cours",
+        "sq" => "square",
+        "qu" | "qua" => "quai",
+        "res" | "resid" => "residence",
+        "st" => "saint",
+        "ste" => "sainte",
+        "gal" | "gen" | "gle" => "general",
+        "mal" => "marechal",
+        "pdt" | "pres" => "president",
+        "prom" => "promenade",
+        "lot" => "lotissement",
+        "za" | "zac" | "zi" => "zone",
+        other => other,
+    }
+}
+
+const STREET_TYPES: &[&str] = &[
+    "rue",
+    "avenue",
+    "boulevard",
+    "place",
+    "chemin",
+    "route",
+    "impasse",
+    "allee",
+    "faubourg",
+    "cours",
+    "square",
+    "quai",
+    "residence",
+    "promenade",
+    "lotissement",
+    "zone",
+    "voie",
+    "passage",
+    "montee",
+    "esplanade",
+    "cite",
+    "parvis",
+    "rond",
+    "point",
+    "lieu",
+    "dit",
+];
+
+const ADDRESS_STOP: &[&str] = &[
+    "de", "du", "des", "la", "le", "les", "l", "d", "a", "au", "aux", "et", "cedex", "bis", "ter",
+    "quater", "b", "t",
+];
+
+/// House number and street words of an address; the postal code, the commune and what
+/// follows them (`20 Avenue de Ségur, 75007 Paris`), `BP`/`CS` boxes and `CEDEX` removed.
+pub fn split_address(adresse: &str, commune: &str) -> (Option<String>, String) {
+    let text = normalize_text(adresse);
+    let mut words: Vec<&str> = Vec::new();
+    let mut skip_next = false;
+    for w in text.split(' ').filter(|w| !w.is_empty()) {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if w.len() == 5 && w.bytes().all(|b| b.is_ascii_digit()) {
+            break; // a postal code: the commune follows
+        }
+        if w == "bp" || w == "cs" || w == "tsa" {
+            skip_next = true;
+            continue;
+        }
+        words.push(w);
+    }
+    let commune = normalize_text(commune);
+    if !commune.is_empty() {
+        let joined = words.join(" ");
+        if let Some(stripped) = joined.strip_suffix(&commune) {
+            let stripped = stripped.trim_end().to_string();
+            let n = stripped.split(' ').filter(|w| !w.is_empty()).count();
+            if n > 0 {
+                words.truncate(n);
+            }
+        }
+    }
+    let mut number = None;
+    let mut street: Vec<&str> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+        if i == 0 && !digits.is_empty() && digits.len() <= 4 {
+            number = Some(digits.trim_start_matches('0').to_string());
+            continue;
+        }
+        let e = expand(w);
+        if !ADDRESS_STOP.contains(&e) {
+            street.push(e);
+        }
+    }
+    (number.filter(|n| !n.is_empty()), street.join(" "))
+}
+
+/// How two addresses relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressMatch {
+    /// Same house number and street.
+    Same,
+    /// Same street, a number missing on one side.
+    SameStreet,
+    /// Same street, different numbers.
+    OtherNumber,
+    /// Different streets.
+    Different,
+    /// Too little to tell.
+    Unknown,
+}
+
+fn token_similarity(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let matched = a
+        .iter()
+        .filter(|x| {
+            b.iter()
+                .any(|y| x == &y || (x.len() >= 4 && y.len() >= 4 && jaro_winkler(x, y) >= 0.92))
+        })
+        .count() as f64;
+    let contain = matched / a.len().min(b.len()) as f64;
+    let jaccard = matched / a.len().max(b.len()) as f64;
+    let joined = normalized_levenshtein(&a.join(" "), &b.join(" "));
+    let mut sa = a.to_vec();
+    let mut sb = b.to_vec();
+    sa.sort();
+    sb.sort();
+    let sorted = normalized_levenshtein(&sa.join(" "), &sb.join(" "));
+    joined.max(sorted).max((contain + jaccard) / 2.0)
+}
+
+/// The result of comparing two records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairScore {
+    /// Sum of the evidence points (see [`compare`]).
+    pub score: i32,
+    /// Whether the pair is taken as one place (`score >= SAME_PLACE_SCORE`).
+    pub same: bool,
+    /// Name similarity of the specific words, when both names have some.
+    pub name_similarity: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub address: AddressMatch,
+    /// The evidence in words, for the operator: "même SIRET, même commune, noms proches 0,92, 40 m".
+    pub reason: String,
+}
+
+/// The score at or above which two records are one place (calibrated on the labelled sample,
+/// see `docs/dedup.md`).
+pub const SAME_PLACE_SCORE: i32 = 5;
+
+fn french_decimal(x: f64) -> String {
+    format!("{x:.2}").replace('.', ",")
+}
+
+/// Compares two records of the same commune block. Evidence points:
+///
+/// | evidence | points |
+/// |---|---|
+/// | specific words of the names ≥ 0.90 / ≥ 0.80 / ≥ 0.65 / < 0.45 | +3 / +2 / +1 / −2 (−1 when an identifier or the kind agrees) |
+/// | no specific words on either side: same whole name / same kind of place | +3 / +2 |
+/// | kinds of place that differ (mairie vs médiathèque…) | −4 |
+/// | same number and street / same street / other number / other street | +3 / +1 / −2 / −1 |
+/// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther | +2 / +1 / 0 / −1 / −2 / −4 |
+/// | same valid SIRET / phone / e-mail (at most +4 together) | +2 each |
+/// | an identifier and the exact address agree / the name and the street agree | +1 / +1 |
+///
+/// The pair is one place at [`SAME_PLACE_SCORE`] or more.
+pub fn compare(a: &Features, b: &Features) -> PairScore {
+    let mut score = 0;
+    let mut reasons: Vec<String> = Vec::new();
+
+    let mut ids = 0;
+    if a.siret.is_some() && a.siret == b.siret {
+        ids += 2;
+        reasons.push("même SIRET".into());
+    }
+    if a.phone.is_some() && a.phone == b.phone {
+        ids += 2;
+        reasons.push("même téléphone".into());
+    }
+    if a.emails.iter().any(|e| b.emails.contains(e)) {
+        ids += 2;
+        reasons.push("même courriel".into());
+    }
+    score += ids.min(4);
+
+    if a.code_insee.is_some() && a.code_insee == b.code_insee {
+        reasons.push("même commune".into());
+    } else if !a.code_postal.is_empty() && a.code_postal == b.code_postal {
+        reasons.push("même code postal".into());
+    }
+
+    let in_communes = |w: &String| a.commune_words.contains(w) || b.commune_words.contains(w);
+    let core_a: Vec<String> = a
+        .name_tokens
+        .iter()
+        .filter(|w| !in_communes(w))
+        .cloned()
+        .collect();
+    let core_b: Vec<String> = b
+        .name_tokens
+        .iter()
+        .filter(|w| !in_communes(w))
+        .cloned()
+        .collect();
+    let same_kind = a.kind.is_some() && a.kind == b.kind;
+    let name_similarity =
+        (!core_a.is_empty() && !core_b.is_empty()).then(|| token_similarity(&core_a, &core_b));
+    let mut name_points = 0;
+    if let Some(s) = name_similarity {
+        name_points = if s >= 0.9 {
+            3
+        } else if s >= 0.8 {
+            2
+        } else if s >= 0.65 {
+            1
+        } else if s < 0.45 {
+            if ids > 0 || same_kind {
+                -1
+            } else {
+                -2
+            }
+        } else {
+            0
+        };
+        let words = if name_points > 0 {
+            "noms proches"
+        } else if name_points < 0 {
+            "noms différents"
+        } else {
+            "noms assez proches"
+        };
+        reasons.push(format!("{words} {}", french_decimal(s)));
+    } else if core_a.is_empty() && core_b.is_empty() {
+        if !a.full_name.is_empty() && a.full_name == b.full_name {
+            name_points = 3;
+            reasons.push("même nom".into());
+        } else if same_kind {
+            name_points = 2;
+            reasons.push("même type de lieu".into());
+        }
+    }
+    score += name_points;
+    if Kind::conflicts(a.kind, b.kind) {
+        score -= 4;
+        reasons.push("types de lieu différents".into());
+    }
+
+    let address = address_match(a, b);
+    match address {
+        AddressMatch::Same => {
+            score += 3;
+            reasons.push("même adresse".into());
+            if ids > 0 {
+                score += 1;
+            }
+        }
+        AddressMatch::SameStreet => {
+            score += 1;
+            reasons.push("même rue".into());
+        }
+        AddressMatch::OtherNumber => {
+            score -= 2;
+            reasons.push("même rue, autre numéro".into());
+        }
+        AddressMatch::Different => {
+            score -= 1;
+            reasons.push("adresses différentes".into());
+        }
+        AddressMatch::Unknown => {}
+    }
+    if name_points >= 3 && matches!(address, AddressMatch::Same | AddressMatch::SameStreet) {
+        score += 1;
+    }
+
+    let distance_m = match (a.position, b.position) {
+        (Some(p), Some(q)) => Some(distance_m(p, q)),
+        _ => None,
+    };
+    if let Some(d) = distance_m {
+        score += if d <= 30.0 {
+            2
+        } else if d <= 100.0 {
+            1
+        } else if d <= 250.0 {
+            0
+        } else if d <= 1000.0 {
+            -1
+        } else if d <= 3000.0 {
+            -2
+        } else {
+            -4
+        };
+        reasons.push(if d < 1000.0 {
+            format!("{} m", d.round() as i64)
+        } else {
+            format!("{} km", french_decimal(d / 1000.0))
+        });
+    }
+
+    PairScore {
+        score,
+        same: score >= SAME_PLACE_SCORE,
+        name_similarity,
+        distance_m,
+        address,
+        reason: reasons.join(", "),
+    }
+}
+
+/// `dor` and `or`, `dangouleme` and `angouleme`: files that drop apostrophes glue the
+/// elided article to the word.
+fn elided(a: &str, b: &str) -> bool {
+    let glued = |long: &str, short: &str| {
+        long.len() == short.len() + 1
+            && (long.starts_with('d') || long.starts_with('l'))
+            && &long[1..] == short
+    };
+    glued(a, b) || glued(b, a)
+}
+
+/// Streets agree when their words are close, or when every specific word of the shorter one
+/// (two at least, or one with the same street type) is in the other: sources append a
+/// building or a delegated commune ("12 rue des Sauniers, Bel Air").
+fn address_match(a: &Features, b: &Features) -> AddressMatch {
+    if a.street.is_empty() || b.street.is_empty() {
+        return AddressMatch::Unknown;
+    }
+    let (short, long) = if a.street_words.len() <= b.street_words.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let contained = !short.street_words.is_empty()
+        && short.street_words.iter().all(|w| {
+            long.street_words
+                .iter()
+                .any(|x| x == w || elided(w, x) || (w.len() >= 5 && jaro_winkler(w, x) >= 0.93))
+        })
+        && (short.street_words.len() >= 2
+            || short.street.split(' ').next() == long.street.split(' ').next());
+    let specific = if short.street_words.is_empty() || long.street_words.is_empty() {
+        normalized_levenshtein(&a.street, &b.street)
+    } else {
+        normalized_levenshtein(&a.street_words.join(" "), &b.street_words.join(" "))
+    };
+    let same_street = contained || specific >= 0.85;
+    if same_street {
+        match (&a.house_number, &b.house_number) {
+            (Some(x), Some(y)) if x == y => AddressMatch::Same,
+            (Some(_), Some(_)) => AddressMatch::OtherNumber,
+            _ => AddressMatch::SameStreet,
+        }
+    } else if specific < 0.5 {
+        AddressMatch::Different
+    } else {
+        AddressMatch::Unknown
+    }
+}
+
+/// Equirectangular distance in metres: exact enough below a few kilometres, and cheap.
+fn distance_m(p: (f64, f64), q: (f64, f64)) -> f64 {
+    let lat = ((p.0 + q.0) / 2.0).to_radians();
+    let dx = (q.1 - p.1).to_radians() * lat.cos();
+    let dy = (q.0 - p.0).to_radians();
+    6_371_008.8 * (dx * dx + dy * dy).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_into_number_and_street() {
+        assert_eq!(
+            split_address("20 Avenue de Ségur, 75007 Paris", "Paris"),
+            (Some("20".into()), "avenue segur".into())
+        );
+        assert_eq!(
+            split_address("41 RUE PORTE DE MONTEUX 84200 CARPENTRAS", "Carpentras"),
+            (Some("41".into()), "rue porte monteux".into())
+        );
+        assert_eq!(
+            split_address("12 bis av. du Gal de Gaulle", ""),
+            (Some("12".into()), "avenue general gaulle".into())
+        );
+        assert_eq!(split_address("Place de la Mairie", "").1, "place mairie");
+    }
+
+    #[test]
+    fn phones_compare_on_significant_digits() {
+        assert_eq!(phone_key("05 63 12 34 56").as_deref(), Some("563123456"));
+        assert_eq!(phone_key("+33 5 63 12 34 56").as_deref(), Some("563123456"));
+        assert_eq!(phone_key("33563123456").as_deref(), Some("563123456"));
+        assert_eq!(phone_key("0800 00 00 00"), None);
+    }
+
+    #[test]
+    fn a_mairie_and_a_mediatheque_are_two_kinds() {
+        assert!(Kind::conflicts(
+            Kind::of("mairie de montech"),
+            Kind::of("mediatheque de montech")
+        ));
+        assert!(!Kind::conflicts(
+            Kind::of("france services de montech"),
+            Kind::of("mairie de montech")
+        ));
+    }
+}
