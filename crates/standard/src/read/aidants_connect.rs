@@ -19,7 +19,14 @@ use crate::decode::DecodingReader;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
-const REQUIRED: [&str; 6] = ["Name", "ID", "Siret", "City Insee Code", "Address", "Zip Code"];
+const REQUIRED: [&str; 6] = [
+    "Name",
+    "ID",
+    "Siret",
+    "City Insee Code",
+    "Address",
+    "Zip Code",
+];
 
 /// Whether a CSV header is the Aidants Connect list's.
 pub fn looks_like(header: &[&str]) -> bool {
@@ -83,7 +90,11 @@ pub fn read<R: Read>(
         let mut extra = BTreeMap::new();
         let source_id = get("ID").to_string();
         if source_id.is_empty() {
-            check.error("ID", "", "identifiant manquant : la ligne n'est pas importée");
+            check.error(
+                "ID",
+                "",
+                "identifiant manquant : la ligne n'est pas importée",
+            );
         }
         if get("Is Active").eq_ignore_ascii_case("false") {
             check.error(
@@ -125,8 +136,14 @@ pub fn read<R: Read>(
         for (key, col) in [
             ("uuid", "UUID"),
             ("nombre_aidants", "Nombre d'aidants"),
-            ("nombre_usagers_uniques", "Question 110 → Nombre D'usagers Uniques"),
-            ("nombre_demarches", "Question 109 → Nombre De Demarche Par Structure"),
+            (
+                "nombre_usagers_uniques",
+                "Question 110 → Nombre D'usagers Uniques",
+            ),
+            (
+                "nombre_demarches",
+                "Question 109 → Nombre De Demarche Par Structure",
+            ),
         ] {
             if let Some(v) = text(get(col)) {
                 extra.insert(key.to_string(), v);

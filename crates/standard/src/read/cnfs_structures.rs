@@ -14,9 +14,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use maillage_model::{
-    CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service,
-};
+use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
 
 use super::source_fields::{code5, join_csv, split_postcode_city, stable_hash, text, RowCheck};
 use super::ReadError;
@@ -158,8 +156,14 @@ pub fn read<R: Read>(
         let fields: Vec<&str> = row.iter().collect();
         let source_id = format!("{siret}-{}", stable_hash(&fields));
         for (key, col) in [
-            ("nombre_conseillers", "Nombre de conseillers validés par le COSELEC"),
-            ("date_validation", "Date de validation en comité de sélection"),
+            (
+                "nombre_conseillers",
+                "Nombre de conseillers validés par le COSELEC",
+            ),
+            (
+                "date_validation",
+                "Date de validation en comité de sélection",
+            ),
             ("type", "Type"),
             ("zrr", "ZRR"),
             ("qpv", "QPV"),

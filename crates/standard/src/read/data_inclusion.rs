@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use maillage_model::{
-    CommuneLookup, Dispositif, FormationLabel, Frais, ModaliteAccompagnement, ModaliteAcces,
-    Place, Public, Service,
+    CommuneLookup, Dispositif, FormationLabel, Frais, ModaliteAcces, ModaliteAccompagnement, Place,
+    Public, Service,
 };
 use serde_json::{Map, Value};
 
@@ -86,7 +86,10 @@ pub const RESEAUX_DISPOSITIF: &[(&str, Dispositif)] = &[
     ("aidants-connect", Dispositif::AidantsConnect),
     ("conseillers-numeriques", Dispositif::ConseillersNumeriques),
     ("croix-rouge", Dispositif::CroixRouge),
-    ("grandes-ecoles-du-numerique", Dispositif::GrandeEcoleNumerique),
+    (
+        "grandes-ecoles-du-numerique",
+        Dispositif::GrandeEcoleNumerique,
+    ),
 ];
 
 /// Reads a data·inclusion file: one record per structure, with its services merged in.
@@ -138,7 +141,11 @@ pub fn read<R: Read>(
         let mut check = RowCheck::new(line);
         let id = str_of(&s, "id");
         if id.is_empty() {
-            check.error("id", "", "identifiant de structure manquant : la ligne n'est pas importée");
+            check.error(
+                "id",
+                "",
+                "identifiant de structure manquant : la ligne n'est pas importée",
+            );
         }
         let services = by_structure.remove(&id).unwrap_or_default();
         let (place, extra) = map_structure(&s, &services, &mut check);
@@ -190,7 +197,9 @@ fn split(text: &str) -> Result<(Objects, Objects), ReadError> {
         }
         Ok(v @ Value::Array(_)) => {
             let all = objects(v, "structures")?;
-            Ok(all.into_iter().partition(|o| !o.contains_key("structure_id")))
+            Ok(all
+                .into_iter()
+                .partition(|o| !o.contains_key("structure_id")))
         }
         Ok(_) => Err(ReadError::NotFormat {
             expected: "data·inclusion",
@@ -210,7 +219,11 @@ fn split(text: &str) -> Result<(Objects, Objects), ReadError> {
                             "JSON illisible (ligne {}, colonne {}) : {first_error}{}",
                             first_error.line(),
                             first_error.column(),
-                            if n > 0 { " (ni JSON, ni JSON lines)" } else { "" }
+                            if n > 0 {
+                                " (ni JSON, ni JSON lines)"
+                            } else {
+                                ""
+                            }
                         )))
                     }
                 }
@@ -279,10 +292,19 @@ fn map_structure(
     if !date.is_empty() {
         match chrono::NaiveDate::parse_from_str(date.get(..10).unwrap_or(&date), "%Y-%m-%d") {
             Ok(d) => place.date_maj = Some(d),
-            Err(_) => check.warn("date_maj", &date, "date illisible (attendu AAAA-MM-JJ) : ignorée"),
+            Err(_) => check.warn(
+                "date_maj",
+                &date,
+                "date illisible (attendu AAAA-MM-JJ) : ignorée",
+            ),
         }
     }
-    set_hours(&mut place, check, "horaires_accueil", &str_of(s, "horaires_accueil"));
+    set_hours(
+        &mut place,
+        check,
+        "horaires_accueil",
+        &str_of(s, "horaires_accueil"),
+    );
     for r in list_of(s, "reseaux_porteurs") {
         let mut known = false;
         if let Some((_, t)) = RESEAUX_TYPOLOGIE.iter().find(|(k, _)| *k == r) {
@@ -294,7 +316,10 @@ fn map_structure(
             known = true;
         }
         if r == "fabrique-de-territoire" {
-            push(&mut place.formations_labels, FormationLabel::FabriquesDeTerritoire);
+            push(
+                &mut place.formations_labels,
+                FormationLabel::FabriquesDeTerritoire,
+            );
             known = true;
         }
         if !known {
@@ -324,7 +349,11 @@ fn map_structure(
             "gratuit" => push(&mut place.frais_a_charge, Frais::Gratuit),
             "payant" => push(&mut place.frais_a_charge, Frais::Payant),
             "" => {}
-            other => check.warn(&field("frais"), other, "frais inconnu du schéma data·inclusion : ignoré"),
+            other => check.warn(
+                &field("frais"),
+                other,
+                "frais inconnu du schéma data·inclusion : ignoré",
+            ),
         }
         for p in list_of(sv, "publics") {
             let public = match p.as_str() {
@@ -341,7 +370,10 @@ fn map_structure(
         }
         for m in list_of(sv, "modes_accueil") {
             if m == "a-distance" {
-                push(&mut place.modalites_accompagnement, ModaliteAccompagnement::ADistance);
+                push(
+                    &mut place.modalites_accompagnement,
+                    ModaliteAccompagnement::ADistance,
+                );
             }
         }
         match str_of(sv, "type").as_str() {
@@ -374,7 +406,12 @@ fn map_structure(
             }
         }
         if place.horaires.is_none() {
-            set_hours(&mut place, check, &field("horaires_accueil"), &str_of(sv, "horaires_accueil"));
+            set_hours(
+                &mut place,
+                check,
+                &field("horaires_accueil"),
+                &str_of(sv, "horaires_accueil"),
+            );
         }
         if place.telephone.is_none() {
             check.phone(&mut place, &field("telephone"), &str_of(sv, "telephone"));

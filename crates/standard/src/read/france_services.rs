@@ -16,8 +16,8 @@ use std::io::Read;
 
 use chrono::NaiveTime;
 use maillage_model::{
-    hours, CommuneLookup, Dispositif, Frais, Itinerance, ModaliteAccompagnement, ModaliteAcces, Place,
-    Service,
+    hours, CommuneLookup, Dispositif, Frais, Itinerance, ModaliteAcces, ModaliteAccompagnement,
+    Place, Service,
 };
 
 use super::source_fields::{code5, file_warning, join_csv, text, RowCheck};
@@ -99,11 +99,7 @@ pub fn read<R: Read>(
     } else {
         Vintage::V2022
     };
-    let index: BTreeMap<&str, usize> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i))
-        .collect();
+    let index: BTreeMap<&str, usize> = cols.iter().enumerate().map(|(i, c)| (*c, i)).collect();
 
     let mut report = Report::default();
     file_warning(
@@ -159,7 +155,11 @@ fn map_row<'a>(
     let mut extra = BTreeMap::new();
     let source_id = get("id_fs").to_string();
     if source_id.is_empty() {
-        check.error("id_fs", "", "identifiant id_fs manquant : la ligne n'est pas importée");
+        check.error(
+            "id_fs",
+            "",
+            "identifiant id_fs manquant : la ligne n'est pas importée",
+        );
     }
     let mut place = Place {
         nom: get("lib_fs").to_string(),
@@ -180,15 +180,27 @@ fn map_row<'a>(
         ..Place::default()
     };
     if place.code_insee.as_deref() == Some("0NULL") {
-        check.warn("insee_com", get("insee_com"), "code INSEE absent (« 0null ») : ignoré");
+        check.warn(
+            "insee_com",
+            get("insee_com"),
+            "code INSEE absent (« 0null ») : ignoré",
+        );
         place.code_insee = None;
     }
     if place.adresse.is_empty() {
-        check.error("adresse", "", "adresse manquante : la ligne n'est pas importée");
+        check.error(
+            "adresse",
+            "",
+            "adresse manquante : la ligne n'est pas importée",
+        );
     }
     check.position(&mut place, "latitude", get("latitude"), get("longitude"));
     if place.position.is_none() && get("latitude").is_empty() {
-        check.warn("latitude", "", "pas de coordonnées : le lieu ne sera pas sur la carte");
+        check.warn(
+            "latitude",
+            "",
+            "pas de coordonnées : le lieu ne sera pas sur la carte",
+        );
     }
     check.phone(&mut place, "telephone", get("telephone"));
     check.emails(&mut place, "mail", get("mail"));
@@ -254,7 +266,11 @@ fn map_row<'a>(
                 extra.insert("labellisation".to_string(), d);
             }
             None => {
-                check.warn(label_col, label, "date de labellisation illisible : gardée en texte");
+                check.warn(
+                    label_col,
+                    label,
+                    "date de labellisation illisible : gardée en texte",
+                );
                 extra.insert("labellisation".to_string(), label.to_string());
             }
         }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use maillage_model::{
     hours, typologie_code, CommuneLookup, Dispositif, FormationLabel, Frais, Itinerance,
-    ModaliteAccompagnement, ModaliteAcces, Place, PriseEnCharge, Public, Service,
+    ModaliteAcces, ModaliteAccompagnement, Place, PriseEnCharge, Public, Service,
 };
 use serde::Deserialize;
 
@@ -416,7 +416,11 @@ pub fn read<R: Read>(
             _ => stable_hash(&[&row.raw]),
         };
         if source_id.is_empty() {
-            check.error("id", "", "identifiant manquant : la ligne n'est pas importée");
+            check.error(
+                "id",
+                "",
+                "identifiant manquant : la ligne n'est pas importée",
+            );
         }
         report.rows += 1;
         if check.has_errors() {
@@ -583,7 +587,11 @@ impl Pending {
 }
 
 /// Maps one row to a place with the mapping's rules.
-fn map_row(mapping: &Mapping, row: &Row, check: &mut RowCheck) -> (Place, BTreeMap<String, String>) {
+fn map_row(
+    mapping: &Mapping,
+    row: &Row,
+    check: &mut RowCheck,
+) -> (Place, BTreeMap<String, String>) {
     let mut place = Place {
         source: mapping
             .source
@@ -716,7 +724,11 @@ fn read_hours(
         Some("osm") => match hours::parse(cell) {
             Ok(_) => cell.to_string(),
             Err(e) => {
-                check.warn(col, cell, format!("horaires invalides en syntaxe OSM ({e}) : gardés en texte"));
+                check.warn(
+                    col,
+                    cell,
+                    format!("horaires invalides en syntaxe OSM ({e}) : gardés en texte"),
+                );
                 extra.insert("horaires_texte".to_string(), cell.to_string());
                 return None;
             }
@@ -794,7 +806,11 @@ fn set_field(
     lat: &mut String,
     lon: &mut String,
 ) {
-    fn push_parsed<T: PartialEq>(list: &mut Vec<T>, values: &[String], parse: fn(&str) -> Option<T>) {
+    fn push_parsed<T: PartialEq>(
+        list: &mut Vec<T>,
+        values: &[String],
+        parse: fn(&str) -> Option<T>,
+    ) {
         for v in values {
             if let Some(x) = parse(v) {
                 if !list.contains(&x) {
@@ -824,7 +840,11 @@ fn set_field(
         "prise_rdv" => place.prise_rdv = Some(first),
         "date_maj" => match parse_date(&first) {
             Some(d) => place.date_maj = Some(d),
-            None => check.warn("date_maj", &first, "date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA) : ignorée"),
+            None => check.warn(
+                "date_maj",
+                &first,
+                "date illisible (attendu AAAA-MM-JJ ou JJ/MM/AAAA) : ignorée",
+            ),
         },
         "typologie" => {
             for v in &values {
@@ -877,7 +897,11 @@ fn set_field(
             &values,
             FormationLabel::from_label,
         ),
-        "modalites_acces" => push_parsed(&mut place.modalites_acces, &values, ModaliteAcces::from_label),
+        "modalites_acces" => push_parsed(
+            &mut place.modalites_acces,
+            &values,
+            ModaliteAcces::from_label,
+        ),
         "modalites_accompagnement" => push_parsed(
             &mut place.modalites_accompagnement,
             &values,
@@ -947,11 +971,9 @@ fn json_rows(text: &str) -> Result<(Vec<String>, Vec<Row>), ReadError> {
                 serde_json::Value::Array(a) => Some(a),
                 _ => None,
             })
-            .ok_or_else(|| {
-                ReadError::NotFormat {
-                    expected: "JSON",
-                    detail: "le JSON ne contient pas de liste d'objets".to_string(),
-                }
+            .ok_or_else(|| ReadError::NotFormat {
+                expected: "JSON",
+                detail: "le JSON ne contient pas de liste d'objets".to_string(),
             })?,
         _ => {
             return Err(ReadError::NotFormat {

@@ -47,7 +47,9 @@ pub fn phone_e164(raw: &str) -> Option<String> {
         digits[2..].to_string()
     } else if plus {
         // Already international with an overseas code (+590…, +262…): keep it as given.
-        return (8..=15).contains(&digits.len()).then(|| format!("+{digits}"));
+        return (8..=15)
+            .contains(&digits.len())
+            .then(|| format!("+{digits}"));
     } else if digits.len() == 10 && digits.starts_with('0') {
         digits[1..].to_string()
     } else if digits.len() == 9 && !digits.starts_with('0') {
@@ -91,7 +93,10 @@ pub(crate) fn number(raw: &str) -> Option<f64> {
     if t.is_empty() {
         return None;
     }
-    t.replace(',', ".").parse::<f64>().ok().filter(|v| v.is_finite())
+    t.replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 /// E-mail addresses from a cell that may hold several (`;`, `,` or spaces between them).
@@ -301,7 +306,11 @@ impl RowCheck {
         }
         if !place.code_postal.is_empty() && !is_code_postal(&place.code_postal) {
             let v = std::mem::take(&mut place.code_postal);
-            self.warn("code_postal", &v, "code postal invalide (5 chiffres attendus) : ignoré");
+            self.warn(
+                "code_postal",
+                &v,
+                "code postal invalide (5 chiffres attendus) : ignoré",
+            );
         }
         if let Some(c) = place.code_insee.take() {
             if is_code_insee(&c) {
@@ -327,14 +336,26 @@ impl RowCheck {
                 SiretCheck::Valid => place.pivot = n,
                 SiretCheck::Placeholder => {
                     place.pivot = n;
-                    self.warn("pivot", &raw, "SIRET de remplissage (pas un vrai numéro) : gardé mais signalé");
+                    self.warn(
+                        "pivot",
+                        &raw,
+                        "SIRET de remplissage (pas un vrai numéro) : gardé mais signalé",
+                    );
                 }
                 SiretCheck::BadKey => {
                     place.pivot = n;
-                    self.warn("pivot", &raw, "SIRET dont la clé de contrôle est fausse : gardé mais signalé");
+                    self.warn(
+                        "pivot",
+                        &raw,
+                        "SIRET dont la clé de contrôle est fausse : gardé mais signalé",
+                    );
                 }
                 SiretCheck::Malformed => {
-                    self.warn("pivot", &raw, "SIRET mal formé (14 chiffres attendus) : gardé tel quel mais signalé");
+                    self.warn(
+                        "pivot",
+                        &raw,
+                        "SIRET mal formé (14 chiffres attendus) : gardé tel quel mais signalé",
+                    );
                 }
             }
         }
@@ -353,7 +374,11 @@ impl RowCheck {
             Some(c) => Some(c),
             None => {
                 if let Some(c) = place.code_insee.take() {
-                    self.warn("code_insee", &c, "code INSEE inconnu du COG : recherché par code postal et commune");
+                    self.warn(
+                        "code_insee",
+                        &c,
+                        "code INSEE inconnu du COG : recherché par code postal et commune",
+                    );
                 }
                 let found = lookup
                     .find_commune(&place.code_postal, &place.commune)
@@ -457,13 +482,25 @@ mod tests {
 
     #[test]
     fn phones_as_sources_write_them() {
-        assert_eq!(phone_e164("04 50 56 87 49").as_deref(), Some("+33450568749"));
+        assert_eq!(
+            phone_e164("04 50 56 87 49").as_deref(),
+            Some("+33450568749")
+        );
         assert_eq!(phone_e164("05.55.100.800").as_deref(), Some("+33555100800"));
         assert_eq!(phone_e164("774819309").as_deref(), Some("+33774819309"));
         assert_eq!(phone_e164("33630392518").as_deref(), Some("+33630392518"));
-        assert_eq!(phone_e164("+33 6 30 39 25 18").as_deref(), Some("+33630392518"));
-        assert_eq!(phone_e164("0590 12 34 56").as_deref(), Some("+590590123456"));
-        assert_eq!(phone_e164("0262 12 34 56").as_deref(), Some("+262262123456"));
+        assert_eq!(
+            phone_e164("+33 6 30 39 25 18").as_deref(),
+            Some("+33630392518")
+        );
+        assert_eq!(
+            phone_e164("0590 12 34 56").as_deref(),
+            Some("+590590123456")
+        );
+        assert_eq!(
+            phone_e164("0262 12 34 56").as_deref(),
+            Some("+262262123456")
+        );
         assert_eq!(phone_e164("appeler la mairie"), None);
         assert_eq!(phone_e164("05 55 12"), None);
         assert_eq!(phone_e164(""), None);
@@ -485,7 +522,10 @@ mod tests {
         );
         assert_eq!(
             split_postcode_city("41 RUE PORTE DE MONTEUX 84200 CARPENTRAS"),
-            ("41 RUE PORTE DE MONTEUX".to_string(), Some("84200".to_string()))
+            (
+                "41 RUE PORTE DE MONTEUX".to_string(),
+                Some("84200".to_string())
+            )
         );
         assert_eq!(
             split_postcode_city("71 RUE ARCHEREAU 75019 PARIS 19"),
@@ -499,7 +539,10 @@ mod tests {
 
     #[test]
     fn stable_hash_ignores_case_and_spaces() {
-        assert_eq!(stable_hash(&["BFM", " Limoges"]), stable_hash(&["bfm", "limoges "]));
+        assert_eq!(
+            stable_hash(&["BFM", " Limoges"]),
+            stable_hash(&["bfm", "limoges "])
+        );
         assert_ne!(stable_hash(&["a", "bc"]), stable_hash(&["ab", "c"]));
     }
 }

@@ -1,0 +1,402 @@
+//! Golden import tests of the non-standard sources, on the real files of the shared data.
+//!
+//! Each test reads one real file through `read_path` and checks its exact counts (rows,
+//! records, rejected rows, warnings, itinerant places, grouped places) and a few real rows.
+//! Every test asserts that no row is dropped silently: records (or grouped rows) plus
+//! rejected rows equal the rows read, and every rejected row is in `rejected_rows`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use maillage_standard::read::{read_path, Format, ReadError};
+use maillage_standard::{Record, Report, SourceFile};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("MAILLAGE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/data"))
+}
+
+fn mapping(name: &str) -> Format {
+    Format::Mapping(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("mappings")
+            .join(name),
+    )
+}
+
+fn import_path(path: &Path, format: Format) -> (Vec<Record>, Report) {
+    let file = SourceFile {
+        source: "test".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 8, 1).unwrap(),
+    };
+    let mut records = Vec::new();
+    let report = read_path(path, &format, &file, None, &mut |r| records.push(r))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (records, report)
+}
+
+fn import(rel: &str, format: Format) -> (Vec<Record>, Report) {
+    import_path(&shared().join(rel), format)
+}
+
+/// The invariant of every import: nothing is lost without a trace.
+fn assert_no_silent_drop(records: &[Record], report: &Report) {
+    assert_eq!(report.rejected as usize, report.rejected_rows.len());
+    assert_eq!(records.len() as u64 + report.rejected, report.rows);
+}
+
+fn by_id<'a>(records: &'a [Record], id: &str) -> &'a Record {
+    records
+        .iter()
+        .find(|r| r.source.source_id == id)
+        .unwrap_or_else(|| panic!("no record {id}"))
+}
+
+#[test]
+fn france_services_2024_golden() {
+    let (records, report) = import(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+    );
+    assert_eq!(report.rows, 2845);
+    assert_eq!(report.rejected, 0);
+    assert_no_silent_drop(&records, &report);
+    assert_eq!(report.warnings().count(), 68);
+    assert_eq!(
+        records.iter().filter(|r| r.place.is_itinerant()).count(),
+        163
+    );
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.place.horaires.is_some())
+            .count(),
+        2797
+    );
+    // Every hours value written is valid OSM syntax.
+    for r in &records {
+        if let Some(h) = &r.place.horaires {
+            assert!(maillage_model::hours::parse(h).is_ok(), "{h}");
+        }
+    }
+    let first = by_id(&records, "1");
+    assert_eq!(
+        first.place.horaires.as_deref(),
+        Some("Mo 13:30-17:00; Tu-Th 09:00-12:00,13:30-17:00; Fr 09:00-12:00,13:30-16:00")
+    );
+    assert_eq!(first.place.telephone.as_deref(), Some("+33450568749"));
+    assert_eq!(first.place.typologie, vec!["RFS".to_string()]);
+    assert_eq!(
+        first.extra.get("labellisation").map(String::as_str),
+        Some("2020-01-01")
+    );
+    assert_eq!(first.line, 2);
+}
+
+#[test]
+fn tarn_et_garonne_itinerant_france_services_keep_their_stops() {
+    let (records, _) = import(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+    );
+    let dep = by_id(&records, "1966");
+    assert!(dep.place.is_itinerant());
+    assert_eq!(dep.place.code_insee.as_deref(), Some("82121"));
+    let c = &dep.extra["commentaire"];
+    assert!(c.starts_with("Secteur 1 : MDS de Caussade"), "{c}");
+    assert_eq!(dep.extra["format_fs"], "Itinérante");
+    assert_eq!(dep.extra["labellisation"], "2021-04-01");
+    let moissac = by_id(&records, "1967");
+    assert!(moissac.place.is_itinerant());
+    assert!(moissac.extra["commentaire"].contains("semaines paires"));
+    assert_eq!(
+        moissac.place.horaires.as_deref(),
+        Some("Mo-Fr 09:30-12:00,13:30-16:00")
+    );
+}
+
+#[test]
+fn france_services_2022_golden() {
+    let (records, report) = import(
+        "france-services/liste-fs-20221201.csv",
+        Format::FranceServices,
+    );
+    assert_eq!(report.rows, 2683);
+    // 26 antennas with no address, commune nor postal code at all.
+    assert_eq!(report.rejected, 26);
+    assert_no_silent_drop(&records, &report);
+    assert_eq!(report.warnings().count(), 66);
+    assert_eq!(
+        records.iter().filter(|r| r.place.is_itinerant()).count(),
+        288
+    );
+    let rejected_lines: Vec<u64> = report.rejected_rows.iter().map(|r| r.line).collect();
+    assert!(rejected_lines.contains(&2696), "{rejected_lines:?}");
+    // `01:00 - 17:00` is not read as hours: the place keeps its text and gets no OSM value.
+    let odd = records.iter().find(|r| r.line == 1342).unwrap();
+    assert!(odd.place.horaires.is_none());
+    assert!(odd.extra["horaires_texte"].contains("01:00 - 17:00"));
+}
+
+#[test]
+fn haute_vienne_rows_are_grouped_into_places() {
+    let (records, report) = import(
+        "lieux-mediation-numerique/haute-vienne-limoges-metropole-acteurs-numeriques-2023.json",
+        mapping("haute-vienne.toml"),
+    );
+    assert_eq!(report.rows, 561);
+    // 5 rows with no organisation name, 1 with no commune at all.
+    assert_eq!(report.rejected, 6);
+    // 209 distinct (organisation, address, commune); 2 of them only had rejected rows.
+    assert_eq!(records.len(), 207);
+    let grouped: usize = records
+        .iter()
+        .map(|r| r.extra["lignes_source"].split(',').count())
+        .sum();
+    assert_eq!(grouped as u64 + report.rejected, report.rows);
+    assert_eq!(report.warnings().count(), 123);
+    let geocoding_dropped = report
+        .warnings()
+        .filter(|i| i.message.starts_with("géocodage hors du territoire"))
+        .count();
+    assert_eq!(geocoding_dropped, 19);
+    assert!(records.iter().all(|r| r
+        .place
+        .position
+        .is_none_or(|p| p.lat > 45.0 && p.lat < 46.5)));
+
+    let bfm = records
+        .iter()
+        .find(|r| r.place.nom == "BFM Centre Ville")
+        .unwrap();
+    assert_eq!(bfm.place.adresse, "2 Place Aimé césaire");
+    assert_eq!(bfm.place.code_postal, "87000");
+    assert_eq!(bfm.place.code_insee.as_deref(), Some("87085"));
+    assert_eq!(bfm.extra["lignes_source"].split(',').count(), 16);
+    assert!(bfm.place.services.len() >= 3, "{:?}", bfm.place.services);
+
+    // « Lundi au vendredi 10h/12h 14h/17h30 - sam 10h/12h » becomes OSM.
+    let parenthese = records
+        .iter()
+        .find(|r| r.place.nom == "La parenthèse numérique")
+        .unwrap();
+    assert_eq!(
+        parenthese.place.horaires.as_deref(),
+        Some("Mo-Fr 10:00-12:00,14:00-17:30; Sa 10:00-12:00")
+    );
+    // A network with an empty address in three communes (and two addressed sites) stays
+    // five places, not one: the grouping key has the commune.
+    let ouest: BTreeSet<&str> = records
+        .iter()
+        .filter(|r| r.place.nom == "Réseau des médiathèques Ouest Limousin")
+        .map(|r| r.place.commune.as_str())
+        .collect();
+    assert_eq!(
+        ouest.into_iter().collect::<Vec<_>>(),
+        [
+            "Cussac",
+            "Marval",
+            "Oradour-sur-Vayres",
+            "Saint-Laurent-sur-Gorre",
+            "Saint-Mathieu"
+        ]
+    );
+}
+
+#[test]
+fn haute_vienne_ids_are_stable_across_imports() {
+    let path =
+        "lieux-mediation-numerique/haute-vienne-limoges-metropole-acteurs-numeriques-2023.json";
+    let (a, _) = import(path, mapping("haute-vienne.toml"));
+    let (b, _) = import(path, mapping("haute-vienne.toml"));
+    let ids = |rs: &[Record]| {
+        rs.iter()
+            .map(|r| r.source.source_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&a), ids(&b));
+    assert_eq!(ids(&a).into_iter().collect::<BTreeSet<_>>().len(), a.len());
+}
+
+#[test]
+fn charente_bus_keeps_even_and_odd_weeks() {
+    let (records, report) = import(
+        "lieux-mediation-numerique/bus-france-services-charente-source.json",
+        mapping("bus-charente.toml"),
+    );
+    assert_eq!(report.rows, 12);
+    assert_eq!(report.rejected, 0);
+    assert_no_silent_drop(&records, &report);
+    assert_eq!(report.warnings().count(), 1);
+    assert!(records.iter().all(|r| r.place.is_itinerant()));
+    let odd = records
+        .iter()
+        .filter(|r| {
+            r.place
+                .horaires
+                .as_deref()
+                .unwrap()
+                .starts_with("week 01-53/2 ")
+        })
+        .count();
+    let even = records
+        .iter()
+        .filter(|r| {
+            r.place
+                .horaires
+                .as_deref()
+                .unwrap()
+                .starts_with("week 02-52/2 ")
+        })
+        .count();
+    assert_eq!((odd, even), (6, 6));
+    let st_fraigne = by_id(&records, "1");
+    assert_eq!(
+        st_fraigne.place.horaires.as_deref(),
+        Some("week 01-53/2 Mo 09:30-12:30,13:30-15:30; PH off")
+    );
+    assert_eq!(st_fraigne.place.pivot, "40109226700020");
+    assert_eq!(st_fraigne.place.telephone.as_deref(), Some("+33630392518"));
+    assert_eq!(st_fraigne.place.code_postal, "16140");
+    // On an odd week (ISO week 3 of 2026) the Monday stop is open, on an even week it is not.
+    let at = |d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, d)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+    };
+    let h = st_fraigne.place.horaires.as_deref().unwrap();
+    assert_eq!(maillage_model::hours::is_open_at(h, at(12)), Some(true));
+    assert_eq!(maillage_model::hours::is_open_at(h, at(5)), Some(false));
+    // Valence was geocoded in the Bouches-du-Rhône: the position is dropped, the commune kept.
+    let valence = by_id(&records, "4");
+    assert!(valence.place.position.is_none());
+    assert_eq!(valence.place.code_insee.as_deref(), Some("16392"));
+}
+
+#[test]
+fn aidants_connect_golden() {
+    let (records, report) = import(
+        "dispositifs/20240212-aidants-connect-structures.csv",
+        Format::AidantsConnect,
+    );
+    assert_eq!(report.rows, 5227);
+    // The structures marked inactive.
+    assert_eq!(report.rejected, 46);
+    assert_no_silent_drop(&records, &report);
+    assert_eq!(report.warnings().count(), 28);
+    let beta = by_id(&records, "1");
+    assert_eq!(beta.place.pivot, "13002603200016");
+    assert_eq!(beta.place.code_insee.as_deref(), Some("75107"));
+    assert!(beta.place.position.is_none());
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r
+                .place
+                .dispositif_programmes_nationaux
+                .contains(&maillage_model::Dispositif::FranceServices))
+            .count(),
+        records
+            .iter()
+            .filter(|r| r.place.typologie.iter().any(|t| t == "RFS"))
+            .count()
+    );
+    // Postal codes that lost their leading zero are padded.
+    assert!(records
+        .iter()
+        .all(|r| r.place.code_postal.is_empty() || r.place.code_postal.len() == 5));
+}
+
+#[test]
+fn cnfs_structures_golden() {
+    let (records, report) = import(
+        "dispositifs/20230405-cnfs-structures.csv",
+        Format::CnfsStructures,
+    );
+    assert_eq!(report.rows, 2889);
+    assert_eq!(report.rejected, 0);
+    assert_no_silent_drop(&records, &report);
+    assert_eq!(report.warnings().count(), 228);
+    let ids: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r.source.source_id.as_str())
+        .collect();
+    // 5 rows repeat another row exactly: one id (one record in the store) for each pair.
+    assert_eq!(ids.len(), 2884);
+    let mulhouse = records
+        .iter()
+        .find(|r| r.place.nom == "FACE ALSACE MULHOUSE")
+        .unwrap();
+    assert_eq!(mulhouse.place.adresse, "6 RUE DE LA BOURSE");
+    assert_eq!(mulhouse.place.code_postal, "68100");
+    assert_eq!(mulhouse.place.code_insee.as_deref(), Some("68224"));
+    assert_eq!(mulhouse.place.commune, "Mulhouse");
+}
+
+#[test]
+fn data_inclusion_structures_take_their_services() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data-inclusion-sample.json");
+    let (records, report) = import_path(&path, Format::DataInclusion);
+    assert_eq!(report.rows, 3);
+    assert_eq!(report.rejected, 1);
+    assert_no_silent_drop(&records, &report);
+    let tournesol = by_id(&records, "dora--centre-social-le-tournesol");
+    let p = &tournesol.place;
+    use maillage_model::{Dispositif, ModaliteAcces as MAc, ModaliteAccompagnement as MA, Service};
+    assert_eq!(
+        p.services,
+        vec![Service::MaitriseOutils, Service::AideDemarches]
+    );
+    assert_eq!(
+        p.dispositif_programmes_nationaux,
+        vec![Dispositif::ConseillersNumeriques]
+    );
+    assert_eq!(p.horaires.as_deref(), Some("Mo-Fr 08:30-12:30; PH off"));
+    assert_eq!(p.telephone.as_deref(), Some("+33563000000"));
+    assert_eq!(
+        p.prise_rdv.as_deref(),
+        Some("https://rdv.example.org/tournesol")
+    );
+    assert!(p.modalites_acces.contains(&MAc::RdvEnLigne));
+    assert!(p.modalites_accompagnement.contains(&MA::ADistance));
+    assert_eq!(tournesol.extra["reseaux_porteurs"], "fcsf");
+    let caussade = by_id(&records, "france-travail--france-services-caussade");
+    assert_eq!(
+        caussade.place.typologie,
+        vec!["RFS".to_string(), "MUNI".to_string()]
+    );
+    assert_eq!(caussade.place.services, vec![Service::AccesInternet]);
+    // The structure's free-text hours are refused; the service's OSM hours are used.
+    assert_eq!(
+        caussade.place.horaires.as_deref(),
+        Some("Mo-Fr 09:00-12:00,14:00-17:00")
+    );
+    assert!(report
+        .warnings()
+        .any(|i| i.message.contains("structure absente du fichier")));
+}
+
+#[test]
+fn a_france_services_file_without_its_columns_is_refused() {
+    let dir = std::env::temp_dir().join(format!("maillage-sources-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fs.csv");
+    std::fs::write(&path, "id_fs,adresse,h_lundi\n1,rue,09:00 - 12:00\n").unwrap();
+    let file = SourceFile {
+        source: "test".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 8, 1).unwrap(),
+    };
+    let err = read_path(&path, &Format::FranceServices, &file, None, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, ReadError::MissingColumns(ref c) if c.contains(&"lib_fs".to_string())),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
