@@ -400,3 +400,52 @@ fn a_france_services_file_without_its_columns_is_refused() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn france_services_round_trip_through_data_inclusion() {
+    let (records, _) = import(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+    );
+    let places: Vec<maillage_model::Place> = records
+        .iter()
+        .filter(|r| r.place.departement() == Some("82"))
+        .map(|r| {
+            let mut p = r.place.clone();
+            // The store gives ids; data·inclusion needs one per structure.
+            p.id = format!("fs-{}", r.source.source_id);
+            p
+        })
+        .collect();
+    assert_eq!(places.len(), 23);
+    let mut json = Vec::new();
+    maillage_standard::write::write_data_inclusion(&places, &mut json).unwrap();
+    let dir = std::env::temp_dir().join(format!("maillage-di-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fs82.json");
+    std::fs::write(&path, &json).unwrap();
+    let (back, report) = import_path(&path, Format::DataInclusion);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(report.rejected, 0);
+    assert_eq!(back.len(), places.len());
+    for (a, b) in places.iter().zip(&back) {
+        let b = &b.place;
+        assert_eq!(a.nom, b.nom);
+        assert_eq!(a.adresse, b.adresse);
+        assert_eq!(a.commune, b.commune);
+        assert_eq!(a.code_postal, b.code_postal);
+        assert_eq!(a.code_insee, b.code_insee);
+        assert_eq!(a.position, b.position);
+        assert_eq!(a.telephone, b.telephone);
+        assert_eq!(a.courriels, b.courriels);
+        assert_eq!(a.horaires, b.horaires);
+        assert_eq!(a.typologie, b.typologie);
+        assert_eq!(
+            a.dispositif_programmes_nationaux,
+            b.dispositif_programmes_nationaux
+        );
+        assert_eq!(a.frais_a_charge, b.frais_a_charge);
+        let set = |v: &[maillage_model::Service]| v.iter().copied().collect::<BTreeSet<_>>();
+        assert_eq!(set(&a.services), set(&b.services), "{}", a.nom);
+    }
+}

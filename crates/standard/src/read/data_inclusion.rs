@@ -110,7 +110,7 @@ pub fn read<R: Read>(
     let (structures, services) = split(&text_in)?;
     let mut report = Report::default();
 
-    let mut by_structure: HashMap<String, Vec<(usize, Map<String, Value>)>> = HashMap::new();
+    let mut by_structure: HashMap<String, Vec<Numbered>> = HashMap::new();
     let known: std::collections::HashSet<String> = structures
         .iter()
         .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
@@ -166,6 +166,9 @@ pub fn read<R: Read>(
 }
 
 type Objects = Vec<Map<String, Value>>;
+
+/// A service with its 1-based position in the file (for messages).
+type Numbered = (usize, Map<String, Value>);
 
 /// Finds structures and services in the accepted shapes.
 fn split(text: &str) -> Result<(Objects, Objects), ReadError> {
@@ -264,7 +267,7 @@ fn push<T: PartialEq>(list: &mut Vec<T>, v: T) {
 /// Maps a structure and its services to a place.
 fn map_structure(
     s: &Map<String, Value>,
-    services: &[(usize, Map<String, Value>)],
+    services: &[Numbered],
     check: &mut RowCheck,
 ) -> (Place, BTreeMap<String, String>) {
     let mut extra = BTreeMap::new();

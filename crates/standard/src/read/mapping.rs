@@ -102,7 +102,7 @@ pub struct GeocodingSpec {
 #[serde(untagged)]
 pub enum FieldSpecs {
     Column(String),
-    One(FieldSpec),
+    One(Box<FieldSpec>),
     Many(Vec<FieldSpec>),
 }
 
@@ -113,7 +113,7 @@ impl FieldSpecs {
                 column: Some(c.clone()),
                 ..FieldSpec::default()
             }],
-            FieldSpecs::One(s) => vec![s.clone()],
+            FieldSpecs::One(s) => vec![(**s).clone()],
             FieldSpecs::Many(v) => v.clone(),
         }
     }

@@ -41,9 +41,7 @@ pub fn phone_e164(raw: &str) -> Option<String> {
     // The national number without its leading 0 (9 digits).
     let national = if let Some(rest) = digits.strip_prefix("0033") {
         rest.to_string()
-    } else if digits.len() == 11 && digits.starts_with("33") {
-        digits[2..].to_string()
-    } else if plus && digits.starts_with("33") {
+    } else if digits.starts_with("33") && (plus || digits.len() == 11) {
         digits[2..].to_string()
     } else if plus {
         // Already international with an overseas code (+590…, +262…): keep it as given.
