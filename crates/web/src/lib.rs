@@ -1,1 +1,151 @@
-//! maillage-web: HTTP server: French pages (askama, DSFR), JSON API v1 and OpenAPI, embed widget.
+//! maillage-web: the public directory on the web — search (`/`), place pages, map, embeddable
+//! widget, printable lists — and the open API v1 with its OpenAPI document.
+//!
+//! Entry points: [`AppState::new`] (loads the search index from a store), [`router`] (every
+//! route, in `router.rs`) and [`serve`]. Handlers are thin: parse the request into a value
+//! ([`query::SearchQuery`]), ask the in-memory [`index::SearchIndex`] or the store, fill an askama
+//! page struct or a JSON value. One error type ([`error::WebError`]) becomes a French page or a
+//! JSON error; no cause (SQL, I/O) is ever shown. Pages work without JavaScript; scripts only
+//! add geolocation and the map.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use maillage_store::{PlaceFilter, Store};
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod hours;
+pub mod index;
+pub mod layout;
+pub mod pages;
+pub mod query;
+pub mod reports;
+pub mod router;
+pub mod security;
+pub mod text;
+
+pub use error::WebError;
+pub use router::router;
+
+use index::SearchIndex;
+
+/// Settings of the web server.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Raster tile URL template for the map (`https://…/{z}/{x}/{y}.png`); `None` draws only the
+    /// bundled polygons (no network at run time by default).
+    pub tile_url: Option<String>,
+    /// Attribution shown under the tiles.
+    pub tile_attribution: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            tile_url: std::env::var("MAILLAGE_TILE_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            tile_attribution: std::env::var("MAILLAGE_TILE_ATTRIBUTION")
+                .unwrap_or_else(|_| "© contributeurs OpenStreetMap".into()),
+        }
+    }
+}
+
+/// Shared state of every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<WebConfig>,
+    index: Arc<RwLock<Arc<SearchIndex>>>,
+    pub(crate) security: Arc<security::Security>,
+}
+
+impl AppState {
+    /// Loads every place of the store into the search index.
+    pub async fn new(store: Arc<dyn Store>) -> Result<AppState, WebError> {
+        Self::with_config(store, WebConfig::default()).await
+    }
+
+    pub async fn with_config(
+        store: Arc<dyn Store>,
+        config: WebConfig,
+    ) -> Result<AppState, WebError> {
+        let index = build_index(store.as_ref()).await?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            index: Arc::new(RwLock::new(Arc::new(index))),
+            security: Arc::new(security::Security::new()),
+        })
+    }
+
+    /// The current index (a snapshot: a reload swaps in a new one without blocking readers).
+    pub fn index(&self) -> Arc<SearchIndex> {
+        match self.index.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the index from the store; call after an import or any write to places.
+    pub async fn reload(&self) -> Result<(), WebError> {
+        let fresh = Arc::new(build_index(self.store.as_ref()).await?);
+        match self.index.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+}
+
+async fn build_index(store: &dyn Store) -> Result<SearchIndex, WebError> {
+    let places = store.places(&PlaceFilter::default()).await?;
+    let communes = store.communes(None).await?;
+    let epcis = store.epcis().await?;
+    let places = places.into_iter().map(|sp| sp.place).collect();
+    let index = tokio::task::spawn_blocking(move || SearchIndex::build(places, &communes, &epcis))
+        .await
+        .map_err(|e| WebError::Unavailable(format!("construction de l'index : {e}")))?;
+    Ok(index)
+}
+
+/// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(state, listener, shutdown_signal()).await
+}
+
+/// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
+pub async fn serve_on(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

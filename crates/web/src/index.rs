@@ -1,0 +1,622 @@
+//! The in-memory search index: every place of the store, with its words, position and hours
+//! pre-digested, so that a search with text, filters and distance answers in well under a
+//! millisecond without touching the database. Built at start and rebuilt after writes
+//! ([`crate::AppState::reload`]); readers keep using the old index until the new one is swapped
+//! in.
+//!
+//! Text: folded and stemmed words (see [`crate::text`]) in a sorted vocabulary; a query word
+//! matches every word it is a prefix of, and all query words must match. A commune name or a
+//! postal code in the text becomes a location ("there and around"). Distance: a grid of
+//! 0.1° cells, then haversine on the few candidates.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDateTime};
+use maillage_model::{
+    Commune, Dispositif, Epci, Frais, ModaliteAcces, Place, Position, PriseEnCharge, Public,
+    Service,
+};
+use opening_hours::OpeningHours;
+
+use crate::hours::{self, WeekMask};
+use crate::query::{HalfDay, SearchQuery, When};
+use crate::text::{fold, stem, tokens};
+
+/// Where a search is centred, and why (shown to the person: "autour de Montauban").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Center {
+    pub position: Position,
+    pub label: String,
+    /// The INSEE code when the centre is a commune (radius 0 = this commune only).
+    pub commune: Option<String>,
+}
+
+/// A commune that can be named in a search.
+#[derive(Debug, Clone)]
+struct Locality {
+    code: String,
+    name: String,
+    folded: String,
+    postal_codes: Vec<String>,
+    center: Position,
+}
+
+/// One indexed place.
+pub struct Entry {
+    pub place: Arc<Place>,
+    services: u16,
+    publics: u16,
+    support: u16,
+    schemes: u16,
+    free: bool,
+    walk_in: bool,
+    hours: Option<OpeningHours>,
+    week: Option<WeekMask>,
+    folded_name: String,
+}
+
+impl Entry {
+    pub fn hours(&self) -> Option<&OpeningHours> {
+        self.hours.as_ref()
+    }
+}
+
+/// A result: the entry and its distance from the search centre.
+pub struct Hit<'a> {
+    pub entry: &'a Entry,
+    pub distance_km: Option<f64>,
+}
+
+/// One page of results.
+pub struct Results<'a> {
+    pub hits: Vec<Hit<'a>>,
+    pub total: usize,
+    pub center: Option<Center>,
+    /// Words of the query that matched nothing at all (said to the person).
+    pub unknown_words: Vec<String>,
+}
+
+pub struct SearchIndex {
+    entries: Vec<Entry>,
+    by_id: HashMap<String, u32>,
+    vocab: Vec<(Box<str>, Vec<u32>)>,
+    grid: HashMap<(i32, i32), Vec<u32>>,
+    localities: Vec<Locality>,
+    by_postal: HashMap<String, Vec<usize>>,
+    by_code: HashMap<String, usize>,
+    epci_communes: HashMap<String, HashSet<String>>,
+    pub epcis: Vec<(String, String)>,
+}
+
+fn bits<T: PartialEq + Copy>(all: &[T], values: &[T]) -> u16 {
+    values
+        .iter()
+        .filter_map(|v| all.iter().position(|a| a == v))
+        .fold(0u16, |acc, i| acc | (1 << i))
+}
+
+fn cell(p: Position) -> (i32, i32) {
+    ((p.lat * 10.0).floor() as i32, (p.lon * 10.0).floor() as i32)
+}
+
+/// Query words that also mean "help with an online procedure": people name the body, not the
+/// service of the standard.
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("caf", &["demarch"]),
+    ("impot", &["demarch"]),
+    ("ant", &["demarch"]),
+    ("cpam", &["demarch"]),
+    ("ameli", &["demarch"]),
+    ("retrait", &["demarch"]),
+    ("msa", &["demarch"]),
+    ("carsat", &["demarch"]),
+    ("franc travail", &["demarch", "insertion"]),
+    ("emploi", &["insertion"]),
+    ("ordinateur", &["outil", "materiel"]),
+    ("internet", &["internet", "outil"]),
+    ("smartphone", &["outil"]),
+    ("telephon", &["outil", "telephon"]),
+];
+
+impl SearchIndex {
+    pub fn build(places: Vec<Place>, communes: &[Commune], epcis: &[Epci]) -> SearchIndex {
+        let mut places = places;
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut vocab: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
+        let mut entries = Vec::with_capacity(places.len());
+        let mut by_id = HashMap::with_capacity(places.len());
+        for (i, place) in places.into_iter().enumerate() {
+            let i = i as u32;
+            let mut words: Vec<String> = Vec::new();
+            for text in [
+                &place.nom,
+                &place.commune,
+                &place.code_postal,
+                &place.adresse,
+            ] {
+                words.extend(tokens(text));
+            }
+            for s in &place.services {
+                words.extend(tokens(s.label()));
+            }
+            for d in &place.dispositif_programmes_nationaux {
+                words.extend(tokens(d.label()));
+            }
+            for p in &place.publics_specifiquement_adresses {
+                words.extend(tokens(p.label()));
+            }
+            for p in &place.prise_en_charge_specifique {
+                words.extend(tokens(p.label()));
+            }
+            for t in &place.typologie {
+                words.extend(tokens(t));
+                if let Some(label) = maillage_model::typologie_label(t) {
+                    words.extend(tokens(label));
+                }
+            }
+            if let Some(r) = &place.presentation_resume {
+                words.extend(tokens(r));
+            }
+            words.sort();
+            words.dedup();
+            for w in words {
+                vocab.entry(w).or_default().push(i);
+            }
+            if let Some(p) = place.position {
+                grid.entry(cell(p)).or_default().push(i);
+            }
+            let parsed = place.horaires.as_deref().and_then(hours::parse);
+            let week = parsed
+                .as_ref()
+                .map(|oh| WeekMask::from_table(&hours::week_table(oh)));
+            by_id.insert(place.id.clone(), i);
+            entries.push(Entry {
+                services: bits(Service::ALL, &place.services),
+                publics: bits(Public::ALL, &place.publics_specifiquement_adresses),
+                support: bits(PriseEnCharge::ALL, &place.prise_en_charge_specifique),
+                schemes: bits(Dispositif::ALL, &place.dispositif_programmes_nationaux),
+                free: place.frais_a_charge.contains(&Frais::Gratuit),
+                walk_in: place.modalites_acces.contains(&ModaliteAcces::SePresenter),
+                hours: parsed,
+                week,
+                folded_name: fold(&place.nom),
+                place: Arc::new(place),
+            });
+        }
+
+        // Localities: the referential's communes, completed by the communes of the places
+        // (a store without referential still finds "Montauban").
+        let mut localities: Vec<Locality> = communes
+            .iter()
+            .filter_map(|c| {
+                Some(Locality {
+                    code: c.code.clone(),
+                    name: c.nom.clone(),
+                    folded: fold(&c.nom)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    postal_codes: c.codes_postaux.clone(),
+                    center: c.centre?,
+                })
+            })
+            .collect();
+        let known: HashSet<String> = localities.iter().map(|l| l.code.clone()).collect();
+        let mut from_places: BTreeMap<String, (String, Vec<String>, f64, f64, u32)> =
+            BTreeMap::new();
+        for e in &entries {
+            let p = &e.place;
+            let (Some(code), Some(pos)) = (&p.code_insee, p.position) else {
+                continue;
+            };
+            if known.contains(code) {
+                continue;
+            }
+            let slot = from_places
+                .entry(code.clone())
+                .or_insert_with(|| (p.commune.clone(), Vec::new(), 0.0, 0.0, 0));
+            if !slot.1.contains(&p.code_postal) {
+                slot.1.push(p.code_postal.clone());
+            }
+            slot.2 += pos.lat;
+            slot.3 += pos.lon;
+            slot.4 += 1;
+        }
+        for (code, (name, postal, lat, lon, n)) in from_places {
+            localities.push(Locality {
+                code,
+                folded: fold(&name).split_whitespace().collect::<Vec<_>>().join(" "),
+                name,
+                postal_codes: postal,
+                center: Position::new(lat / n as f64, lon / n as f64),
+            });
+        }
+        let mut by_postal: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_code = HashMap::new();
+        for (i, l) in localities.iter().enumerate() {
+            by_code.insert(l.code.clone(), i);
+            for cp in &l.postal_codes {
+                by_postal.entry(cp.clone()).or_default().push(i);
+            }
+        }
+        let epci_communes = epcis
+            .iter()
+            .map(|e| (e.code.clone(), e.communes.iter().cloned().collect()))
+            .collect();
+        let mut epci_list: Vec<(String, String)> = epcis
+            .iter()
+            .map(|e| (e.code.clone(), e.nom.clone()))
+            .collect();
+        epci_list.sort_by(|a, b| a.1.cmp(&b.1));
+        SearchIndex {
+            entries,
+            by_id,
+            vocab: vocab
+                .into_iter()
+                .map(|(k, v)| (k.into_boxed_str(), v))
+                .collect(),
+            grid,
+            localities,
+            by_postal,
+            by_code,
+            epci_communes,
+            epcis: epci_list,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).map(|i| &self.entries[*i as usize])
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The name of a commune by INSEE code, when known.
+    pub fn commune_name(&self, code: &str) -> Option<&str> {
+        self.by_code
+            .get(code)
+            .map(|i| self.localities[*i].name.as_str())
+    }
+
+    /// Marks in `set` every entry having a word that starts with `prefix`.
+    fn mark_prefix(&self, prefix: &str, set: &mut [u64]) -> bool {
+        let start = self.vocab.partition_point(|(w, _)| w.as_ref() < prefix);
+        let mut any = false;
+        for (w, postings) in &self.vocab[start..] {
+            if !w.starts_with(prefix) {
+                break;
+            }
+            any = true;
+            for &i in postings {
+                set[i as usize / 64] |= 1 << (i % 64);
+            }
+        }
+        any
+    }
+
+    /// Resolves the "where" of a search: a commune name, postal code or INSEE code.
+    fn locate(&self, s: &str) -> Option<Center> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        if s.len() == 5 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            if let Some(&i) = self.by_code.get(s) {
+                let l = &self.localities[i];
+                return Some(Center {
+                    position: l.center,
+                    label: l.name.clone(),
+                    commune: Some(l.code.clone()),
+                });
+            }
+            if let Some(list) = self.by_postal.get(s) {
+                let n = list.len() as f64;
+                let lat = list
+                    .iter()
+                    .map(|i| self.localities[*i].center.lat)
+                    .sum::<f64>()
+                    / n;
+                let lon = list
+                    .iter()
+                    .map(|i| self.localities[*i].center.lon)
+                    .sum::<f64>()
+                    / n;
+                let single = (list.len() == 1).then(|| self.localities[list[0]].code.clone());
+                return Some(Center {
+                    position: Position::new(lat, lon),
+                    label: s.to_string(),
+                    commune: single,
+                });
+            }
+        }
+        let folded = fold(s).split_whitespace().collect::<Vec<_>>().join(" ");
+        let folded = folded
+            .strip_prefix("saint ")
+            .map_or(folded.clone(), |rest| format!("saint {rest}"));
+        self.localities
+            .iter()
+            .find(|l| l.folded == folded || l.folded.replace("st ", "saint ") == folded)
+            .map(|l| Center {
+                position: l.center,
+                label: l.name.clone(),
+                commune: Some(l.code.clone()),
+            })
+    }
+
+    /// Finds a commune named inside free text ("aide caf montauban"), longest name first;
+    /// returns the centre and the text without it.
+    fn locate_in_text(&self, text: &str) -> Option<(Center, String)> {
+        let words: Vec<String> = fold(text).split_whitespace().map(str::to_string).collect();
+        if words.is_empty() {
+            return None;
+        }
+        for len in (1..=words.len().min(6)).rev() {
+            for start in 0..=words.len() - len {
+                let candidate = words[start..start + len].join(" ");
+                let is_postal =
+                    candidate.len() == 5 && candidate.bytes().all(|b| b.is_ascii_digit());
+                if candidate.len() < 3 {
+                    continue;
+                }
+                let found = if is_postal {
+                    self.locate(&candidate)
+                } else {
+                    self.localities
+                        .iter()
+                        .find(|l| l.folded == candidate)
+                        .map(|l| Center {
+                            position: l.center,
+                            label: l.name.clone(),
+                            commune: Some(l.code.clone()),
+                        })
+                };
+                if let Some(center) = found {
+                    let rest = words[..start]
+                        .iter()
+                        .chain(&words[start + len..])
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    return Some((center, rest));
+                }
+            }
+        }
+        None
+    }
+
+    /// Runs a search. `now` is the local time in Paris (open-now filter, "ouvert jusqu'à").
+    pub fn search(&self, q: &SearchQuery, now: NaiveDateTime) -> Result<Results<'_>, String> {
+        let n = self.entries.len();
+        // Where.
+        let mut text = q.text.clone();
+        let mut center = None;
+        if let Some((lat, lon)) = q.position {
+            center = Some(Center {
+                position: Position::new(lat, lon),
+                label: "votre position".into(),
+                commune: None,
+            });
+        } else if !q.place.is_empty() {
+            center = Some(self.locate(&q.place).ok_or_else(|| {
+                format!(
+                    "ou : la commune « {} » n'est pas connue ; essayez son code postal",
+                    q.place.chars().take(60).collect::<String>()
+                )
+            })?);
+        } else if let Some((c, rest)) = self.locate_in_text(&q.text) {
+            center = Some(c);
+            text = rest;
+        }
+        let radius = match (&center, q.radius_km) {
+            (None, _) => None,
+            (Some(_), Some(r)) => Some(r),
+            (Some(_), None) => Some(10),
+        };
+        let only_commune = match (&center, radius) {
+            (Some(c), Some(0)) => c.commune.clone(),
+            _ => None,
+        };
+        let epci_set = if q.epci.is_empty() {
+            None
+        } else {
+            Some(self.epci_communes.get(&q.epci).ok_or_else(|| {
+                format!(
+                    "epci : « {} » n'est pas une intercommunalité connue",
+                    q.epci.chars().take(20).collect::<String>()
+                )
+            })?)
+        };
+
+        // Text: every word must match (itself or a synonym) as a word prefix.
+        let mut text_set: Option<Vec<u64>> = None;
+        let mut unknown_words = Vec::new();
+        let folded_text = fold(&text);
+        for word in tokens(&text) {
+            if word.len() < 2 {
+                continue;
+            }
+            let mut set = vec![0u64; n.div_ceil(64)];
+            let mut any = self.mark_prefix(&word, &mut set);
+            for (key, alternatives) in SYNONYMS {
+                let key_stem: String = key.split(' ').map(stem).collect::<Vec<_>>().join(" ");
+                if word == key_stem || (key.contains(' ') && folded_text.contains(key)) {
+                    for alt in *alternatives {
+                        any |= self.mark_prefix(alt, &mut set);
+                    }
+                }
+            }
+            if !any {
+                unknown_words.push(word.clone());
+            }
+            text_set = Some(match text_set {
+                None => set,
+                Some(mut acc) => {
+                    acc.iter_mut().zip(&set).for_each(|(a, b)| *a &= b);
+                    acc
+                }
+            });
+        }
+
+        let service_bits = bits(Service::ALL, &q.services);
+        let public_bits = bits(Public::ALL, &q.publics);
+        let support_bits = bits(PriseEnCharge::ALL, &q.support);
+        let scheme_bits = bits(Dispositif::ALL, &q.schemes);
+        let folded_words: Vec<String> =
+            folded_text.split_whitespace().map(str::to_string).collect();
+
+        let keep = |i: usize| -> Option<Option<f64>> {
+            if let Some(set) = &text_set {
+                if set[i / 64] & (1 << (i % 64)) == 0 {
+                    return None;
+                }
+            }
+            let e = &self.entries[i];
+            let p = &e.place;
+            if e.services & service_bits != service_bits
+                || e.publics & public_bits != public_bits
+                || e.support & support_bits != support_bits
+                || e.schemes & scheme_bits != scheme_bits
+                || (q.free && !e.free)
+                || (q.walk_in && !e.walk_in)
+                || (q.itinerant && !p.is_itinerant())
+            {
+                return None;
+            }
+            if !q.departement.is_empty() && p.departement() != Some(q.departement.as_str()) {
+                return None;
+            }
+            if let Some(set) = epci_set {
+                if !p.code_insee.as_ref().is_some_and(|c| set.contains(c)) {
+                    return None;
+                }
+            }
+            if let Some(code) = &only_commune {
+                if p.code_insee.as_ref() != Some(code) {
+                    return None;
+                }
+            }
+            let mut distance = None;
+            if let (Some(c), Some(r)) = (&center, radius) {
+                match p.position {
+                    Some(pos) => {
+                        let d = c.position.distance_km(pos);
+                        if only_commune.is_none() && d > r as f64 {
+                            return None;
+                        }
+                        distance = Some(d);
+                    }
+                    None if only_commune.is_some() => {}
+                    None => return None,
+                }
+            }
+            match q.when {
+                None => {}
+                Some(When::Now) => {
+                    if !e.hours.as_ref().is_some_and(|oh| oh.is_open(now)) {
+                        return None;
+                    }
+                }
+                Some(When::Day(day, half)) => {
+                    let (a, b) = match half {
+                        None => (0, 48),
+                        Some(HalfDay::Morning) => (0, 24),
+                        Some(HalfDay::Afternoon) => (24, 48),
+                    };
+                    if !e.week.is_some_and(|w| w.open_during(day, a, b)) {
+                        return None;
+                    }
+                }
+            }
+            Some(distance)
+        };
+
+        let mut hits: Vec<(usize, Option<f64>)> = Vec::new();
+        match (&center, radius) {
+            (Some(c), Some(r)) if only_commune.is_none() => {
+                // Only the grid cells the circle can touch.
+                let dlat = r as f64 / 111.0;
+                let dlon = r as f64 / (111.0 * c.position.lat.to_radians().cos().max(0.05));
+                let (a0, o0) = cell(Position::new(c.position.lat - dlat, c.position.lon - dlon));
+                let (a1, o1) = cell(Position::new(c.position.lat + dlat, c.position.lon + dlon));
+                for a in a0..=a1 {
+                    for o in o0..=o1 {
+                        if let Some(list) = self.grid.get(&(a, o)) {
+                            for &i in list {
+                                if let Some(d) = keep(i as usize) {
+                                    hits.push((i as usize, d));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                for i in 0..n {
+                    if let Some(d) = keep(i) {
+                        hits.push((i, d));
+                    }
+                }
+            }
+        }
+
+        if center.is_some() {
+            hits.sort_by(|a, b| {
+                a.1.unwrap_or(f64::MAX)
+                    .total_cmp(&b.1.unwrap_or(f64::MAX))
+                    .then(a.0.cmp(&b.0))
+            });
+        } else if !folded_words.is_empty() {
+            // Places whose name holds the words first.
+            let score = |i: usize| {
+                let name = &self.entries[i].folded_name;
+                folded_words
+                    .iter()
+                    .filter(|w| name.contains(w.as_str()))
+                    .count()
+            };
+            hits.sort_by(|a, b| {
+                score(b.0).cmp(&score(a.0)).then_with(|| {
+                    self.entries[a.0]
+                        .folded_name
+                        .cmp(&self.entries[b.0].folded_name)
+                })
+            });
+        } else {
+            hits.sort_by(|a, b| {
+                self.entries[a.0]
+                    .folded_name
+                    .cmp(&self.entries[b.0].folded_name)
+            });
+        }
+
+        let total = hits.len();
+        let start = (q.page.saturating_sub(1)) * q.per_page;
+        let hits = hits
+            .into_iter()
+            .skip(start)
+            .take(q.per_page)
+            .map(|(i, d)| Hit {
+                entry: &self.entries[i],
+                distance_km: d,
+            })
+            .collect();
+        let _ = now.weekday();
+        Ok(Results {
+            hits,
+            total,
+            center,
+            unknown_words,
+        })
+    }
+}

@@ -1,0 +1,119 @@
+//! HTML pages. One module per page family; each handler parses its input, asks the index or
+//! the store, fills a page struct (askama template under `templates/`) and renders it.
+//! Shared view helpers (a place as a result line, filter options) live here.
+
+use askama::Template;
+use axum::response::Response;
+use maillage_model::{Dispositif, Place};
+
+use crate::error::WebError;
+use crate::hours;
+use crate::index::Hit;
+use crate::layout::{render, Layout};
+
+pub mod embed;
+pub mod map;
+pub mod place;
+pub mod print;
+pub mod search;
+
+/// A place as one line of results.
+pub struct ResultView {
+    pub id: String,
+    pub nom: String,
+    pub adresse: String,
+    pub ville: String,
+    /// "à 3,2 km"
+    pub distance: Option<String>,
+    pub status: Option<hours::Status>,
+    pub services: Vec<&'static str>,
+    pub badges: Vec<&'static str>,
+    pub walk_in: bool,
+    pub free: bool,
+    pub itinerant: bool,
+    pub telephone: Option<String>,
+}
+
+/// "3,2 km", "800 m".
+pub fn fmt_distance(km: f64) -> String {
+    if km < 1.0 {
+        format!("{} m", ((km * 1000.0) / 50.0).round() as u64 * 50)
+    } else if km < 10.0 {
+        format!("{:.1} km", km).replace('.', ",")
+    } else {
+        format!("{} km", km.round() as u64)
+    }
+}
+
+/// A French phone number for display: `+33563000000` → `05 63 00 00 00`.
+pub fn fmt_phone(e164: &str) -> String {
+    let digits: String = e164.chars().filter(|c| c.is_ascii_digit()).collect();
+    let national = match digits.strip_prefix("33") {
+        Some(rest) if e164.starts_with('+') && rest.len() == 9 => format!("0{rest}"),
+        _ => digits.clone(),
+    };
+    if national.len() == 10 {
+        national
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        e164.to_string()
+    }
+}
+
+impl ResultView {
+    pub fn from_hit(hit: &Hit<'_>, now: chrono::NaiveDateTime) -> ResultView {
+        let p: &Place = &hit.entry.place;
+        ResultView {
+            id: p.id.clone(),
+            nom: p.nom.clone(),
+            adresse: p.adresse.clone(),
+            ville: format!("{} {}", p.code_postal, p.commune)
+                .trim()
+                .to_string(),
+            distance: hit.distance_km.map(fmt_distance),
+            status: hit.entry.hours().and_then(|oh| hours::status(oh, now)),
+            services: p.services.iter().map(|s| s.label()).collect(),
+            badges: p
+                .dispositif_programmes_nationaux
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d,
+                        Dispositif::FranceServices
+                            | Dispositif::AidantsConnect
+                            | Dispositif::ConseillersNumeriques
+                    )
+                })
+                .map(|d| d.label())
+                .collect(),
+            walk_in: p
+                .modalites_acces
+                .contains(&maillage_model::ModaliteAcces::SePresenter),
+            free: p.frais_a_charge.contains(&maillage_model::Frais::Gratuit),
+            itinerant: p.is_itinerant(),
+            telephone: p.telephone.as_deref().map(fmt_phone),
+        }
+    }
+}
+
+/// Any unknown path: the French 404 page.
+pub async fn not_found() -> WebError {
+    WebError::NotFound("cette page n'existe pas".into())
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct AccessibilityPage {
+    layout: Layout,
+}
+
+/// `/accessibilite`: the accessibility statement (RGAA).
+pub async fn accessibility() -> Result<Response, WebError> {
+    render(&AccessibilityPage {
+        layout: Layout::new("Accessibilité", ""),
+    })
+}

@@ -1,0 +1,257 @@
+//! `/`: the search page. The whole search is in the URL (a GET form), so it works without
+//! JavaScript, can be shared, bookmarked and printed.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use maillage_model::{Dispositif, PriseEnCharge, Public, Service};
+
+use crate::error::WebError;
+use crate::hours;
+use crate::layout::{render, Layout};
+use crate::pages::ResultView;
+use crate::query::{HalfDay, SearchQuery, When, RADII};
+use crate::text::slug;
+use crate::AppState;
+
+/// A checkbox or select option.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+fn opts<T: Copy + PartialEq>(all: &[T], label: fn(T) -> &'static str, chosen: &[T]) -> Vec<Opt> {
+    all.iter()
+        .map(|v| Opt {
+            value: slug(label(*v)),
+            label: label(*v).to_string(),
+            checked: chosen.contains(v),
+        })
+        .collect()
+}
+
+/// The form's state, shared by the search page, the map and the embed widget.
+pub struct Form {
+    pub text: String,
+    pub place: String,
+    pub lat: String,
+    pub lon: String,
+    pub radii: Vec<Opt>,
+    pub services: Vec<Opt>,
+    pub schemes: Vec<Opt>,
+    pub publics: Vec<Opt>,
+    pub support: Vec<Opt>,
+    pub days: Vec<Opt>,
+    pub moments: Vec<Opt>,
+    pub open_now: bool,
+    pub walk_in: bool,
+    pub free: bool,
+    pub itinerant: bool,
+    pub epci: String,
+    /// Number of filters set beyond text and place (shown on the filter panel).
+    pub active_filters: usize,
+}
+
+impl Form {
+    pub fn new(q: &SearchQuery) -> Form {
+        let day = match q.when {
+            Some(When::Day(d, _)) => Some(d),
+            _ => None,
+        };
+        let half = match q.when {
+            Some(When::Day(_, h)) => h,
+            _ => None,
+        };
+        let mut radii = vec![Opt {
+            value: String::new(),
+            label: "10 km autour (par défaut)".into(),
+            checked: q.radius_km.is_none(),
+        }];
+        radii.extend(RADII.iter().map(|r| Opt {
+            value: r.to_string(),
+            label: if *r == 0 {
+                "Dans la commune seulement".into()
+            } else {
+                format!("{r} km autour")
+            },
+            checked: q.radius_km == Some(*r),
+        }));
+        let mut days = vec![Opt {
+            value: String::new(),
+            label: "N'importe quel jour".into(),
+            checked: day.is_none(),
+        }];
+        days.extend(hours::DAYS.iter().enumerate().map(|(i, d)| Opt {
+            value: d.to_string(),
+            label: d.to_string(),
+            checked: day == Some(i),
+        }));
+        let moments = vec![
+            Opt {
+                value: String::new(),
+                label: "Toute la journée".into(),
+                checked: half.is_none(),
+            },
+            Opt {
+                value: "matin".into(),
+                label: "Le matin".into(),
+                checked: half == Some(HalfDay::Morning),
+            },
+            Opt {
+                value: "apres-midi".into(),
+                label: "L'après-midi".into(),
+                checked: half == Some(HalfDay::Afternoon),
+            },
+        ];
+        let schemes_shown = [
+            Dispositif::FranceServices,
+            Dispositif::ConseillersNumeriques,
+            Dispositif::AidantsConnect,
+            Dispositif::PointAccesCaf,
+        ];
+        let active_filters = q.services.len()
+            + q.schemes.len()
+            + q.publics.len()
+            + q.support.len()
+            + usize::from(q.when.is_some())
+            + usize::from(q.walk_in)
+            + usize::from(q.free)
+            + usize::from(q.itinerant);
+        Form {
+            text: q.text.clone(),
+            place: q.place.clone(),
+            lat: q
+                .position
+                .map(|p| format!("{:.5}", p.0))
+                .unwrap_or_default(),
+            lon: q
+                .position
+                .map(|p| format!("{:.5}", p.1))
+                .unwrap_or_default(),
+            radii,
+            services: opts(Service::ALL, Service::label, &q.services),
+            schemes: opts(&schemes_shown, Dispositif::label, &q.schemes),
+            publics: opts(Public::ALL, Public::label, &q.publics),
+            support: opts(PriseEnCharge::ALL, PriseEnCharge::label, &q.support),
+            days,
+            moments,
+            open_now: q.when == Some(When::Now),
+            walk_in: q.walk_in,
+            free: q.free,
+            itinerant: q.itinerant,
+            epci: q.epci.clone(),
+            active_filters,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub layout: Layout,
+    pub form: Form,
+    pub results: Vec<ResultView>,
+    pub total: usize,
+    pub heading: String,
+    pub error: Option<String>,
+    pub unknown_words: Vec<String>,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub page: usize,
+    pub pages: usize,
+    pub map_url: String,
+    pub print_url: String,
+    pub csv_url: String,
+    pub geojson_url: String,
+}
+
+/// `GET /`.
+pub async fn page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let (q, parse_error) = match SearchQuery::parse(raw.as_deref()) {
+        Ok(q) => (q, None),
+        // A wrong parameter on the page is shown above an empty search, not as an error
+        // page: the person can fix it in the form.
+        Err(WebError::BadRequest(m)) => (
+            SearchQuery {
+                page: 1,
+                per_page: crate::query::DEFAULT_PER_PAGE,
+                ..Default::default()
+            },
+            Some(m),
+        ),
+        Err(e) => return Err(e),
+    };
+    let index = state.index();
+    let now = hours::now_paris();
+    let mut error = parse_error;
+    let (results, total, center, unknown_words) = match index.search(&q, now) {
+        Ok(r) => (
+            r.hits
+                .iter()
+                .map(|h| ResultView::from_hit(h, now))
+                .collect(),
+            r.total,
+            r.center,
+            r.unknown_words,
+        ),
+        Err(m) => {
+            error = Some(m);
+            (Vec::new(), 0, None, Vec::new())
+        }
+    };
+    let pages = total.div_ceil(q.per_page).max(1);
+    let link = |p: usize| {
+        let qs = q.to_query(Some(p));
+        if qs.is_empty() {
+            "/".to_string()
+        } else {
+            format!("/?{qs}")
+        }
+    };
+    let heading = match (&center, total) {
+        (_, 0) => "Aucun lieu ne correspond à cette recherche".to_string(),
+        (Some(c), 1) => format!("1 lieu autour de {}", c.label),
+        (Some(c), n) => format!("{n} lieux autour de {}", c.label),
+        (None, 1) => "1 lieu".to_string(),
+        (None, n) => format!("{n} lieux"),
+    };
+    let qs = q.to_query(None);
+    let with = |base: &str, extra: &str| {
+        let mut url = base.to_string();
+        let parts: Vec<&str> = [qs.as_str(), extra]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !parts.is_empty() {
+            url.push('?');
+            url.push_str(&parts.join("&"));
+        }
+        url
+    };
+    let title = if q.is_empty() {
+        "Trouver de l'aide pour le numérique et les démarches en ligne".to_string()
+    } else {
+        format!("Recherche : {heading}")
+    };
+    render(&SearchPage {
+        layout: Layout::new(title, "/"),
+        form: Form::new(&q),
+        results,
+        total,
+        heading,
+        error,
+        unknown_words,
+        prev_url: (q.page > 1).then(|| link(q.page - 1)),
+        next_url: (q.page < pages).then(|| link(q.page + 1)),
+        page: q.page,
+        pages,
+        map_url: with("/carte", ""),
+        print_url: with("/imprimer", ""),
+        csv_url: with("/api/v1/lieux", "format=csv&par_page=500"),
+        geojson_url: with("/api/v1/lieux", "format=geojson&par_page=500"),
+    })
+}

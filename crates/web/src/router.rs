@@ -1,0 +1,37 @@
+//! Every route of the site, in one place. A section added by another helper is one line here
+//! (its handlers live in `pages/<section>.rs`).
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::{api, assets, pages, security, AppState};
+
+pub fn router(state: AppState) -> Router {
+    // The open API: GET only, readable from any origin (CORS).
+    let api = Router::new()
+        .route("/api/v1/lieux", get(api::list))
+        .route("/api/v1/lieux/{id}", get(api::one))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .layer(security::cors());
+
+    Router::new()
+        .route("/", get(pages::search::page))
+        .route("/lieux/{id}", get(pages::place::page))
+        .route("/lieux/{id}/signaler", post(pages::place::report))
+        .route("/carte", get(pages::map::page))
+        .route("/carte/lieux.json", get(pages::map::points))
+        .route("/embed", get(pages::embed::widget))
+        .route("/embed/generateur", get(pages::embed::generator))
+        .route("/imprimer", get(pages::print::page))
+        .route("/api", get(api::docs))
+        .route("/accessibilite", get(pages::accessibility))
+        .route("/healthz", get(api::healthz))
+        .route("/static/{version}/{*path}", get(assets::serve))
+        // .route("/observatoire", get(pages::observatoire::page)) — territory helper
+        // .route("/itinerance", get(pages::itinerance::page)) — tours helper
+        .merge(api)
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}

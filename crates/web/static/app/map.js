@@ -1,0 +1,31 @@
+// The map: Leaflet with marker clustering, an offline background from the bundled
+// département polygons, tiles only when the server is configured with a tile URL.
+(function () {
+  const el = document.getElementById("carte");
+  if (!el || !window.L) return;
+  const map = L.map(el, { keyboard: true, preferCanvas: true }).setView([46.6, 2.4], 6);
+  const tiles = el.dataset.tiles;
+  if (tiles) {
+    L.tileLayer(tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
+  }
+  fetch(el.dataset.background).then((r) => r.json()).then((geo) => {
+    L.geoJSON(geo, {
+      style: { color: "#6a6af4", weight: 1, fillColor: "#f5f5fe", fillOpacity: tiles ? 0 : 1 },
+      interactive: false,
+    }).addTo(map).bringToBack();
+  });
+  fetch(el.dataset.points).then((r) => r.json()).then((points) => {
+    const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+    const markers = points.map(([lat, lon, id, nom]) => {
+      const m = L.marker([lat, lon], { title: nom, alt: nom, keyboard: true });
+      const a = document.createElement("a");
+      a.href = "/lieux/" + encodeURIComponent(id);
+      a.textContent = nom; // text, never HTML
+      m.bindPopup(a);
+      return m;
+    });
+    cluster.addLayers(markers);
+    map.addLayer(cluster);
+    if (markers.length) map.fitBounds(cluster.getBounds(), { maxZoom: 13, padding: [20, 20] });
+  });
+})();
