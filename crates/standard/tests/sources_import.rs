@@ -449,3 +449,72 @@ fn france_services_round_trip_through_data_inclusion() {
         assert_eq!(set(&a.services), set(&b.services), "{}", a.nom);
     }
 }
+
+/// The real referential (COG 2026, centres), loaded once for the tests that use it.
+fn referential() -> &'static maillage_territory::Referential {
+    static R: std::sync::OnceLock<maillage_territory::Referential> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        maillage_territory::Referential::load_shared(&shared())
+            .unwrap_or_else(|e| panic!("référentiel illisible : {e}"))
+    })
+}
+
+fn import_with_referential(rel: &str, format: Format) -> (Vec<Record>, Report) {
+    let file = SourceFile {
+        source: "test".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 8, 1).unwrap(),
+    };
+    let mut records = Vec::new();
+    let report = read_path(
+        &shared().join(rel),
+        &format,
+        &file,
+        Some(referential()),
+        &mut |r| records.push(r),
+    )
+    .unwrap();
+    (records, report)
+}
+
+#[test]
+fn aidants_connect_insee_codes_are_filled_from_the_referential() {
+    let (without, _) = import(
+        "dispositifs/20240212-aidants-connect-structures.csv",
+        Format::AidantsConnect,
+    );
+    let (with, report) = import_with_referential(
+        "dispositifs/20240212-aidants-connect-structures.csv",
+        Format::AidantsConnect,
+    );
+    assert_no_silent_drop(&with, &report);
+    let missing = |rs: &[Record]| rs.iter().filter(|r| r.place.code_insee.is_none()).count();
+    println!(
+        "sans code INSEE : {} sans référentiel, {} avec",
+        missing(&without),
+        missing(&with)
+    );
+    assert_eq!(missing(&without), 222);
+    // 216 of the 222 are found by postal code and commune name; the 6 left are reported.
+    assert_eq!(missing(&with), 6);
+    let not_found = report
+        .warnings()
+        .filter(|i| i.message.starts_with("commune introuvable"))
+        .count();
+    assert_eq!(not_found, 6);
+}
+
+#[test]
+fn france_services_positions_agree_with_their_communes() {
+    let (records, report) = import_with_referential(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+    );
+    assert_no_silent_drop(&records, &report);
+    let far: Vec<_> = report
+        .warnings()
+        .filter(|i| i.field.as_deref() == Some("latitude"))
+        .map(|i| (i.line, i.message.clone()))
+        .collect();
+    println!("{far:#?}");
+    assert_eq!(far.len(), 0);
+}

@@ -401,11 +401,17 @@ impl RowCheck {
         let (Some(pos), Some(centre)) = (place.position, commune.centre) else {
             return;
         };
-        // A commune is at most ~20 km across in metropolitan France (a few overseas ones are
-        // larger): 30 km from its centre is a geocoding error, not a big commune.
-        if pos.distance_km(centre) > 30.0 {
+        // A metropolitan commune is at most ~20 km across (the same limits as the standard
+        // reader's `common::FileState::locate`; Guyane's communes are far larger): beyond, it
+        // is a geocoding error, not a big commune.
+        let limit = if commune.code.starts_with("973") {
+            200.0
+        } else {
+            30.0
+        };
+        if pos.distance_km(centre) > limit {
             let swapped = Position::new(pos.lon, pos.lat);
-            if swapped.distance_km(centre) <= 30.0 {
+            if swapped.distance_km(centre) <= limit {
                 place.position = Some(swapped);
                 self.warn(
                     "latitude",
