@@ -38,8 +38,18 @@ pub fn holiday_name(date: NaiveDate) -> Option<&'static str> {
 }
 
 const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 pub fn month_fr(month: u32) -> &'static str {
@@ -48,8 +58,17 @@ pub fn month_fr(month: u32) -> &'static str {
 
 /// "mardi 8 décembre" (the year is added when it is not the reference year).
 pub fn date_fr(date: NaiveDate) -> String {
-    let day = if date.day() == 1 { "1er".to_string() } else { date.day().to_string() };
-    format!("{} {} {}", weekday_fr(date.weekday()), day, month_fr(date.month()))
+    let day = if date.day() == 1 {
+        "1er".to_string()
+    } else {
+        date.day().to_string()
+    };
+    format!(
+        "{} {} {}",
+        weekday_fr(date.weekday()),
+        day,
+        month_fr(date.month())
+    )
 }
 
 /// "mardi 8 décembre 2026".
@@ -103,7 +122,10 @@ mod tests {
     fn french_dates() {
         assert_eq!(date_fr(d(2026, 12, 8)), "mardi 8 décembre");
         assert_eq!(date_fr(d(2026, 12, 1)), "mardi 1er décembre");
-        assert_eq!(time_fr(NaiveTime::from_hms_opt(13, 30, 0).unwrap()), "13 h 30");
+        assert_eq!(
+            time_fr(NaiveTime::from_hms_opt(13, 30, 0).unwrap()),
+            "13 h 30"
+        );
         assert_eq!(duration_fr(3900), "1 h 05");
         assert_eq!(days(d(2026, 1, 30), d(2026, 2, 2)).count(), 4);
     }

@@ -18,12 +18,19 @@ pub struct InputError {
 }
 
 fn reader(text: &str) -> csv::Reader<&[u8]> {
-    let delimiter = if text.lines().next().is_some_and(|l| l.contains(';') && !l.contains(',')) {
+    let delimiter = if text
+        .lines()
+        .next()
+        .is_some_and(|l| l.contains(';') && !l.contains(','))
+    {
         b';'
     } else {
         b','
     };
-    csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes())
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes())
 }
 
 struct Row<'a> {
@@ -43,7 +50,11 @@ impl Row<'_> {
             .unwrap_or("")
     }
     fn err(&self, message: String) -> InputError {
-        InputError { file: self.file.to_string(), line: self.line, message }
+        InputError {
+            file: self.file.to_string(),
+            line: self.line,
+            message,
+        }
     }
     fn required(&self, name: &str) -> Result<&str, InputError> {
         let v = self.get(name);
@@ -55,12 +66,19 @@ impl Row<'_> {
     }
     fn date(&self, name: &str) -> Result<NaiveDate, InputError> {
         let v = self.required(name)?;
-        parse_date(v).ok_or_else(|| self.err(format!("colonne « {name} » : date « {v} » non comprise (AAAA-MM-JJ ou JJ/MM/AAAA)")))
+        parse_date(v).ok_or_else(|| {
+            self.err(format!(
+                "colonne « {name} » : date « {v} » non comprise (AAAA-MM-JJ ou JJ/MM/AAAA)"
+            ))
+        })
     }
     fn time(&self, name: &str) -> Result<NaiveTime, InputError> {
         let v = self.required(name)?;
-        NaiveTime::parse_from_str(v, "%H:%M")
-            .map_err(|_| self.err(format!("colonne « {name} » : heure « {v} » non comprise (HH:MM)")))
+        NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| {
+            self.err(format!(
+                "colonne « {name} » : heure « {v} » non comprise (HH:MM)"
+            ))
+        })
     }
     fn float(&self, name: &str) -> Result<Option<f64>, InputError> {
         let v = self.get(name);
@@ -88,7 +106,11 @@ fn rows<'a>(
     let mut rdr = reader(text);
     *headers = rdr
         .headers()
-        .map_err(|e| InputError { file: file.into(), line: 1, message: e.to_string() })?
+        .map_err(|e| InputError {
+            file: file.into(),
+            line: 1,
+            message: e.to_string(),
+        })?
         .clone();
     let mut out = Vec::new();
     for rec in rdr.records() {
@@ -98,7 +120,12 @@ fn rows<'a>(
             message: e.to_string(),
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        out.push(Row { file, line, headers, record });
+        out.push(Row {
+            file,
+            line,
+            headers,
+            record,
+        });
     }
     Ok(out)
 }
@@ -119,7 +146,9 @@ pub fn read_sites(file: &str, text: &str) -> Result<Vec<Site>, InputError> {
             (Some(lat), Some(lon)) => {
                 let p = Position::new(lat, lon);
                 if !p.in_france() {
-                    return Err(row.err(format!("position {lat}, {lon} hors de France (latitude et longitude inversées ?)")));
+                    return Err(row.err(format!(
+                        "position {lat}, {lon} hors de France (latitude et longitude inversées ?)"
+                    )));
                 }
                 Some(p)
             }
@@ -127,8 +156,11 @@ pub fn read_sites(file: &str, text: &str) -> Result<Vec<Site>, InputError> {
         };
         let position_source = match row.get("position") {
             "" => PositionSource::CommuneCentroid,
-            v => PositionSource::parse(v)
-                .ok_or_else(|| row.err(format!("position « {v} » : attendu adresse, mairie ou centroide")))?,
+            v => PositionSource::parse(v).ok_or_else(|| {
+                row.err(format!(
+                    "position « {v} » : attendu adresse, mairie ou centroide"
+                ))
+            })?,
         };
         let rhythm = match row.get("rythme") {
             "" => Rhythm::TwicePerMonth,
@@ -136,7 +168,11 @@ pub fn read_sites(file: &str, text: &str) -> Result<Vec<Site>, InputError> {
         };
         let slot = match row.get("creneau") {
             "" => None,
-            v => Some(Slot::parse(v).ok_or_else(|| row.err(format!("créneau « {v} » : attendu matin, apres-midi ou journee")))?),
+            v => Some(Slot::parse(v).ok_or_else(|| {
+                row.err(format!(
+                    "créneau « {v} » : attendu matin, apres-midi ou journee"
+                ))
+            })?),
         };
         out.push(Site {
             id: row.required("id")?.to_string(),
@@ -161,18 +197,26 @@ pub fn read_vehicles(file: &str, text: &str) -> Result<Vec<Vehicle>, InputError>
     let mut headers = csv::StringRecord::new();
     let mut out = Vec::new();
     for row in rows(file, text, &mut headers)? {
-        let (Some(lat), Some(lon)) = (row.float("base_latitude")?, row.float("base_longitude")?) else {
+        let (Some(lat), Some(lon)) = (row.float("base_latitude")?, row.float("base_longitude")?)
+        else {
             return Err(row.err("la base du véhicule n'a pas de coordonnées".into()));
         };
         let days_text = row.required("jours")?;
-        let days = parse_days(days_text)
-            .ok_or_else(|| row.err(format!("jours « {days_text} » non compris (ex. Mo-Fr ou Mo,Tu,Th)")))?;
+        let days = parse_days(days_text).ok_or_else(|| {
+            row.err(format!(
+                "jours « {days_text} » non compris (ex. Mo-Fr ou Mo,Tu,Th)"
+            ))
+        })?;
         out.push(Vehicle {
             id: row.required("id")?.to_string(),
             name: row.required("nom")?.to_string(),
             base_name: row.required("base")?.to_string(),
             base: Position::new(lat, lon),
-            crew: row.get("equipage").split_whitespace().map(str::to_string).collect(),
+            crew: row
+                .get("equipage")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             days,
             start: row.time("debut")?,
             end: row.time("fin")?,
@@ -255,12 +299,16 @@ pub fn read_france_services_labellings(
             ));
             continue;
         };
-        let address = [row.get("adresse"), row.get("code_postal"), row.get("lib_com")]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let address = [
+            row.get("adresse"),
+            row.get("code_postal"),
+            row.get("lib_com"),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
         out.push(Labelling {
             code_insee: row.get("insee_com").to_string(),
             date,

@@ -141,7 +141,7 @@ impl WeekRule {
     pub fn matches(&self, date: NaiveDate) -> bool {
         match self {
             WeekRule::Nth(nths) => nths.contains(&(((date.day() - 1) / 7 + 1) as u8)),
-            WeekRule::EvenWeeks(even) => (date.iso_week().week() % 2 == 0) == *even,
+            WeekRule::EvenWeeks(even) => date.iso_week().week().is_multiple_of(2) == *even,
         }
     }
 
@@ -151,7 +151,13 @@ impl WeekRule {
             WeekRule::Nth(nths) => {
                 let words: Vec<String> = nths
                     .iter()
-                    .map(|n| if *n == 1 { "1er".to_string() } else { format!("{n}e") })
+                    .map(|n| {
+                        if *n == 1 {
+                            "1er".to_string()
+                        } else {
+                            format!("{n}e")
+                        }
+                    })
                     .collect();
                 join_fr(&words)
             }
@@ -186,7 +192,11 @@ impl Pattern {
                 self.slot.label_fr()
             ),
             WeekRule::EvenWeeks(_) => {
-                format!("le {day} des {}, {}", self.weeks.label_fr(), self.slot.label_fr())
+                format!(
+                    "le {day} des {}, {}",
+                    self.weeks.label_fr(),
+                    self.slot.label_fr()
+                )
             }
         }
     }
@@ -225,11 +235,16 @@ impl Pattern {
                 }
             }
         }
-        let weekday = weekday.ok_or_else(|| format!("rythme « {text} » : jour de la semaine manquant"))?;
+        let weekday =
+            weekday.ok_or_else(|| format!("rythme « {text} » : jour de la semaine manquant"))?;
         let weeks = weeks.ok_or_else(|| {
             format!("rythme « {text} » : semaines manquantes (« 2e,4e » ou « paires »)")
         })?;
-        Ok(Pattern { weekday, weeks, slot: slot.unwrap_or(Slot::Morning) })
+        Ok(Pattern {
+            weekday,
+            weeks,
+            slot: slot.unwrap_or(Slot::Morning),
+        })
     }
 }
 
@@ -400,7 +415,9 @@ mod weekdays_serde {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
         let v = Vec::<String>::deserialize(d)?;
         v.iter()
-            .map(|s| super::weekday_parse(s).ok_or_else(|| serde::de::Error::custom("jour inconnu")))
+            .map(|s| {
+                super::weekday_parse(s).ok_or_else(|| serde::de::Error::custom("jour inconnu"))
+            })
             .collect()
     }
 }
@@ -435,7 +452,9 @@ mod tests {
     #[test]
     fn bad_patterns_say_what_is_wrong() {
         assert!(Pattern::parse("2e,4e matin").unwrap_err().contains("jour"));
-        assert!(Pattern::parse("mardi matin").unwrap_err().contains("semaines"));
+        assert!(Pattern::parse("mardi matin")
+            .unwrap_err()
+            .contains("semaines"));
         assert!(Pattern::parse("mardi 7").unwrap_err().contains("hors"));
     }
 

@@ -64,7 +64,11 @@ pub struct PlanOptions {
 
 impl Default for PlanOptions {
     fn default() -> Self {
-        PlanOptions { family: Family::Monthly, max_generations: 1000, max_seconds: Some(30) }
+        PlanOptions {
+            family: Family::Monthly,
+            max_generations: 1000,
+            max_seconds: Some(30),
+        }
     }
 }
 
@@ -92,7 +96,11 @@ pub struct DayRoute {
 
 impl DayRoute {
     pub fn pattern(&self, slot: Slot) -> Pattern {
-        Pattern { weekday: self.weekday, weeks: self.weeks.clone(), slot }
+        Pattern {
+            weekday: self.weekday,
+            weeks: self.weeks.clone(),
+            slot,
+        }
     }
 }
 
@@ -121,7 +129,10 @@ impl Plan {
     /// The vehicle and pattern serving a site.
     pub fn assignment(&self, site_id: &str) -> Option<(&DayRoute, Pattern)> {
         self.routes.iter().find_map(|r| {
-            r.stops.iter().find(|s| s.site_id == site_id).map(|s| (r, r.pattern(s.slot)))
+            r.stops
+                .iter()
+                .find(|s| s.site_id == site_id)
+                .map(|s| (r, r.pattern(s.slot)))
         })
     }
 
@@ -164,14 +175,24 @@ fn time_of(s: f64) -> NaiveTime {
 /// The estimated matrix for these vehicles and sites (bases first, then sites that have a
 /// position).
 pub fn estimate_matrix(sites: &[Site], vehicles: &[Vehicle]) -> Matrix {
-    let mut locations: Vec<_> =
-        vehicles.iter().map(|v| (format!("base:{}", v.id), v.base)).collect();
-    locations.extend(sites.iter().filter_map(|s| s.position.map(|p| (s.id.clone(), p))));
+    let mut locations: Vec<_> = vehicles
+        .iter()
+        .map(|v| (format!("base:{}", v.id), v.base))
+        .collect();
+    locations.extend(
+        sites
+            .iter()
+            .filter_map(|s| s.position.map(|p| (s.id.clone(), p))),
+    );
     Matrix::estimate(locations)
 }
 
 /// Plans with the estimated travel times.
-pub fn plan(sites: &[Site], vehicles: &[Vehicle], options: &PlanOptions) -> Result<Plan, PlanError> {
+pub fn plan(
+    sites: &[Site],
+    vehicles: &[Vehicle],
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     plan_with_matrix(sites, vehicles, estimate_matrix(sites, vehicles), options)
 }
 
@@ -216,7 +237,10 @@ pub fn plan_with_matrix(
             ));
         }
         if matrix.index(&format!("base:{}", v.id)).is_none() {
-            problems.push(format!("véhicule « {} » : base absente de la matrice", v.id));
+            problems.push(format!(
+                "véhicule « {} » : base absente de la matrice",
+                v.id
+            ));
         }
     }
     if !problems.is_empty() {
@@ -311,7 +335,10 @@ pub fn plan_with_matrix(
                     time_fr(v.end)
                 ),
             };
-            unserved.push(Unserved { site_id: site.id.clone(), reason });
+            unserved.push(Unserved {
+                site_id: site.id.clone(),
+                reason,
+            });
             continue;
         }
         eligible.push((si, site, loc, reachable));
@@ -328,7 +355,12 @@ pub fn plan_with_matrix(
     }
 
     let n = matrix.ids.len();
-    let flat: Vec<f64> = matrix.durations.iter().flatten().map(|d| *d as f64).collect();
+    let flat: Vec<f64> = matrix
+        .durations
+        .iter()
+        .flatten()
+        .map(|d| *d as f64)
+        .collect();
     let mut routes = Vec::new();
     let mut assigned: HashSet<String> = HashSet::new();
     if !eligible.is_empty() && n > 0 {
@@ -336,12 +368,18 @@ pub fn plan_with_matrix(
             SimpleTransportCost::new(flat.clone(), flat)
                 .map_err(|e| PlanError::Solver(e.to_string()))?,
         );
-        let solution = solve(&eligible, vehicles, &base_idx, &actors, &classes, transport, options)
-            .map_err(|e| PlanError::Solver(e.to_string()))?;
-        let site_by_id: HashMap<&str, &Site> =
-            eligible.iter().map(|(_, s, _, _)| (s.id.as_str(), *s)).collect();
+        let solution = solve(
+            &eligible, vehicles, &base_idx, &actors, &classes, transport, options,
+        )
+        .map_err(|e| PlanError::Solver(e.to_string()))?;
+        let site_by_id: HashMap<&str, &Site> = eligible
+            .iter()
+            .map(|(_, s, _, _)| (s.id.as_str(), *s))
+            .collect();
         for route in &solution.routes {
-            let Some(actor_id) = route.actor.vehicle.dimens.get_vehicle_id() else { continue };
+            let Some(actor_id) = route.actor.vehicle.dimens.get_vehicle_id() else {
+                continue;
+            };
             let Some(ai) = actor_id.parse::<usize>().ok().filter(|i| *i < actors.len()) else {
                 continue;
             };
@@ -349,25 +387,42 @@ pub fn plan_with_matrix(
             let mut stops = Vec::new();
             for act in route.tour.all_activities() {
                 let Some(job) = &act.job else { continue };
-                let Some(id) = job.dimens.get_job_id() else { continue };
-                let Some(site) = site_by_id.get(id.as_str()) else { continue };
+                let Some(id) = job.dimens.get_job_id() else {
+                    continue;
+                };
+                let Some(site) = site_by_id.get(id.as_str()) else {
+                    continue;
+                };
                 let start = act.schedule.arrival.max(act.place.time.start);
                 let slot = slot_options(site)
                     .into_iter()
                     .min_by_key(|s| (secs(s.hours().0) as f64 - start).abs() as i64)
                     .unwrap_or(Slot::Morning);
                 assigned.insert(id.clone());
-                stops.push(Stop { site_id: id.clone(), slot });
+                stops.push(Stop {
+                    site_id: id.clone(),
+                    slot,
+                });
             }
             if stops.is_empty() {
                 continue;
             }
-            routes.push(finish_route(&matrix, &vehicles[vi], base_idx[vi], weekday, classes[ci].clone(), stops));
+            routes.push(finish_route(
+                &matrix,
+                &vehicles[vi],
+                base_idx[vi],
+                weekday,
+                classes[ci].clone(),
+                stops,
+            ));
         }
     }
     for (_, site, _, reachable) in &eligible {
         if !assigned.contains(&site.id) {
-            let names: Vec<String> = reachable.iter().map(|vi| vehicles[*vi].name.clone()).collect();
+            let names: Vec<String> = reachable
+                .iter()
+                .map(|vi| vehicles[*vi].name.clone())
+                .collect();
             unserved.push(Unserved {
                 site_id: site.id.clone(),
                 reason: format!(
@@ -409,7 +464,10 @@ pub(crate) fn finish_route(
     mut stops: Vec<Stop>,
 ) -> DayRoute {
     stops.sort_by_key(|s| s.slot.hours().0);
-    let locs: Vec<usize> = stops.iter().filter_map(|s| matrix.index(&s.site_id)).collect();
+    let locs: Vec<usize> = stops
+        .iter()
+        .filter_map(|s| matrix.index(&s.site_id))
+        .collect();
     let mut driving = 0;
     let mut prev = base;
     for l in &locs {
@@ -480,10 +538,13 @@ fn solve(
     let mut fleet = Vec::new();
     for (ai, (vi, weekday, ci)) in actors.iter().enumerate() {
         let v = &vehicles[*vi];
-        let skills: HashSet<String> =
-            [format!("v:{vi}"), format!("d:{}", weekday_osm(*weekday)), format!("c:{ci}")]
-                .into_iter()
-                .collect();
+        let skills: HashSet<String> = [
+            format!("v:{vi}"),
+            format!("d:{}", weekday_osm(*weekday)),
+            format!("c:{ci}"),
+        ]
+        .into_iter()
+        .collect();
         let vehicle = VehicleBuilder::default()
             .id(&ai.to_string())
             .add_detail(

@@ -44,9 +44,10 @@ pub fn sentence(p: &Passage, site: &Site, vehicle: &Vehicle) -> String {
             date_fr(*from),
             reason
         ),
-        Status::Cancelled { .. } | Status::Stopped { .. } => {
-            p.notice.clone().unwrap_or_else(|| format!("Pas de passage le {}.", date_fr(p.date)))
-        }
+        Status::Cancelled { .. } | Status::Stopped { .. } => p
+            .notice
+            .clone()
+            .unwrap_or_else(|| format!("Pas de passage le {}.", date_fr(p.date))),
     }
 }
 
@@ -60,12 +61,12 @@ fn vehicle_label(v: &Vehicle) -> String {
 }
 
 /// The next passages (taking place or with a notice) from `today`, at most `limit`.
-pub fn next_passages<'a>(
-    calendar: &'a Calendar,
+pub fn next_passages(
+    calendar: &Calendar,
     today: NaiveDate,
     filter: impl Fn(&Passage) -> bool,
     limit: usize,
-) -> Vec<&'a Passage> {
+) -> Vec<&Passage> {
     calendar
         .passages
         .iter()
@@ -160,28 +161,55 @@ pub fn ical<'a>(
         };
         fold("BEGIN:VEVENT", &mut out);
         fold(
-            &format!("UID:{}-{}-{}@maillage", regular.format("%Y%m%d"), p.site_id, p.vehicle_id),
+            &format!(
+                "UID:{}-{}-{}@maillage",
+                regular.format("%Y%m%d"),
+                p.site_id,
+                p.vehicle_id
+            ),
             &mut out,
         );
         fold(&format!("DTSTAMP:{stamp}"), &mut out);
         let day = p.date.format("%Y%m%d");
-        fold(&format!("DTSTART;TZID=Europe/Paris:{day}T{}", p.start.format("%H%M%S")), &mut out);
-        fold(&format!("DTEND;TZID=Europe/Paris:{day}T{}", p.end.format("%H%M%S")), &mut out);
         fold(
-            &format!("SUMMARY:{}", ical_text(&format!("{} à {}", vehicle.name, site.commune))),
+            &format!(
+                "DTSTART;TZID=Europe/Paris:{day}T{}",
+                p.start.format("%H%M%S")
+            ),
+            &mut out,
+        );
+        fold(
+            &format!("DTEND;TZID=Europe/Paris:{day}T{}", p.end.format("%H%M%S")),
+            &mut out,
+        );
+        fold(
+            &format!(
+                "SUMMARY:{}",
+                ical_text(&format!("{} à {}", vehicle.name, site.commune))
+            ),
             &mut out,
         );
         let location = if site.address.is_empty() {
             format!("{}, {}", site.name, site.commune)
         } else {
-            format!("{}, {}, {} {}", site.name, site.address, site.code_postal, site.commune)
+            format!(
+                "{}, {}, {} {}",
+                site.name, site.address, site.code_postal, site.commune
+            )
         };
         fold(&format!("LOCATION:{}", ical_text(&location)), &mut out);
         if let Some(pos) = site.position {
             fold(&format!("GEO:{:.6};{:.6}", pos.lat, pos.lon), &mut out);
         }
-        fold(&format!("DESCRIPTION:{}", ical_text(&sentence(p, site, vehicle))), &mut out);
-        let status = if p.takes_place() { "CONFIRMED" } else { "CANCELLED" };
+        fold(
+            &format!("DESCRIPTION:{}", ical_text(&sentence(p, site, vehicle))),
+            &mut out,
+        );
+        let status = if p.takes_place() {
+            "CONFIRMED"
+        } else {
+            "CANCELLED"
+        };
         fold(&format!("STATUS:{status}"), &mut out);
         fold("TRANSP:TRANSPARENT", &mut out);
         fold("END:VEVENT", &mut out);
@@ -219,7 +247,9 @@ pub fn poster_html<'a>(
     let site_ids: Vec<&Site> = sites.iter().filter(|s| s.commune == commune).collect();
     let mut rows = String::new();
     for p in calendar.passages.iter().filter(|p| {
-        p.date.year() == year && p.date.month() == month && site_ids.iter().any(|s| s.id == p.site_id)
+        p.date.year() == year
+            && p.date.month() == month
+            && site_ids.iter().any(|s| s.id == p.site_id)
     }) {
         let (Some(site), Some(vehicle)) = (
             site_ids.iter().find(|s| s.id == p.site_id),
@@ -227,12 +257,21 @@ pub fn poster_html<'a>(
         ) else {
             continue;
         };
-        let class = if p.takes_place() { "passage" } else { "passage annule" };
+        let class = if p.takes_place() {
+            "passage"
+        } else {
+            "passage annule"
+        };
         let _ = writeln!(
             rows,
             "<li class=\"{class}\"><strong>{}</strong><br>{}</li>",
             html_escape(&if p.takes_place() {
-                format!("{}, de {} à {}", date_fr(p.date), time_fr(p.start), time_fr(p.end))
+                format!(
+                    "{}, de {} à {}",
+                    date_fr(p.date),
+                    time_fr(p.start),
+                    time_fr(p.end)
+                )
             } else {
                 date_fr(p.date)
             }),
@@ -242,7 +281,10 @@ pub fn poster_html<'a>(
     if rows.is_empty() {
         rows = "<li>Pas de passage du bus France Services ce mois-ci.</li>\n".into();
     }
-    let title = format!("Bus France Services à {commune} — {} {year}", month_fr(month));
+    let title = format!(
+        "Bus France Services à {commune} — {} {year}",
+        month_fr(month)
+    );
     format!(
         r#"<!DOCTYPE html>
 <html lang="fr">
@@ -291,7 +333,13 @@ pub fn osm_hours(plan: &Plan, site_id: &str) -> Option<String> {
 
 /// The served sites as places of the standard (`itinerance` = Itinérant), so the national
 /// cartography and our own search show the stops.
-pub fn as_places(plan: &Plan, sites: &[Site], vehicles: &[Vehicle], pivot: &str, today: NaiveDate) -> Vec<Place> {
+pub fn as_places(
+    plan: &Plan,
+    sites: &[Site],
+    vehicles: &[Vehicle],
+    pivot: &str,
+    today: NaiveDate,
+) -> Vec<Place> {
     sites
         .iter()
         .filter_map(|site| {
@@ -304,7 +352,11 @@ pub fn as_places(plan: &Plan, sites: &[Site], vehicles: &[Vehicle], pivot: &str,
                 commune: site.commune.clone(),
                 code_postal: site.code_postal.clone(),
                 code_insee: Some(site.code_insee.clone()),
-                adresse: if site.address.is_empty() { site.name.clone() } else { site.address.clone() },
+                adresse: if site.address.is_empty() {
+                    site.name.clone()
+                } else {
+                    site.address.clone()
+                },
                 position: site.position,
                 horaires: osm_hours(plan, &site.id),
                 presentation_resume: Some(format!(

@@ -21,10 +21,19 @@ use crate::plan::{finish_route, Plan};
 pub enum Status {
     Scheduled,
     /// Moved from its regular date, with the reason.
-    Moved { from: NaiveDate, reason: String },
-    Cancelled { reason: String },
+    Moved {
+        from: NaiveDate,
+        reason: String,
+    },
+    Cancelled {
+        reason: String,
+    },
     /// Stopped because a France Services was labelled in the commune.
-    Stopped { since: NaiveDate, france_services: String, address: String },
+    Stopped {
+        since: NaiveDate,
+        france_services: String,
+        address: String,
+    },
 }
 
 /// One passage of a vehicle at a site on a date.
@@ -124,7 +133,10 @@ impl Ctx<'_> {
             .crew
             .iter()
             .filter(|a| {
-                self.events.leaves.iter().any(|l| &l.agent == *a && l.from <= date && date <= l.to)
+                self.events
+                    .leaves
+                    .iter()
+                    .any(|l| &l.agent == *a && l.from <= date && date <= l.to)
             })
             .count();
         if vehicle.crew.len() - away < MIN_CREW && away > 0 {
@@ -159,7 +171,9 @@ pub fn build(
     let mut calendar = Calendar::default();
     for l in &events.leaves {
         if !vehicles.iter().any(|v| v.crew.contains(&l.agent)) {
-            calendar.warnings.push(format!("congé d'un agent inconnu : {}", l.agent));
+            calendar
+                .warnings
+                .push(format!("congé d'un agent inconnu : {}", l.agent));
         }
     }
     // The regular passages first, so a moved passage never takes a regular one's place.
@@ -188,7 +202,9 @@ pub fn build(
             status: Status::Scheduled,
             notice: None,
         };
-        let Some(vehicle) = ctx.vehicles.get(route.vehicle_id.as_str()) else { continue };
+        let Some(vehicle) = ctx.vehicles.get(route.vehicle_id.as_str()) else {
+            continue;
+        };
         if let Some(reason) = ctx.obstacle(vehicle, &stop.site_id, date) {
             let site_name = ctx
                 .sites
@@ -200,9 +216,9 @@ pub fn build(
                 *d <= to
                     && vehicle.days.contains(&chrono::Datelike::weekday(d))
                     && ctx.obstacle(vehicle, &stop.site_id, *d).is_none()
-                    && !busy.iter().any(|(v, bd, s)| {
-                        v == &vehicle.id && bd == d && s.overlaps(stop.slot)
-                    })
+                    && !busy
+                        .iter()
+                        .any(|(v, bd, s)| v == &vehicle.id && bd == d && s.overlaps(stop.slot))
             });
             match replacement {
                 Some(new_date) => {
@@ -221,10 +237,8 @@ pub fn build(
                     passage.date = new_date;
                 }
                 None => {
-                    passage.notice = Some(format!(
-                        "Pas de passage le {} ({reason}).",
-                        date_fr(date)
-                    ));
+                    passage.notice =
+                        Some(format!("Pas de passage le {} ({reason}).", date_fr(date)));
                     calendar.warnings.push(format!(
                         "{site_name} : passage du {} annulé ({reason}), aucun jour libre pour le reporter",
                         date_fr_year(date)
@@ -239,7 +253,12 @@ pub fn build(
         apply_labelling(&mut calendar, sites, l, None);
     }
     calendar.passages.sort_by(|a, b| {
-        (a.date, a.start, &a.vehicle_id, &a.site_id).cmp(&(b.date, b.start, &b.vehicle_id, &b.site_id))
+        (a.date, a.start, &a.vehicle_id, &a.site_id).cmp(&(
+            b.date,
+            b.start,
+            &b.vehicle_id,
+            &b.site_id,
+        ))
     });
     Ok(calendar)
 }
@@ -280,7 +299,10 @@ pub fn apply_labelling(
         }
         _ => labelling.date,
     };
-    let commune = stopping.first().map(|s| s.commune.clone()).unwrap_or_default();
+    let commune = stopping
+        .first()
+        .map(|s| s.commune.clone())
+        .unwrap_or_default();
     for p in &mut calendar.passages {
         if !stopping.iter().any(|s| s.id == p.site_id) || p.date < labelling.date {
             continue;
@@ -345,18 +367,42 @@ pub fn freed_slots(
 ) -> Vec<FreedSlot> {
     let mut out = Vec::new();
     for l in labellings {
-        for site in sites.iter().filter(|s| s.code_insee == l.code_insee && s.stops_on_labelling()) {
-            let Some((route, pattern)) = plan.assignment(&site.id) else { continue };
-            let Some(vehicle) = vehicles.iter().find(|v| v.id == route.vehicle_id) else { continue };
-            let Some(base) = plan.matrix.index(&format!("base:{}", vehicle.id)) else { continue };
-            let kept: Vec<_> = route.stops.iter().filter(|s| s.site_id != site.id).cloned().collect();
+        for site in sites
+            .iter()
+            .filter(|s| s.code_insee == l.code_insee && s.stops_on_labelling())
+        {
+            let Some((route, pattern)) = plan.assignment(&site.id) else {
+                continue;
+            };
+            let Some(vehicle) = vehicles.iter().find(|v| v.id == route.vehicle_id) else {
+                continue;
+            };
+            let Some(base) = plan.matrix.index(&format!("base:{}", vehicle.id)) else {
+                continue;
+            };
+            let kept: Vec<_> = route
+                .stops
+                .iter()
+                .filter(|s| s.site_id != site.id)
+                .cloned()
+                .collect();
             let mut proposals: Vec<(String, i64)> = waiting
                 .iter()
                 .filter(|w| plan.matrix.index(&w.id).is_some())
                 .map(|w| {
                     let mut stops = kept.clone();
-                    stops.push(crate::plan::Stop { site_id: w.id.clone(), slot: pattern.slot });
-                    let r = finish_route(&plan.matrix, vehicle, base, route.weekday, route.weeks.clone(), stops);
+                    stops.push(crate::plan::Stop {
+                        site_id: w.id.clone(),
+                        slot: pattern.slot,
+                    });
+                    let r = finish_route(
+                        &plan.matrix,
+                        vehicle,
+                        base,
+                        route.weekday,
+                        route.weeks.clone(),
+                        stops,
+                    );
                     (w.id.clone(), r.driving_s as i64 - route.driving_s as i64)
                 })
                 .collect();

@@ -35,10 +35,19 @@ impl Matrix {
     pub fn estimate(locations: Vec<(String, Position)>) -> Matrix {
         let durations = locations
             .iter()
-            .map(|(_, a)| locations.iter().map(|(_, b)| estimate_seconds(*a, *b)).collect())
+            .map(|(_, a)| {
+                locations
+                    .iter()
+                    .map(|(_, b)| estimate_seconds(*a, *b))
+                    .collect()
+            })
             .collect();
         let (ids, positions) = locations.into_iter().unzip();
-        Matrix { ids, positions, durations }
+        Matrix {
+            ids,
+            positions,
+            durations,
+        }
     }
 
     pub fn index(&self, id: &str) -> Option<usize> {

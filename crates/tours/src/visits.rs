@@ -12,10 +12,10 @@ use maillage_model::Position;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{date_fr, duration_fr, time_fr};
+use crate::model::{Site, Slot, Vehicle};
 use crate::plan::Plan;
 use crate::schedule::{Calendar, Passage};
 use crate::travel::estimate_seconds;
-use crate::model::{Site, Slot, Vehicle};
 
 /// Who asks for the visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +92,11 @@ pub struct Visit {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum VisitError {
     #[error("visite {id} : impossible de passer de « {from} » à « {to} »")]
-    Transition { id: String, from: &'static str, to: &'static str },
+    Transition {
+        id: String,
+        from: &'static str,
+        to: &'static str,
+    },
     #[error("visite {0} : la position du domicile manque, impossible de proposer un créneau")]
     NoPosition(String),
     #[error("visite {0} : le motif est obligatoire (la visite à domicile est réservée aux personnes qui ne peuvent pas se déplacer)")]
@@ -146,7 +150,10 @@ impl Visit {
     }
 
     pub fn schedule(&mut self, slot: VisitSlot) -> Result<(), VisitError> {
-        self.transition(VisitStatus::Scheduled, &[VisitStatus::Requested, VisitStatus::Scheduled])?;
+        self.transition(
+            VisitStatus::Scheduled,
+            &[VisitStatus::Requested, VisitStatus::Scheduled],
+        )?;
         self.slot = Some(slot);
         Ok(())
     }
@@ -158,7 +165,10 @@ impl Visit {
     }
 
     pub fn cancel(&mut self, on: NaiveDate) -> Result<(), VisitError> {
-        self.transition(VisitStatus::Cancelled, &[VisitStatus::Requested, VisitStatus::Scheduled])?;
+        self.transition(
+            VisitStatus::Cancelled,
+            &[VisitStatus::Requested, VisitStatus::Scheduled],
+        )?;
         self.closed_on = Some(on);
         Ok(())
     }
@@ -180,14 +190,18 @@ pub fn propose(
     after: NaiveDate,
     limit: usize,
 ) -> Result<Vec<VisitSlot>, VisitError> {
-    let home = visit.position.ok_or_else(|| VisitError::NoPosition(visit.id.clone()))?;
+    let home = visit
+        .position
+        .ok_or_else(|| VisitError::NoPosition(visit.id.clone()))?;
     let pos_of = |id: &str| sites.iter().find(|s| s.id == id).and_then(|s| s.position);
     // The vehicle serving the area: the one with a site nearest to the home.
     let serving = plan
         .routes
         .iter()
         .flat_map(|r| r.stops.iter().map(move |s| (r, s)))
-        .filter_map(|(r, s)| pos_of(&s.site_id).map(|p| (r.vehicle_id.clone(), estimate_seconds(p, home))))
+        .filter_map(|(r, s)| {
+            pos_of(&s.site_id).map(|p| (r.vehicle_id.clone(), estimate_seconds(p, home)))
+        })
         .min_by_key(|(_, d)| *d)
         .map(|(v, _)| v);
     let Some(vehicle) = serving.and_then(|v| vehicles.iter().find(|x| x.id == v)) else {
@@ -222,7 +236,8 @@ pub fn propose(
                 (false, Some(m), Some(a)) => match (pos_of(&m.site_id), pos_of(&a.site_id)) {
                     (Some(pm), Some(pa)) => {
                         let through = d(pm, home) + d(home, pa);
-                        let (noon, afternoon_start) = (Slot::Morning.hours().1, Slot::Afternoon.hours().0);
+                        let (noon, afternoon_start) =
+                            (Slot::Morning.hours().1, Slot::Afternoon.hours().0);
                         let gap = (afternoon_start - noon).num_seconds().max(0) as u32;
                         if through + VISIT_MINUTES as u32 * 60 <= gap {
                             let start = noon + Duration::seconds(d(pm, home) as i64);
@@ -253,11 +268,16 @@ pub fn propose(
 
 /// Deletes the personal data of visits closed `retention_days` ago or more. Returns the ids
 /// of the visits cleaned. Run daily (`maillage tours visites purger`).
-pub fn purge_personal_data(visits: &mut [Visit], today: NaiveDate, retention_days: i64) -> Vec<String> {
+pub fn purge_personal_data(
+    visits: &mut [Visit],
+    today: NaiveDate,
+    retention_days: i64,
+) -> Vec<String> {
     let mut cleaned = Vec::new();
     for v in visits.iter_mut() {
         let Some(closed) = v.closed_on else { continue };
-        if v.personal_data_deleted_on.is_none() && closed + Duration::days(retention_days) <= today {
+        if v.personal_data_deleted_on.is_none() && closed + Duration::days(retention_days) <= today
+        {
             v.person = None;
             v.reason = None;
             v.position = None;
@@ -277,7 +297,11 @@ pub fn day_sheet(
     sites: &[Site],
 ) -> Vec<String> {
     let mut lines: Vec<(NaiveTime, String)> = Vec::new();
-    for p in calendar.passages.iter().filter(|p| p.vehicle_id == vehicle.id && p.date == date && p.takes_place()) {
+    for p in calendar
+        .passages
+        .iter()
+        .filter(|p| p.vehicle_id == vehicle.id && p.date == date && p.takes_place())
+    {
         let site = sites.iter().find(|s| s.id == p.site_id);
         lines.push((
             p.start,
@@ -285,12 +309,17 @@ pub fn day_sheet(
                 "{}–{} permanence : {}",
                 time_fr(p.start),
                 time_fr(p.end),
-                site.map(|s| format!("{} ({})", s.name, s.commune)).unwrap_or_else(|| p.site_id.clone())
+                site.map(|s| format!("{} ({})", s.name, s.commune))
+                    .unwrap_or_else(|| p.site_id.clone())
             ),
         ));
     }
     for v in visits.iter().filter(|v| v.status == VisitStatus::Scheduled) {
-        let Some(slot) = v.slot.as_ref().filter(|s| s.vehicle_id == vehicle.id && s.date == date) else {
+        let Some(slot) = v
+            .slot
+            .as_ref()
+            .filter(|s| s.vehicle_id == vehicle.id && s.date == date)
+        else {
             continue;
         };
         let who = v

@@ -65,23 +65,42 @@ fn the_routes_pair_neighbouring_sites() {
             (m.get(base, i) + m.get(i, base)) as u64
         })
         .sum();
-    assert!(plan.template_driving_s < alone, "{} vs {alone}", plan.template_driving_s);
+    assert!(
+        plan.template_driving_s < alone,
+        "{} vs {alone}",
+        plan.template_driving_s
+    );
 }
 
 #[test]
 fn three_months_give_two_passages_a_month_per_site() {
     let plan = tarn_et_garonne_plan();
     let sites = sites();
-    let cal = build(plan, &sites, &vehicles(), d(2027, 1, 1), d(2027, 3, 31), &Events::default()).unwrap();
+    let cal = build(
+        plan,
+        &sites,
+        &vehicles(),
+        d(2027, 1, 1),
+        d(2027, 3, 31),
+        &Events::default(),
+    )
+    .unwrap();
     let mut count: HashMap<(&str, u32), usize> = HashMap::new();
     for p in &cal.passages {
         if p.takes_place() {
-            *count.entry((p.site_id.as_str(), p.date.month())).or_default() += 1;
+            *count
+                .entry((p.site_id.as_str(), p.date.month()))
+                .or_default() += 1;
         }
     }
     for s in &sites {
         for m in 1..=3 {
-            assert_eq!(count.get(&(s.id.as_str(), m)), Some(&2), "{} in month {m}", s.id);
+            assert_eq!(
+                count.get(&(s.id.as_str(), m)),
+                Some(&2),
+                "{} in month {m}",
+                s.id
+            );
         }
     }
     // Monthly family: 1st & 3rd or 2nd & 4th.

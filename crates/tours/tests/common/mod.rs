@@ -35,8 +35,15 @@ pub fn vehicles() -> Vec<Vehicle> {
 pub fn tarn_et_garonne_plan() -> &'static Plan {
     static PLAN: OnceLock<Plan> = OnceLock::new();
     PLAN.get_or_init(|| {
-        plan(&sites(), &vehicles(), &PlanOptions { max_generations: 300, ..Default::default() })
-            .unwrap()
+        plan(
+            &sites(),
+            &vehicles(),
+            &PlanOptions {
+                max_generations: 300,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     })
 }
 
