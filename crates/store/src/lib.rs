@@ -10,6 +10,14 @@
 //! the provenance of every field, and the operators' split decisions so that the next import
 //! respects them.
 
+mod backend;
+mod ids;
+mod open;
+#[doc(hidden)]
+pub mod testing;
+
+pub use open::open;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use maillage_model::{Commune, Epci, Place, SourceRef};
@@ -28,6 +36,10 @@ pub enum StoreError {
     Database(String),
     #[error("lieu introuvable : {0}")]
     NotFound(String),
+    /// The request contradicts what is stored (a split of a place with one source, an import
+    /// plan that puts together records an operator decided to keep apart…).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -63,6 +75,16 @@ pub struct FieldProvenance {
 }
 
 /// What the pipeline asks the store to do for one import, applied in one transaction.
+///
+/// How each planned place finds its stored place: a non-empty `place.id` (or a former id kept
+/// as an alias) updates that place, and an unknown non-empty id creates a place with that id;
+/// an empty id updates the place that already holds one of its source records, or creates a
+/// new place with a stable id (`lieu-` and 12 hex digits of a hash of its first source record).
+/// Source records are never lost: an update adds the planned records to the stored ones, and
+/// an existing place that holds one of the planned records is absorbed (merged) like the ids
+/// in `absorbs`. A planned place whose values and records equal the stored ones is counted
+/// `unchanged` and not written at all, so importing the same file twice changes nothing. A plan that would put together two records kept apart by an operator is
+/// refused ([`StoreError::Conflict`]).
 #[derive(Debug, Clone, Default)]
 pub struct ImportPlan {
     /// Source name and file description, recorded in the import log.
@@ -85,12 +107,14 @@ pub struct SourceRecord {
 }
 
 /// One place to write: its merged values, the source records behind it and the reasons.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PlannedPlace {
     /// Empty id for a new place; the store assigns a stable id. An existing id updates that
     /// place.
     pub place: Place,
-    /// All the source records of the place (the store replaces the stored set with these).
+    /// All the source records of the place. The store adds the new ones and updates the
+    /// known ones; a stored record missing from this list stays with the place (a source
+    /// record is never lost; only [`Store::split`] moves one out).
     pub records: Vec<SourceRecord>,
     pub provenance: Vec<FieldProvenance>,
     pub merge_reasons: Vec<String>,
@@ -110,11 +134,33 @@ pub struct ImportOutcome {
     pub rejected: u64,
 }
 
-/// A filter on places, used by exports and the API.
+/// A filter on places, used by exports and the API. Every condition set must hold.
 #[derive(Debug, Clone, Default)]
 pub struct PlaceFilter {
     pub departement: Option<String>,
     pub code_insee: Option<String>,
+    pub code_postal: Option<String>,
+    /// Only itinerant places (`Some(true)`) or only fixed ones (`Some(false)`).
+    pub itinerant: Option<bool>,
+    /// Words searched in the name, commune and address, ignoring case and accents; every
+    /// word must appear.
+    pub text: Option<String>,
+    /// Only places with a position inside `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Pagination: at most `limit` places (all when `None`), after skipping `offset`, in id
+    /// order.
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// One line of the import log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub source: String,
+    pub file: String,
+    pub imported_at: DateTime<Utc>,
+    pub outcome: ImportOutcome,
 }
 
 /// An operator's decision that two source records are *not* the same place.
@@ -140,6 +186,16 @@ pub trait Store: Send + Sync {
     async fn places(&self, filter: &PlaceFilter) -> Result<Vec<StoredPlace>>;
 
     async fn count_places(&self) -> Result<u64>;
+
+    /// How many places match a filter (its `limit` and `offset` are ignored), for pagination.
+    async fn count_matching(&self, filter: &PlaceFilter) -> Result<u64>;
+
+    /// The id of the place that holds this source record, if any: how the import pipeline
+    /// finds the stored counterpart of an incoming record.
+    async fn place_id_for_source(&self, source: &SourceRef) -> Result<Option<String>>;
+
+    /// The import log, most recent first.
+    async fn imports(&self, limit: u64) -> Result<Vec<ImportRecord>>;
 
     /// Splits one source record out of a merged place into a place of its own, and records
     /// that it must be kept apart from the other records of that place on future imports.
