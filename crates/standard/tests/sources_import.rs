@@ -165,6 +165,7 @@ fn haute_vienne_rows_are_grouped_into_places() {
         .filter(|i| i.message.starts_with("géocodage hors du territoire"))
         .count();
     assert_eq!(geocoding_dropped, 19);
+    assert_eq!(records.iter().filter(|r| r.place.horaires.is_some()).count(), 44);
     assert!(records.iter().all(|r| r
         .place
         .position

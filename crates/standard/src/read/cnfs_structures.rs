@@ -5,9 +5,9 @@
 //! ends with the postal code and commune (`41 RUE PORTE DE MONTEUX 84200 CARPENTRAS`), and the
 //! ZRR / QPV / France Services flags. No coordinates, hours or contacts. Codes sometimes lost
 //! their leading zero (`6088` for `06088`). When the postal code column and the one written in
-//! the address disagree (219 rows), the address's wins (it is in the INSEE code's département
-//! 212 times, the column's 134 times), unless only the column's matches that département; a
-//! warning says which was kept.
+//! the address disagree (228 rows), the address's wins (it is the one in the INSEE code's
+//! département far more often), unless only the column's matches that département; a warning
+//! says which was kept. See `docs/sources.md`.
 //!
 //! The services are those of the conseiller numérique's missions (see `docs/sources.md`).
 
