@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use maillage_store::{PlaceFilter, Store};
+use maillage_territory::Referential;
 
 pub mod api;
 pub mod assets;
@@ -57,6 +58,9 @@ impl Default for WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The territory referential (communes, EPCI, polygons), when loaded: the observatory
+    /// needs it; the search uses it to name communes when the store holds none.
+    pub referential: Option<Arc<Referential>>,
     pub config: Arc<WebConfig>,
     index: Arc<RwLock<Arc<SearchIndex>>>,
     pub(crate) security: Arc<security::Security>,
@@ -64,17 +68,22 @@ pub struct AppState {
 
 impl AppState {
     /// Loads every place of the store into the search index.
-    pub async fn new(store: Arc<dyn Store>) -> Result<AppState, WebError> {
-        Self::with_config(store, WebConfig::default()).await
+    pub async fn new(
+        store: Arc<dyn Store>,
+        referential: Option<Arc<Referential>>,
+    ) -> Result<AppState, WebError> {
+        Self::with_config(store, referential, WebConfig::default()).await
     }
 
     pub async fn with_config(
         store: Arc<dyn Store>,
+        referential: Option<Arc<Referential>>,
         config: WebConfig,
     ) -> Result<AppState, WebError> {
-        let index = build_index(store.as_ref()).await?;
+        let index = build_index(store.as_ref(), referential.as_deref()).await?;
         Ok(AppState {
             store,
+            referential,
             config: Arc::new(config),
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: Arc::new(security::Security::new()),
@@ -91,7 +100,7 @@ impl AppState {
 
     /// Rebuilds the index from the store; call after an import or any write to places.
     pub async fn reload(&self) -> Result<(), WebError> {
-        let fresh = Arc::new(build_index(self.store.as_ref()).await?);
+        let fresh = Arc::new(build_index(self.store.as_ref(), self.referential.as_deref()).await?);
         match self.index.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -100,10 +109,21 @@ impl AppState {
     }
 }
 
-async fn build_index(store: &dyn Store) -> Result<SearchIndex, WebError> {
+async fn build_index(
+    store: &dyn Store,
+    referential: Option<&Referential>,
+) -> Result<SearchIndex, WebError> {
     let places = store.places(&PlaceFilter::default()).await?;
-    let communes = store.communes(None).await?;
-    let epcis = store.epcis().await?;
+    let mut communes = store.communes(None).await?;
+    let mut epcis = store.epcis().await?;
+    if let Some(r) = referential {
+        if communes.is_empty() {
+            communes = r.communes.clone();
+        }
+        if epcis.is_empty() {
+            epcis = r.epcis.clone();
+        }
+    }
     let places = places.into_iter().map(|sp| sp.place).collect();
     let index = tokio::task::spawn_blocking(move || SearchIndex::build(places, &communes, &epcis))
         .await

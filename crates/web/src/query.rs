@@ -177,14 +177,16 @@ impl SearchQuery {
                 },
                 "jour" => match value {
                     "" => {}
-                    v => day = Some(crate::hours::DAYS.iter().position(|d| *d == v).ok_or_else(
-                        || {
-                            bad(format!(
+                    v => {
+                        day = Some(crate::hours::DAYS.iter().position(|d| *d == v).ok_or_else(
+                            || {
+                                bad(format!(
                                 "jour : « {} » n'est pas un jour de la semaine (lundi … dimanche)",
                                 truncate(v)
                             ))
-                        },
-                    )?),
+                            },
+                        )?)
+                    }
                 },
                 "moment" => match value {
                     "" => {}

@@ -1,0 +1,184 @@
+//! The open API through the real router and a real SQLite store of Tarn-et-Garonne's places.
+
+mod support;
+
+use axum::http::StatusCode;
+use support::{app, get};
+
+#[tokio::test]
+async fn healthz_counts_the_places() {
+    let app = app().await;
+    let a = get(&app.router, "/healthz").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let n = a.json()["lieux"].as_u64().expect("count");
+    assert_eq!(n, app.test_store.store.count_places().await.expect("count"));
+    assert!(
+        n > 50,
+        "the demo data of 82 has more than 50 places, got {n}"
+    );
+}
+
+#[tokio::test]
+async fn text_search_folds_accents_and_plurals() {
+    let app = app().await;
+    let a = get(&app.router, "/api/v1/lieux?q=demarche&par_page=500").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let with_plain = a.json()["total"].as_u64().expect("total");
+    let b = get(&app.router, "/api/v1/lieux?q=D%C3%A9marches&par_page=500").await;
+    assert_eq!(b.json()["total"].as_u64(), Some(with_plain));
+    assert!(with_plain > 10);
+    for place in a.json()["lieux"].as_array().expect("list") {
+        let text = place.to_string().to_lowercase();
+        assert!(
+            text.contains("démarches") || text.contains("demarche"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_commune_in_the_text_becomes_a_distance_search() {
+    let app = app().await;
+    let a = get(&app.router, "/api/v1/lieux?q=Montauban").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let j = a.json();
+    assert_eq!(j["centre"]["libelle"], "Montauban");
+    let distances: Vec<f64> = j["lieux"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| p["distance_km"].as_f64().expect("distance"))
+        .collect();
+    assert!(!distances.is_empty());
+    assert!(
+        distances.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by distance"
+    );
+    assert!(distances.iter().all(|d| *d <= 10.0));
+}
+
+#[tokio::test]
+async fn radius_and_filters_narrow_the_results() {
+    let app = app().await;
+    let wide = get(&app.router, "/api/v1/lieux?ou=82121&rayon=50")
+        .await
+        .json()["total"]
+        .as_u64()
+        .expect("total");
+    let near = get(&app.router, "/api/v1/lieux?ou=82121&rayon=5")
+        .await
+        .json()["total"]
+        .as_u64()
+        .expect("total");
+    assert!(near < wide, "{near} < {wide}");
+    let fs = get(
+        &app.router,
+        "/api/v1/lieux?dispositifs=france-services&par_page=500",
+    )
+    .await
+    .json();
+    for p in fs["lieux"].as_array().expect("list") {
+        assert!(p["dispositif_programmes_nationaux"]
+            .to_string()
+            .contains("France Services"));
+    }
+    assert!(fs["total"].as_u64().expect("total") > 5);
+}
+
+#[tokio::test]
+async fn pagination_walks_every_result_once() {
+    let app = app().await;
+    let all = get(&app.router, "/api/v1/lieux?par_page=500").await.json();
+    let total = all["total"].as_u64().expect("total") as usize;
+    let mut seen = Vec::new();
+    let mut url = Some("/api/v1/lieux?par_page=7".to_string());
+    while let Some(u) = url {
+        let page = get(&app.router, &u).await.json();
+        for p in page["lieux"].as_array().expect("list") {
+            seen.push(p["id"].as_str().expect("id").to_string());
+        }
+        url = page["suivante"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen.len(), total);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "no place twice");
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_with_a_french_message_never_500() {
+    let app = app().await;
+    for uri in [
+        "/api/v1/lieux?services=cuisine",
+        "/api/v1/lieux?lat=abc&lon=1",
+        "/api/v1/lieux?rayon=9999",
+        "/api/v1/lieux?par_page=0",
+        "/api/v1/lieux?ou=Atlantide",
+        "/api/v1/lieux?jour=jeudimatin",
+        "/api/v1/lieux?epci=000",
+        "/api/v1/lieux?page=%FF",
+    ] {
+        let a = get(&app.router, uri).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{uri}: {}", a.body);
+        let m = a.json()["erreur"]["message"]
+            .as_str()
+            .expect("message")
+            .to_string();
+        assert!(
+            !m.is_empty() && !m.contains("sqlx") && !m.contains("panicked"),
+            "{uri}: {m}"
+        );
+    }
+    let missing = get(&app.router, "/api/v1/lieux/inconnu").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.json()["erreur"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("inconnu"));
+}
+
+#[tokio::test]
+async fn one_place_has_its_sources() {
+    let app = app().await;
+    let list = get(&app.router, "/api/v1/lieux?dispositifs=france-services")
+        .await
+        .json();
+    let id = list["lieux"][0]["id"].as_str().expect("id").to_string();
+    let one = get(&app.router, &format!("/api/v1/lieux/{id}")).await;
+    assert_eq!(one.status, StatusCode::OK);
+    let j = one.json();
+    assert_eq!(j["id"], id.as_str());
+    assert!(!j["sources"].as_array().expect("sources").is_empty());
+}
+
+#[tokio::test]
+async fn exports_of_the_current_search() {
+    let app = app().await;
+    let csv = get(&app.router, "/api/v1/lieux?q=montauban&format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("text/csv"));
+    let header = csv.body.lines().next().expect("header");
+    assert!(
+        header.contains("nom") && header.contains("services"),
+        "{header}"
+    );
+    let geo = get(&app.router, "/api/v1/lieux?q=montauban&format=geojson").await;
+    assert_eq!(geo.status, StatusCode::OK);
+    let g = geo.json();
+    assert_eq!(g["type"], "FeatureCollection");
+    assert!(!g["features"].as_array().expect("features").is_empty());
+}
+
+#[tokio::test]
+async fn cors_lets_any_site_read_the_api() {
+    let app = app().await;
+    let request = axum::http::Request::get("/api/v1/lieux")
+        .header("origin", "https://mairie.example")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let a = support::send(&app.router, request).await;
+    assert_eq!(a.headers["access-control-allow-origin"], "*");
+}

@@ -1,0 +1,202 @@
+//! Test support: a real SQLite store filled with the real places of Tarn-et-Garonne shipped
+//! in `data/` (read by the standard readers, written by `apply_import`), the real referential,
+//! and a request helper that goes through the real router.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use maillage_model::Place;
+use maillage_standard::read::{read_path, Format};
+use maillage_standard::SourceFile;
+use maillage_store::{ImportPlan, PlannedPlace, SourceRecord, Store};
+use maillage_territory::Referential;
+use maillage_web::AppState;
+use tower::ServiceExt;
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The demo's real files, each imported as its own source.
+const FILES: &[(&str, &str)] = &[
+    (
+        "cnfs-lieux-conseillers-numeriques-2022-12-82.json",
+        "conseiller-numerique",
+    ),
+    ("liste-fs-20240801-82.csv", "france-services"),
+    (
+        "20240212-aidants-connect-structures-82.csv",
+        "aidants-connect",
+    ),
+];
+
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub referential: Arc<Referential>,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh SQLite store with the real places of 82, plus `extra` places (for the escaping
+/// test), and the real referential.
+pub async fn store_with(extra: Vec<Place>) -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("test.sqlite").display());
+    let store = maillage_store::open(&url).await.expect("open sqlite store");
+    let referential =
+        Referential::load_dir(&workspace().join("data/referentiel")).expect("referential");
+    store
+        .replace_territory(&referential.communes, &referential.epcis)
+        .await
+        .expect("territory");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+    for (file, source) in FILES {
+        let path = workspace().join("data/lieux").join(file);
+        let mut planned = Vec::new();
+        read_path(
+            &path,
+            &Format::Auto,
+            &SourceFile {
+                source: source.to_string(),
+                date,
+            },
+            Some(&referential),
+            &mut |record| {
+                planned.push(PlannedPlace {
+                    place: record.place.clone(),
+                    records: vec![SourceRecord {
+                        source: record.source.clone(),
+                        place: record.place,
+                        observed: record.observed,
+                    }],
+                    ..Default::default()
+                })
+            },
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        store
+            .apply_import(ImportPlan {
+                source: source.to_string(),
+                file: file.to_string(),
+                places: planned,
+                rejected: 0,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    if !extra.is_empty() {
+        let places = extra
+            .into_iter()
+            .map(|p| PlannedPlace {
+                records: vec![SourceRecord {
+                    source: maillage_model::SourceRef {
+                        source: "test".into(),
+                        source_id: p.id.clone(),
+                    },
+                    place: p.clone(),
+                    observed: date,
+                }],
+                place: p,
+                ..Default::default()
+            })
+            .collect();
+        store
+            .apply_import(ImportPlan {
+                source: "test".into(),
+                file: "test".into(),
+                places,
+                rejected: 0,
+            })
+            .await
+            .expect("extra places");
+    }
+    TestStore {
+        store,
+        referential: Arc::new(referential),
+        _dir: dir,
+    }
+}
+
+/// A place whose text fields are hostile HTML.
+pub fn hostile_place() -> Place {
+    Place {
+        id: "lieu-hostile".into(),
+        pivot: "00000000000000".into(),
+        nom: "<script>alert('nom')</script> Médiathèque".into(),
+        commune: "Montauban".into(),
+        code_postal: "82000".into(),
+        code_insee: Some("82121".into()),
+        adresse: "<img src=x onerror=alert(1)> 1 rue de la Paix".into(),
+        position: Some(maillage_model::Position::new(44.0176, 1.355)),
+        presentation_resume: Some("\"><script>alert('resume')</script>".into()),
+        services: vec![maillage_model::Service::AideDemarches],
+        horaires: Some("Mo-Fr 09:00-12:00".into()),
+        ..Default::default()
+    }
+}
+
+pub struct App {
+    pub state: AppState,
+    pub router: axum::Router,
+    pub test_store: TestStore,
+}
+
+pub async fn app() -> App {
+    let test_store = store_with(vec![hostile_place()]).await;
+    let state = AppState::new(
+        test_store.store.clone(),
+        Some(test_store.referential.clone()),
+    )
+    .await
+    .expect("app state");
+    App {
+        router: maillage_web::router(state.clone()),
+        state,
+        test_store,
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", &self.body[..self.body.len().min(300)])
+        })
+    }
+}
+
+pub async fn send(router: &axum::Router, request: Request<Body>) -> Answer {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 50 * 1024 * 1024)
+        .await
+        .expect("body");
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get(router: &axum::Router, uri: &str) -> Answer {
+    send(
+        router,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
+}
