@@ -457,6 +457,55 @@ impl RoadGraph {
     }
 }
 
+impl RoadGraph {
+    /// The quickest path between two snapped positions: (seconds, km, positions).
+    pub fn route_path(
+        &self,
+        from: Position,
+        to: Position,
+        max_snap_km: f64,
+    ) -> Option<(f64, f64, Vec<Position>)> {
+        let (a, _) = self.snap(from, max_snap_km)?;
+        let (b, _) = self.snap(to, max_snap_km)?;
+        let n = self.positions.len();
+        let mut best = vec![f64::INFINITY; n];
+        let mut parent = vec![u32::MAX; n];
+        let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+        best[a as usize] = 0.0;
+        heap.push(Reverse((0f64.to_bits(), a)));
+        while let Some(Reverse((bits, v))) = heap.pop() {
+            let d = f64::from_bits(bits);
+            if d > best[v as usize] {
+                continue;
+            }
+            if v == b {
+                break;
+            }
+            for e in self.first_out[v as usize]..self.first_out[v as usize + 1] {
+                let w = self.head[e as usize] as usize;
+                let nd = d + f64::from(self.secs[e as usize]);
+                if nd < best[w] {
+                    best[w] = nd;
+                    parent[w] = v;
+                    heap.push(Reverse((nd.to_bits(), w as u32)));
+                }
+            }
+        }
+        if !best[b as usize].is_finite() {
+            return None;
+        }
+        let mut path = vec![self.positions[b as usize]];
+        let mut v = b;
+        while v != a {
+            v = parent[v as usize];
+            path.push(self.positions[v as usize]);
+        }
+        path.reverse();
+        let km = path.windows(2).map(|w| w[0].distance_km(w[1])).sum();
+        Some((best[b as usize], km, path))
+    }
+}
+
 fn csr(
     n: usize,
     edges: impl Iterator<Item = (u32, u32, f32)> + Clone,
