@@ -165,7 +165,13 @@ fn haute_vienne_rows_are_grouped_into_places() {
         .filter(|i| i.message.starts_with("géocodage hors du territoire"))
         .count();
     assert_eq!(geocoding_dropped, 19);
-    assert_eq!(records.iter().filter(|r| r.place.horaires.is_some()).count(), 44);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.place.horaires.is_some())
+            .count(),
+        44
+    );
     assert!(records.iter().all(|r| r
         .place
         .position
@@ -518,4 +524,60 @@ fn france_services_positions_agree_with_their_communes() {
         .collect();
     println!("{far:#?}");
     assert_eq!(far.len(), 0);
+}
+
+#[test]
+fn a_mapping_reads_a_windows_1252_csv_with_semicolons() {
+    let dir = std::env::temp_dir().join(format!("maillage-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("asso.toml");
+    std::fs::write(
+        &toml,
+        r#"
+[source]
+name = "asso"
+format = "csv"
+
+[id]
+column = "num"
+
+[fields]
+nom = "Nom du lieu"
+commune = "Ville"
+code_postal = "CP"
+adresse = "Rue"
+telephone = "Tél"
+horaires = "Ouverture"
+services = { column = "Activités", split = ",", map = { "Démarches" = "Aide aux démarches administratives", "Initiation" = "Maîtrise des outils numériques du quotidien" } }
+"#,
+    )
+    .unwrap();
+    let csv = dir.join("asso.csv");
+    let text = "num;Nom du lieu;Ville;CP;Rue;Tél;Ouverture;Activités\n\
+                1;Médiathèque Élise;Moissac;82200;2 rue de l'Église;05.63.04.00.00;Du lundi au vendredi de 9h à 12h;Démarches, Initiation\n\
+                2;Café numérique;Lavit;82120;Place;;les mardis matins;Jeux vidéo\n\
+                3;;Lavit;82120;Place;;;\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    std::fs::write(&csv, &bytes).unwrap();
+    let (records, report) = import_path(&csv, Format::Mapping(toml));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(report.rows, 3);
+    assert_eq!(report.rejected, 1);
+    assert_no_silent_drop(&records, &report);
+    let m = &records[0];
+    assert_eq!(m.source.source_id, "1");
+    assert_eq!(m.place.nom, "Médiathèque Élise");
+    assert_eq!(m.place.adresse, "2 rue de l'Église");
+    assert_eq!(m.place.telephone.as_deref(), Some("+33563040000"));
+    assert_eq!(m.place.horaires.as_deref(), Some("Mo-Fr 09:00-12:00"));
+    assert_eq!(m.place.services.len(), 2);
+    let cafe = &records[1];
+    assert!(cafe.place.horaires.is_none());
+    assert_eq!(cafe.extra["horaires_texte"], "les mardis matins");
+    assert!(report
+        .warnings()
+        .any(|i| i.value.as_deref() == Some("Jeux vidéo") && i.line == Some(3)));
+    // The rejected row is kept raw, re-joined with the file's delimiter.
+    assert_eq!(report.rejected_rows[0].line, 4);
+    assert_eq!(report.rejected_rows[0].raw, "3;;Lavit;82120;Place;;;");
 }

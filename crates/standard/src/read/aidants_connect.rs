@@ -160,5 +160,8 @@ pub fn read<R: Read>(
             on_record,
         );
     }
+    if report.rows == 0 {
+        return Err(ReadError::HeaderOnly);
+    }
     Ok(report)
 }

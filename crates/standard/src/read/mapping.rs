@@ -384,6 +384,12 @@ pub fn read<R: Read>(
         "json" => json_rows(&text)?,
         _ => csv_rows(&text, mapping.source.delimiter.as_deref())?,
     };
+    if rows.is_empty() {
+        return Err(match mapping.source.format.as_str() {
+            "csv" => ReadError::HeaderOnly,
+            _ => ReadError::Empty,
+        });
+    }
     let missing: Vec<String> = mapping
         .columns()
         .into_iter()
@@ -1019,7 +1025,13 @@ fn csv_rows(text: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<Row
     let d = match delimiter {
         Some("\\t") | Some("\t") => b'\t',
         Some(s) if s.len() == 1 => s.as_bytes()[0],
-        _ => sniff_delimiter(&text[..text.len().min(64 * 1024)]),
+        _ => {
+            let mut end = text.len().min(64 * 1024);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            sniff_delimiter(&text[..end])
+        }
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(d)
