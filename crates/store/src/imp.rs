@@ -1076,6 +1076,14 @@ impl Store for DbStore {
             })
             .collect()
     }
+
+    async fn add_report(&self, report: &crate::NewPlaceReport) -> Result<i64> {
+        self.add_report_impl(report).await
+    }
+
+    async fn reports(&self, pending_only: bool) -> Result<Vec<crate::PlaceReport>> {
+        self.reports_impl(pending_only).await
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1101,3 +1109,5 @@ fn keep_apart_of_row(row: &<DB as sqlx::Database>::Row) -> Result<KeepApart> {
         reason: row.try_get("reason").map_err(db)?,
     })
 }
+
+include!("reports_imp.rs");

@@ -13,10 +13,12 @@
 mod backend;
 mod ids;
 mod open;
+pub mod reports;
 #[doc(hidden)]
 pub mod testing;
 
 pub use open::open;
+pub use reports::{NewPlaceReport, PlaceReport};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -211,4 +213,19 @@ pub trait Store: Send + Sync {
     async fn communes(&self, departement: Option<&str>) -> Result<Vec<Commune>>;
 
     async fn epcis(&self) -> Result<Vec<Epci>>;
+
+    /// Saves an error report sent from the public site, for moderation; returns its id.
+    /// (Added by the web helper; see [`reports`].)
+    async fn add_report(&self, report: &NewPlaceReport) -> Result<i64> {
+        let _ = report;
+        Err(StoreError::Database(
+            "ce stockage ne garde pas les signalements".into(),
+        ))
+    }
+
+    /// Error reports, oldest first; only those waiting for moderation when `pending_only`.
+    async fn reports(&self, pending_only: bool) -> Result<Vec<PlaceReport>> {
+        let _ = pending_only;
+        Ok(Vec::new())
+    }
 }
