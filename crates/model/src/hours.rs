@@ -46,7 +46,16 @@ pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
 /// 11 November, 25 December. (Alsace-Moselle's Good Friday and 26 December, and the overseas
 /// abolition days, are regional and left out.)
 pub fn french_public_holidays(year: i32) -> Vec<NaiveDate> {
-    let fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)];
+    let fixed = [
+        (1, 1),
+        (5, 1),
+        (5, 8),
+        (7, 14),
+        (8, 15),
+        (11, 1),
+        (11, 11),
+        (12, 25),
+    ];
     let mut days: Vec<NaiveDate> = fixed
         .iter()
         .filter_map(|&(m, d)| NaiveDate::from_ymd_opt(year, m, d))
@@ -152,6 +161,9 @@ pub enum DayHours {
     Unclear(String),
 }
 
+/// Days (0 = Monday) sharing the same intervals (minutes from midnight).
+type Group = (Vec<u8>, Vec<(u16, u16)>);
+
 const OSM_DAYS: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
 
 /// Reads one day cell of the France Services list.
@@ -209,7 +221,7 @@ fn is_zero_placeholder(tokens: &[Tok]) -> bool {
 /// intervals (`Mo-Fr 09:00-12:00,13:30-17:00; Sa 09:00-12:00`). Empty days are left out
 /// (closed). Returns `None` for a week with no open day.
 pub fn week_to_osm(week: &[Vec<(NaiveTime, NaiveTime)>; 7]) -> Option<String> {
-    let groups: Vec<(Vec<u8>, Vec<(u16, u16)>)> = (0u8..7)
+    let groups: Vec<Group> = (0u8..7)
         .filter(|&d| !week[d as usize].is_empty())
         .map(|d| {
             let ranges = week[d as usize]
@@ -268,7 +280,7 @@ pub fn normalize_free_text(text: &str) -> HoursGuess {
     let Some(tokens) = tokenize(t) else {
         return unclear();
     };
-    let mut groups: Vec<(Vec<u8>, Vec<(u16, u16)>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut days: Vec<u8> = Vec::new();
     let mut ranges: Vec<(u16, u16)> = Vec::new();
     let mut i = 0;
@@ -282,8 +294,7 @@ pub fn normalize_free_text(text: &str) -> HoursGuess {
                     groups.push((std::mem::take(&mut days), std::mem::take(&mut ranges)));
                 }
                 // A day range: `lundi au vendredi`, `Lu-Ve`, `lun à jeu`.
-                if let (Some(Tok::To), Some(Tok::Day(e))) = (tokens.get(i + 1), tokens.get(i + 2))
-                {
+                if let (Some(Tok::To), Some(Tok::Day(e))) = (tokens.get(i + 1), tokens.get(i + 2)) {
                     if e <= d {
                         return unclear();
                     }
@@ -353,8 +364,8 @@ fn plausible(ranges: &[(u16, u16)]) -> bool {
 }
 
 /// Merges groups that have exactly the same intervals, keeping the order of first appearance.
-fn merge_same_ranges(groups: Vec<(Vec<u8>, Vec<(u16, u16)>)>) -> Vec<(Vec<u8>, Vec<(u16, u16)>)> {
-    let mut out: Vec<(Vec<u8>, Vec<(u16, u16)>)> = Vec::new();
+fn merge_same_ranges(groups: Vec<Group>) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
     for (days, ranges) in groups {
         if let Some(g) = out.iter_mut().find(|g| g.1 == ranges) {
             g.0.extend(days);
@@ -365,7 +376,7 @@ fn merge_same_ranges(groups: Vec<(Vec<u8>, Vec<(u16, u16)>)>) -> Vec<(Vec<u8>, V
     out
 }
 
-fn render(groups: Vec<(Vec<u8>, Vec<(u16, u16)>)>) -> String {
+fn render(groups: Vec<Group>) -> String {
     let mut rules = Vec::new();
     for (mut days, ranges) in groups {
         days.sort_unstable();
@@ -441,8 +452,22 @@ fn day_of(word: &str) -> Option<u8> {
 }
 
 const FILLERS: &[&str] = &[
-    "de", "d", "du", "des", "le", "les", "la", "l", "tous", "toutes", "et", "h", "ouvert",
-    "ouverture", "horaires", "jusqu",
+    "de",
+    "d",
+    "du",
+    "des",
+    "le",
+    "les",
+    "la",
+    "l",
+    "tous",
+    "toutes",
+    "et",
+    "h",
+    "ouvert",
+    "ouverture",
+    "horaires",
+    "jusqu",
 ];
 
 /// Splits folded text into tokens; `None` as soon as a word is not understood.
@@ -632,7 +657,10 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 0, "the embedded database covers none of 2020-2030");
+        assert!(
+            compared > 0,
+            "the embedded database covers none of 2020-2030"
+        );
     }
 
     #[test]
@@ -663,7 +691,10 @@ mod tests {
             osm("Du lundi au vendredi de 9h à 12h et de 13h30 à 17h"),
             "Mo-Fr 09:00-12:00,13:30-17:00"
         );
-        assert_eq!(osm("Du lundi au samedi de 14h00 à 18h00"), "Mo-Sa 14:00-18:00");
+        assert_eq!(
+            osm("Du lundi au samedi de 14h00 à 18h00"),
+            "Mo-Sa 14:00-18:00"
+        );
         assert_eq!(osm("Mercredi de 14h30 à 16h30"), "We 14:30-16:30");
         assert_eq!(
             osm("Mar, jeu, ven : 16-18h. Mer : 14-18h. Sam : 10-13h"),
@@ -708,7 +739,10 @@ mod tests {
         );
         assert_eq!(osm("MERCREDI et JEUDI 9h30 - 11h30"), "We,Th 09:30-11:30");
         assert_eq!(osm("Lu-Ve 9h-12h"), "Mo-Fr 09:00-12:00");
-        assert_eq!(osm("mer : 14h/17 sam : 14h/16h"), "We 14:00-17:00; Sa 14:00-16:00");
+        assert_eq!(
+            osm("mer : 14h/17 sam : 14h/16h"),
+            "We 14:00-17:00; Sa 14:00-16:00"
+        );
     }
 
     #[test]
@@ -755,7 +789,10 @@ mod tests {
         );
         assert_eq!(parse_day_ranges("00:00 - 00:00"), DayHours::Unknown);
         assert_eq!(parse_day_ranges(""), DayHours::Closed);
-        assert!(matches!(parse_day_ranges("sur rendez-vous"), DayHours::Unclear(_)));
+        assert!(matches!(
+            parse_day_ranges("sur rendez-vous"),
+            DayHours::Unclear(_)
+        ));
         let mut week: [Vec<(NaiveTime, NaiveTime)>; 7] = Default::default();
         for d in 0..5 {
             week[d] = vec![(t(9, 0), t(12, 0)), (t(13, 30), t(17, 0))];

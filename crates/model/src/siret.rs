@@ -32,7 +32,7 @@ pub fn check_siret(raw: &str) -> SiretCheck {
     }
     if s.starts_with(LA_POSTE_SIREN) {
         let sum: u32 = s.bytes().map(|b| u32::from(b - b'0')).sum();
-        return if s == "35600000000048" || sum % 5 == 0 {
+        return if s == "35600000000048" || sum.is_multiple_of(5) {
             SiretCheck::Valid
         } else {
             SiretCheck::BadKey
@@ -73,7 +73,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

@@ -80,11 +80,7 @@ pub fn sniff_delimiter(first_lines: &str) -> u8 {
         let score = (n, consistent);
         // Prefer consistency first when both have fields; a header with 3 `,` in a title
         // quoted wrongly must not beat 30 `;` that hold on every line.
-        let better = match (score.1.cmp(&best_score.1), score.0.cmp(&best_score.0)) {
-            (std::cmp::Ordering::Greater, _) => true,
-            (std::cmp::Ordering::Equal, std::cmp::Ordering::Greater) => true,
-            _ => false,
-        };
+        let better = score.1 > best_score.1 || (score.1 == best_score.1 && score.0 > best_score.0);
         if better {
             best = d;
             best_score = score;

@@ -9,8 +9,8 @@
 //!
 //! This crate reads bytes and writes bytes; it knows nothing of databases or HTTP.
 
-pub mod dedup;
 pub mod decode;
+pub mod dedup;
 pub mod read;
 pub mod record;
 pub mod report;
