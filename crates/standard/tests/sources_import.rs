@@ -581,3 +581,54 @@ services = { column = "Activités", split = ",", map = { "Démarches" = "Aide au
     assert_eq!(report.rejected_rows[0].line, 4);
     assert_eq!(report.rejected_rows[0].raw, "3;;Lavit;82120;Place;;;");
 }
+
+/// The data·inclusion fixture is realistic only if it follows the real JSON Schemas: checked
+/// with Python `jsonschema` (the venv the export validators use). Skipped loudly outside CI
+/// when the venv is absent.
+#[test]
+fn data_inclusion_fixture_follows_the_v1_json_schemas() {
+    let python = std::env::var_os("MAILLAGE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    if !python.exists() {
+        let message = format!(
+            "python du venv introuvable ({}) : python3 -m venv .venv && .venv/bin/pip install jsonschema rfc3986-validator",
+            python.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{message}");
+        }
+        eprintln!("\n!!!!!!!! TEST NON EXÉCUTÉ : {message} !!!!!!!!\n");
+        return;
+    }
+    const CHECK: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator as V
+structure, service, data = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:4])
+vs = V(structure, format_checker=V.FORMAT_CHECKER)
+vv = V(service, format_checker=V.FORMAT_CHECKER)
+errors = [f"{k} {i.get('id')}: {e.message}" for k, v, items in
+          (("structure", vs, data["structures"]), ("service", vv, data["services"]))
+          for i in items for e in v.iter_errors(i)]
+print(json.dumps(errors))
+"#;
+    let schemas = shared().join("data-inclusion-schema/v1");
+    let output = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(CHECK)
+        .arg(schemas.join("structure.json"))
+        .arg(schemas.join("service.json"))
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/data-inclusion-sample.json"),
+        )
+        .output()
+        .expect("python runs");
+    let errors: Vec<String> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "jsonschema: {e}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(errors.is_empty(), "{errors:#?}");
+}
