@@ -1,0 +1,239 @@
+//! The HTML pages through the real router and a real store: they work without JavaScript,
+//! escape everything, carry the security headers, and the report form is protected.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use support::{app, get, send};
+
+#[tokio::test]
+async fn search_page_works_without_javascript() {
+    let app = app().await;
+    let a = get(&app.router, "/?q=demarche&ou=Montauban&rayon=20").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("lieux autour de Montauban"), "heading");
+    assert!(a.body.contains("href=\"/lieux/"), "result links");
+    assert!(a.body.contains("<html lang=\"fr\""));
+    assert!(a.body.contains("href=\"#contenu\""), "skip link");
+    // The search is in the URL: the form is a GET form with the values filled in.
+    assert!(a.body.contains("method=\"get\""));
+    assert!(a.body.contains("value=\"Montauban\""));
+}
+
+#[tokio::test]
+async fn hostile_text_is_shown_as_text_everywhere() {
+    let app = app().await;
+    for uri in [
+        "/?q=mediatheque+montauban",
+        "/lieux/lieu-hostile",
+        "/carte?q=script",
+        "/embed?q=script",
+        "/imprimer?ou=82121",
+    ] {
+        let a = get(&app.router, uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert!(
+            !a.body.contains("<script>alert"),
+            "{uri} runs the place's script"
+        );
+        assert!(
+            !a.body.contains("<img src=x"),
+            "{uri} renders the place's HTML"
+        );
+    }
+    let page = get(&app.router, "/lieux/lieu-hostile").await;
+    assert!(
+        page.body.contains("&lt;script&gt;alert") || page.body.contains("&#60;script&#62;alert")
+    );
+    // JSON keeps the text as it was given (a re-user escapes in its own context).
+    let api = get(&app.router, "/api/v1/lieux/lieu-hostile").await.json();
+    assert_eq!(api["nom"], "<script>alert('nom')</script> Médiathèque");
+}
+
+#[tokio::test]
+async fn strict_csp_everywhere_and_framing_only_for_the_widget() {
+    let app = app().await;
+    for uri in ["/", "/lieux/lieu-hostile", "/carte", "/api", "/nulle-part"] {
+        let a = get(&app.router, uri).await;
+        let csp = a.headers["content-security-policy"].to_str().expect("csp");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{uri}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}");
+        assert_eq!(a.headers["x-frame-options"], "DENY", "{uri}");
+        assert!(
+            !a.body.contains("<script>") && !a.body.contains(" onclick="),
+            "{uri}: inline script"
+        );
+    }
+    let embed = get(
+        &app.router,
+        "/embed?ou=Montauban&services=aide-aux-demarches-administratives",
+    )
+    .await;
+    assert_eq!(embed.status, StatusCode::OK);
+    assert!(embed.headers.get("x-frame-options").is_none());
+    assert!(!embed.headers["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .contains("frame-ancestors"));
+    assert!(
+        !embed.body.contains("fr-header"),
+        "no site header in the widget"
+    );
+}
+
+#[tokio::test]
+async fn errors_are_french_pages_with_a_next_step() {
+    let app = app().await;
+    let a = get(&app.router, "/lieux/nexiste-pas").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.body.contains("Page introuvable") && a.body.contains("Retour à la recherche"));
+    let b = get(&app.router, "/nulle-part").await;
+    assert_eq!(b.status, StatusCode::NOT_FOUND);
+    // A wrong filter on the search page is said above the form, not a dead end.
+    let c = get(&app.router, "/?services=cuisine").await;
+    assert_eq!(c.status, StatusCode::OK);
+    assert!(c.body.contains("services : « cuisine »") && c.body.contains("pas une valeur connue"));
+}
+
+fn form_token(body: &str) -> String {
+    let start = body.find("name=\"jeton\" value=\"").expect("token field") + 20;
+    body[start..start + 32].to_string()
+}
+
+fn post(uri: &str, cookie: Option<&str>, form: &str) -> Request<Body> {
+    let mut r = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        r = r.header("cookie", format!("maillage_jeton={c}"));
+    }
+    r.body(Body::from(form.to_string())).expect("request")
+}
+
+#[tokio::test]
+async fn error_report_needs_its_token_is_bounded_and_waits_for_moderation() {
+    let app = app().await;
+    let page = get(&app.router, "/lieux/lieu-hostile").await;
+    let set_cookie = page.headers["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(set_cookie.contains("SameSite=Strict") && set_cookie.contains("HttpOnly"));
+    let cookie = set_cookie
+        .trim_start_matches("maillage_jeton=")
+        .split(';')
+        .next()
+        .expect("value")
+        .to_string();
+    let token = form_token(&page.body);
+    let uri = "/lieux/lieu-hostile/signaler";
+
+    // Without the cookie (a form posted from another site): refused.
+    let forged = send(
+        &app.router,
+        post(
+            uri,
+            None,
+            &format!("message=Ferm%C3%A9+le+lundi&jeton={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Too long: refused with the reason, the text kept in the form.
+    let long = "a".repeat(2001);
+    let too_long = send(
+        &app.router,
+        post(uri, Some(&cookie), &format!("message={long}&jeton={token}")),
+    )
+    .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_long.body.contains("trop long"));
+    // A good one is stored, pending.
+    let ok = send(
+        &app.router,
+        post(
+            uri,
+            Some(&cookie),
+            &format!("message=Ferm%C3%A9+le+lundi+%3Cb%3E&contact=&jeton={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        ok.status,
+        StatusCode::OK,
+        "{}",
+        &ok.body[..ok.body.len().min(500)]
+    );
+    assert!(ok.body.contains("votre signalement est enregistré"));
+    let pending = app.test_store.store.reports(true).await.expect("reports");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].place_id, "lieu-hostile");
+    assert_eq!(pending[0].message, "Fermé le lundi <b>");
+    // Rate limit: a few more from the same address, then 429.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = send(
+            &app.router,
+            post(
+                uri,
+                Some(&cookie),
+                &format!("message=encore+une+erreur&jeton={token}"),
+            ),
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn static_assets_are_content_addressed_cached_and_compressed() {
+    let app = app().await;
+    let page = get(&app.router, "/").await;
+    let start = page.body.find("/static/").expect("asset url");
+    let url: String = page.body[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let request = Request::get(&url)
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let a = send(&app.router, request).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.headers["cache-control"]
+        .to_str()
+        .expect("cc")
+        .contains("immutable"));
+    assert_eq!(a.headers["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn printable_list_and_widget_generator() {
+    let app = app().await;
+    let epci = app
+        .test_store
+        .referential
+        .epcis
+        .iter()
+        .find(|e| e.communes.iter().any(|c| c == "82121"))
+        .expect("Montauban's EPCI")
+        .code
+        .clone();
+    let a = get(&app.router, &format!("/imprimer?epci={epci}")).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("app-print-item"));
+    assert!(a.body.contains("media=\"print\""));
+    let g = get(&app.router, "/embed/generateur?ou=Montauban&rayon=10").await;
+    assert_eq!(g.status, StatusCode::OK);
+    assert!(
+        g.body.contains("&lt;iframe src=&quot;https://") || g.body.contains("&#60;iframe"),
+        "snippet shown as text"
+    );
+}
