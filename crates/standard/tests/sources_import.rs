@@ -555,7 +555,7 @@ services = { column = "Activités", split = ",", map = { "Démarches" = "Aide au
     let csv = dir.join("asso.csv");
     let text = "num;Nom du lieu;Ville;CP;Rue;Tél;Ouverture;Activités\n\
                 1;Médiathèque Élise;Moissac;82200;2 rue de l'Église;05.63.04.00.00;Du lundi au vendredi de 9h à 12h;Démarches, Initiation\n\
-                2;Café numérique;Lavit;82120;Place;;les mardis matins;Jeux vidéo\n\
+                2;Café <script>alert(1)</script>;Lavit;82120;Place;;les mardis matins;Jeux vidéo\n\
                 3;;Lavit;82120;Place;;;\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
     std::fs::write(&csv, &bytes).unwrap();
@@ -572,6 +572,11 @@ services = { column = "Activités", split = ",", map = { "Démarches" = "Aide au
     assert_eq!(m.place.horaires.as_deref(), Some("Mo-Fr 09:00-12:00"));
     assert_eq!(m.place.services.len(), 2);
     let cafe = &records[1];
+    // Markup is kept as text (never interpreted) and flagged.
+    assert_eq!(cafe.place.nom, "Café <script>alert(1)</script>");
+    assert!(report
+        .warnings()
+        .any(|i| i.field.as_deref() == Some("nom") && i.line == Some(3)));
     assert!(cafe.place.horaires.is_none());
     assert_eq!(cafe.extra["horaires_texte"], "les mardis matins");
     assert!(report

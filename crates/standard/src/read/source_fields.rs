@@ -16,6 +16,8 @@ use maillage_model::{
 };
 use sha2::{Digest, Sha256};
 
+pub(crate) use super::common::join_csv;
+use super::common::{contains_markup, looks_like_email, number};
 use crate::record::{Record, SourceFile};
 use crate::report::{Issue, RejectedRow, Report, Severity};
 
@@ -85,18 +87,6 @@ pub(crate) fn code5(raw: &str) -> String {
     }
 }
 
-/// A decimal number written with `.` or `,`.
-pub(crate) fn number(raw: &str) -> Option<f64> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return None;
-    }
-    t.replace(',', ".")
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-}
-
 /// E-mail addresses from a cell that may hold several (`;`, `,` or spaces between them).
 pub(crate) fn emails(raw: &str) -> Vec<String> {
     raw.split([';', ',', ' ', '\n', '/'])
@@ -105,19 +95,6 @@ pub(crate) fn emails(raw: &str) -> Vec<String> {
         .filter(|s| !s.is_empty() && *s != "-")
         .map(str::to_string)
         .collect()
-}
-
-/// Whether a string looks like one e-mail address (what the standard's pattern accepts).
-pub(crate) fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(char::is_whitespace)
-        && s.matches('@').count() == 1
 }
 
 /// A stable short id from values, for sources that give none: importing the same file twice
@@ -129,22 +106,6 @@ pub fn stable_hash(parts: &[&str]) -> String {
         h.update([0x1f]);
     }
     hex::encode(&h.finalize()[..8])
-}
-
-/// Re-joins CSV fields with the file's delimiter, quoting where needed, for the rejects file.
-pub(crate) fn join_csv(fields: &csv::StringRecord, delimiter: u8) -> String {
-    let d = delimiter as char;
-    fields
-        .iter()
-        .map(|f| {
-            if f.contains(d) || f.contains('"') || f.contains('\n') || f.contains('\r') {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(&d.to_string())
 }
 
 /// Removes a trailing `, 87000 Limoges` (or ` 84200 CARPENTRAS`) from an address line: several
@@ -299,6 +260,22 @@ impl RowCheck {
     /// INSEE code is filled and the position compared with the commune when a referential is
     /// given.
     pub fn check_place(&mut self, place: &mut Place, lookup: Option<&dyn CommuneLookup>) {
+        // Markup is stored as text and never interpreted, but a moderator should see it.
+        for (field, value) in [
+            ("nom", Some(place.nom.as_str())),
+            ("adresse", Some(place.adresse.as_str())),
+            ("presentation_resume", place.presentation_resume.as_deref()),
+            ("presentation_detail", place.presentation_detail.as_deref()),
+        ] {
+            if let Some(v) = value.filter(|v| contains_markup(v)) {
+                let v = v.to_string();
+                self.warn(
+                    field,
+                    &v,
+                    "balises HTML ou script dans le texte : gardées telles quelles comme du texte, jamais interprétées",
+                );
+            }
+        }
         if place.nom.trim().is_empty() {
             self.error("nom", "", "nom manquant : la ligne n'est pas importée");
         }
