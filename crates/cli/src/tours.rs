@@ -1,12 +1,825 @@
-//! `maillage tours …`: the itinerant France Services (planning, calendars, home visits).
+//! `maillage tours …`: the itinerant France Services (planning, calendars, iCal, posters,
+//! labellings, home visits).
+//!
+//! `tours plan` writes a *tour book* (JSON: sites, vehicles, plan, events, calendar); the
+//! other commands read it. Home visits live in their own JSON file because they hold personal
+//! data that the purge deletes on schedule. Files are read and written here; the logic is in
+//! `maillage-tours`.
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::{Datelike, Local, NaiveDate, Utc};
+use maillage_tours::calendar::{date_fr, date_fr_year, duration_fr, time_fr};
+use maillage_tours::input::{
+    first_labelling_per_commune, parse_date, read_events, read_france_services_labellings,
+    read_sites, read_vehicles,
+};
+use maillage_tours::publish::{as_places, ical, next_passages, poster_html, sentence};
+use maillage_tours::schedule::{apply_labelling, freed_slots, Events};
+use maillage_tours::visits::{self, PartnerKind, Person, Visit};
+use maillage_tours::{Family, Labelling, PlanOptions, TourBook};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Planifie les tournées à partir des sites candidats et des véhicules.
-    Plan,
+    /// Planifie les tournées à partir des sites candidats et des véhicules, et écrit le livre
+    /// des tournées (plan + calendrier) en JSON.
+    Plan(PlanArgs),
+    /// Affiche les prochains passages en phrases simples (par commune ou par véhicule).
+    Calendrier(CalendarArgs),
+    /// Écrit le flux iCalendar d'un véhicule ou d'une commune.
+    Ical(IcalArgs),
+    /// Écrit l'affiche mensuelle imprimable d'une commune (HTML).
+    Affiche(PosterArgs),
+    /// Exporte les passages comme lieux du standard (CSV v1, itinérance « Itinérant »).
+    Lieux(PlacesArgs),
+    /// Enregistre la labellisation d'une France Services dans une commune : arrête les
+    /// permanences de la commune et propose l'usage des créneaux libérés.
+    Labelliser(LabelArgs),
+    /// Rejoue l'historique des labellisations des listes France Services sur un plan.
+    Rejouer(ReplayArgs),
+    /// Visites à domicile (demande, proposition, statuts, feuille de route, purge).
+    #[command(subcommand)]
+    Visites(VisitCommand),
 }
 
-pub fn run(_cmd: Command) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("la commande tours n'est pas encore disponible")
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Sites candidats (CSV).
+    #[arg(long, default_value = "data/tours/sites-82.csv")]
+    pub sites: PathBuf,
+    /// Véhicules (CSV).
+    #[arg(long, default_value = "data/tours/vehicules-82.csv")]
+    pub vehicules: PathBuf,
+    /// Congés, fermetures, labellisations (CSV : type,cible,du,au,motif).
+    #[arg(long)]
+    pub evenements: Option<PathBuf>,
+    /// Premier jour du calendrier (AAAA-MM-JJ ; par défaut aujourd'hui).
+    #[arg(long)]
+    pub du: Option<String>,
+    /// Nombre de mois du calendrier.
+    #[arg(long, default_value_t = 3)]
+    pub mois: u32,
+    /// Semaines paires / impaires au lieu de « 1er et 3e » / « 2e et 4e ».
+    #[arg(long)]
+    pub parite: bool,
+    /// Générations du solveur.
+    #[arg(long, default_value_t = 1000)]
+    pub generations: usize,
+    /// Temps maximal du solveur en secondes.
+    #[arg(long, default_value_t = 30)]
+    pub secondes: usize,
+    /// Cas synthétique « SITESxVEHICULES » (ex. 200x10) au lieu des fichiers, pour les mesures.
+    #[arg(long)]
+    pub synthetique: Option<String>,
+    /// Livre des tournées à écrire (JSON).
+    #[arg(long, default_value = "tournees.json")]
+    pub out: PathBuf,
+    /// Écrit aussi l'instance (matrice des temps de trajet, contraintes, notre résultat) pour
+    /// bench/tours/compare.py.
+    #[arg(long)]
+    pub export_matrix: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BookArg {
+    /// Livre des tournées écrit par `maillage tours plan`.
+    #[arg(long, default_value = "tournees.json")]
+    pub livre: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalendarArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Nom ou code INSEE de la commune.
+    #[arg(long)]
+    pub commune: Option<String>,
+    /// Identifiant du véhicule.
+    #[arg(long)]
+    pub vehicule: Option<String>,
+    /// À partir de (AAAA-MM-JJ ; par défaut aujourd'hui).
+    #[arg(long)]
+    pub du: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    pub limite: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IcalArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    #[arg(long)]
+    pub commune: Option<String>,
+    #[arg(long)]
+    pub vehicule: Option<String>,
+    /// Fichier .ics (par défaut la sortie standard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PosterArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    #[arg(long)]
+    pub commune: String,
+    /// Mois (AAAA-MM).
+    #[arg(long)]
+    pub mois: String,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlacesArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    /// SIRET de la structure qui porte les véhicules.
+    #[arg(long, default_value = "22820001400013")]
+    pub pivot: String,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LabelArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Code INSEE de la commune.
+    #[arg(long)]
+    pub commune: String,
+    /// Date de labellisation (AAAA-MM-JJ ou JJ/MM/AAAA).
+    #[arg(long)]
+    pub date: String,
+    /// Nom de la France Services labellisée.
+    #[arg(long)]
+    pub nom: String,
+    #[arg(long, default_value = "")]
+    pub adresse: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    #[arg(long, default_value = "data/tours/sites-82.csv")]
+    pub sites: PathBuf,
+    #[arg(long, default_value = "data/tours/vehicules-82.csv")]
+    pub vehicules: PathBuf,
+    /// Listes nationales France Services (CSV), dans n'importe quel ordre.
+    #[arg(long, required = true, num_args = 1..)]
+    pub listes: Vec<PathBuf>,
+    #[arg(long, default_value = "82")]
+    pub departement: String,
+    #[arg(long, default_value = "2021-04-01")]
+    pub du: String,
+    #[arg(long, default_value = "2024-08-01")]
+    pub au: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum VisitCommand {
+    /// Enregistre une demande de visite (par une France Services, une mairie ou une MDS).
+    Demander(VisitRequestArgs),
+    /// Propose des créneaux sur des jours de tournée du véhicule qui dessert le secteur.
+    Proposer(VisitIdArgs),
+    /// Planifie la visite sur le n-ième créneau proposé.
+    Planifier {
+        #[command(flatten)]
+        id: VisitIdArgs,
+        #[arg(long, default_value_t = 1)]
+        choix: usize,
+    },
+    /// Marque la visite réalisée.
+    Terminer(VisitIdArgs),
+    /// Annule la visite.
+    Annuler(VisitIdArgs),
+    /// Feuille de route d'un équipage pour un jour.
+    Feuille {
+        #[command(flatten)]
+        files: VisitFiles,
+        #[arg(long)]
+        vehicule: String,
+        #[arg(long)]
+        date: String,
+    },
+    /// Supprime les données personnelles des visites closes depuis plus de N jours.
+    Purger {
+        #[command(flatten)]
+        files: VisitFiles,
+        #[arg(long, default_value_t = 90)]
+        conservation_jours: i64,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VisitFiles {
+    #[arg(long, default_value = "tournees.json")]
+    pub livre: PathBuf,
+    /// Fichier des visites (données personnelles : à protéger).
+    #[arg(long, default_value = "visites.json")]
+    pub fichier: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VisitIdArgs {
+    #[command(flatten)]
+    pub files: VisitFiles,
+    #[arg(long)]
+    pub id: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VisitRequestArgs {
+    #[command(flatten)]
+    pub files: VisitFiles,
+    /// france-services, mairie ou mds.
+    #[arg(long)]
+    pub partenaire: String,
+    #[arg(long)]
+    pub partenaire_nom: String,
+    /// Code INSEE de la commune de la personne.
+    #[arg(long)]
+    pub commune: String,
+    #[arg(long)]
+    pub latitude: Option<f64>,
+    #[arg(long)]
+    pub longitude: Option<f64>,
+    /// Nom ou initiales.
+    #[arg(long)]
+    pub nom: String,
+    #[arg(long, default_value = "")]
+    pub telephone: String,
+    #[arg(long, default_value = "")]
+    pub adresse: String,
+    /// Motif (pourquoi la personne ne peut pas se déplacer, et pour quelle démarche).
+    #[arg(long)]
+    pub motif: String,
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Plan(a) => plan(a),
+        Command::Calendrier(a) => calendar(a),
+        Command::Ical(a) => ical_cmd(a),
+        Command::Affiche(a) => poster(a),
+        Command::Lieux(a) => places(a),
+        Command::Labelliser(a) => label(a),
+        Command::Rejouer(a) => replay(a),
+        Command::Visites(v) => visit(v),
+    }
+}
+
+fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+fn date_arg(s: &str) -> anyhow::Result<NaiveDate> {
+    parse_date(s).with_context(|| format!("date « {s} » non comprise (AAAA-MM-JJ ou JJ/MM/AAAA)"))
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("impossible de lire {}", path.display()))
+}
+
+fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("impossible d'écrire {}", p.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn load_book(path: &Path) -> anyhow::Result<TourBook> {
+    let text = read_text(path).context("lancer d'abord `maillage tours plan`")?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} n'est pas un livre des tournées", path.display()))
+}
+
+fn save_book(path: &Path, book: &TourBook) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(book)?;
+    std::fs::write(path, text).with_context(|| format!("impossible d'écrire {}", path.display()))
+}
+
+fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
+    let total = d.year() * 12 + d.month0() as i32 + months as i32;
+    NaiveDate::from_ymd_opt(total / 12, (total % 12) as u32 + 1, 1)
+        .map(|first| first.pred_opt().unwrap_or(first))
+        .unwrap_or(d)
+}
+
+fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
+    let (sites, vehicles) = match &a.synthetique {
+        Some(spec) => {
+            let (s, v) = spec
+                .split_once('x')
+                .and_then(|(s, v)| Some((s.parse().ok()?, v.parse().ok()?)))
+                .with_context(|| {
+                    format!("--synthetique « {spec} » : attendu SITESxVEHICULES, ex. 200x10")
+                })?;
+            maillage_tours::bench::synthetic(s, v, 82)
+        }
+        None => (
+            read_sites(&a.sites.display().to_string(), &read_text(&a.sites)?)?,
+            read_vehicles(
+                &a.vehicules.display().to_string(),
+                &read_text(&a.vehicules)?,
+            )?,
+        ),
+    };
+    let events = match &a.evenements {
+        Some(p) => read_events(&p.display().to_string(), &read_text(p)?)?,
+        None => Events::default(),
+    };
+    let from = match &a.du {
+        Some(s) => date_arg(s)?,
+        None => today(),
+    };
+    let to = add_months(from, a.mois.max(1));
+    let options = PlanOptions {
+        family: if a.parite {
+            Family::Parity
+        } else {
+            Family::Monthly
+        },
+        max_generations: a.generations,
+        max_seconds: Some(a.secondes),
+    };
+    eprintln!(
+        "Planification de {} sites avec {} véhicules…",
+        sites.len(),
+        vehicles.len()
+    );
+    let book = TourBook::new(sites, vehicles, events, from, to, &options)?;
+    let p = &book.plan;
+    println!(
+        "{} tournées-types, {} de route par cycle (chaque tournée roule deux fois par mois), résolu en {} ms",
+        p.routes.len(),
+        duration_fr(p.template_driving_s.min(u32::MAX as u64) as u32),
+        p.solve_ms
+    );
+    for r in &p.routes {
+        let vehicle = book
+            .vehicle(&r.vehicle_id)
+            .map(|v| v.name.as_str())
+            .unwrap_or(&r.vehicle_id);
+        let stops: Vec<String> = r
+            .stops
+            .iter()
+            .map(|s| {
+                let name = book
+                    .site(&s.site_id)
+                    .map(|x| x.commune.as_str())
+                    .unwrap_or(&s.site_id);
+                format!("{name} ({})", s.slot.label_fr())
+            })
+            .collect();
+        println!(
+            "  {vehicle}, {} : {} — départ {}, retour {}, {} de route",
+            r.pattern(maillage_tours::Slot::Morning)
+                .label_fr()
+                .trim_end_matches(", matin"),
+            stops.join(", "),
+            time_fr(r.leave),
+            time_fr(r.back),
+            duration_fr(r.driving_s)
+        );
+    }
+    for (v, n) in p.load(&book.vehicles) {
+        println!("  charge {v} : {n} sites");
+    }
+    for w in p.warnings.iter().chain(&book.calendar.warnings) {
+        eprintln!("Attention : {w}");
+    }
+    for u in &p.unserved {
+        eprintln!("Non desservi : {}", u.reason);
+    }
+    save_book(&a.out, &book)?;
+    println!(
+        "Livre des tournées écrit dans {} ({} passages du {} au {})",
+        a.out.display(),
+        book.calendar.passages.len(),
+        date_fr_year(book.from),
+        date_fr_year(book.to)
+    );
+    if let Some(path) = &a.export_matrix {
+        let name = a
+            .synthetique
+            .clone()
+            .unwrap_or_else(|| a.sites.display().to_string());
+        let json = maillage_tours::bench::instance_json(&name, &book.sites, &book.vehicles, p);
+        std::fs::write(path, serde_json::to_string(&json)?)
+            .with_context(|| format!("impossible d'écrire {}", path.display()))?;
+        println!("Instance écrite dans {}", path.display());
+    }
+    Ok(if p.unserved.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Which passages a command shows.
+type PassageFilter<'a> = Box<dyn Fn(&maillage_tours::Passage) -> bool + 'a>;
+
+fn site_filter<'a>(
+    book: &'a TourBook,
+    commune: Option<&str>,
+    vehicle: Option<&str>,
+) -> anyhow::Result<PassageFilter<'a>> {
+    match (commune, vehicle) {
+        (Some(c), _) => {
+            let ids: Vec<String> = book
+                .sites_of_commune(c)
+                .iter()
+                .map(|s| s.id.clone())
+                .collect();
+            if ids.is_empty() {
+                bail!("aucun site du bus dans la commune « {c} »");
+            }
+            Ok(Box::new(move |p| ids.contains(&p.site_id)))
+        }
+        (None, Some(v)) => {
+            if book.vehicle(v).is_none() {
+                bail!("véhicule « {v} » inconnu");
+            }
+            let v = v.to_string();
+            Ok(Box::new(move |p| p.vehicle_id == v))
+        }
+        (None, None) => Ok(Box::new(|_| true)),
+    }
+}
+
+fn calendar(a: CalendarArgs) -> anyhow::Result<ExitCode> {
+    let book = load_book(&a.book.livre)?;
+    let from = match &a.du {
+        Some(s) => date_arg(s)?,
+        None => today(),
+    };
+    let filter = site_filter(&book, a.commune.as_deref(), a.vehicule.as_deref())?;
+    let list = next_passages(&book.calendar, from, filter, a.limite);
+    if list.is_empty() {
+        println!("Pas de passage prévu à partir du {}.", date_fr_year(from));
+    }
+    for p in list {
+        if let (Some(s), Some(v)) = (book.site(&p.site_id), book.vehicle(&p.vehicle_id)) {
+            println!("{}", sentence(p, s, v));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ical_cmd(a: IcalArgs) -> anyhow::Result<ExitCode> {
+    let book = load_book(&a.book.livre)?;
+    if a.commune.is_none() && a.vehicule.is_none() {
+        bail!("préciser --commune ou --vehicule");
+    }
+    let filter = site_filter(&book, a.commune.as_deref(), a.vehicule.as_deref())?;
+    let name = match (&a.commune, &a.vehicule) {
+        (Some(c), _) => format!("Bus France Services à {c}"),
+        (None, Some(v)) => book.vehicle(v).map(|x| x.name.clone()).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let text = ical(
+        &name,
+        book.calendar.passages.iter().filter(|p| filter(p)),
+        |id| book.site(id),
+        |id| book.vehicle(id),
+        Utc::now(),
+    );
+    write_out(a.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn poster(a: PosterArgs) -> anyhow::Result<ExitCode> {
+    let book = load_book(&a.book.livre)?;
+    let month = date_arg(&format!("{}-01", a.mois))
+        .with_context(|| format!("mois « {} » : attendu AAAA-MM", a.mois))?;
+    let sites = book.sites_of_commune(&a.commune);
+    let Some(first) = sites.first() else {
+        bail!("aucun site du bus dans la commune « {} »", a.commune);
+    };
+    let html = poster_html(
+        &first.commune,
+        month.year(),
+        month.month(),
+        &book.calendar,
+        &book.sites,
+        &book.vehicles,
+    );
+    write_out(a.out.as_deref(), &html)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn places(a: PlacesArgs) -> anyhow::Result<ExitCode> {
+    let book = load_book(&a.book.livre)?;
+    let places = as_places(&book.plan, &book.sites, &book.vehicles, &a.pivot, today());
+    let mut buf = Vec::new();
+    maillage_standard::write::write_standard_csv(&places, &mut buf)?;
+    write_out(a.out.as_deref(), &String::from_utf8_lossy(&buf))?;
+    eprintln!("{} lieux itinérants exportés", places.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn label(a: LabelArgs) -> anyhow::Result<ExitCode> {
+    let mut book = load_book(&a.book.livre)?;
+    let l = Labelling {
+        code_insee: a.commune.clone(),
+        date: date_arg(&a.date)?,
+        name: a.nom,
+        address: a.adresse,
+    };
+    let out = apply_labelling(&mut book.calendar, &book.sites, &l, Some(today()));
+    if out.stopped_sites.is_empty() {
+        println!(
+            "Aucune permanence du bus hébergée par la commune {} : rien à arrêter.",
+            a.commune
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for w in &out.warnings {
+        eprintln!("Attention : {w}");
+    }
+    println!(
+        "{} passages arrêtés ({}).",
+        out.cancelled,
+        out.stopped_sites.join(", ")
+    );
+    let waiting: Vec<&maillage_tours::Site> = book
+        .plan
+        .unserved
+        .iter()
+        .filter_map(|u| book.site(&u.site_id))
+        .collect();
+    for f in freed_slots(
+        &book.plan,
+        &book.sites,
+        &book.vehicles,
+        std::slice::from_ref(&l),
+        &waiting,
+    ) {
+        println!(
+            "Créneau libéré : {} — {} (à partir du {})",
+            f.vehicle_id,
+            f.pattern,
+            date_fr_year(f.from)
+        );
+        for (site, added) in &f.proposals {
+            println!(
+                "  proposer {site} ({}{} de route)",
+                if *added < 0 { "-" } else { "+" },
+                duration_fr(added.unsigned_abs() as u32)
+            );
+        }
+        println!("  ou {}", f.fallback);
+    }
+    book.events.labellings.push(l);
+    save_book(&a.book.livre, &book)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let sites = read_sites(&a.sites.display().to_string(), &read_text(&a.sites)?)?;
+    let vehicles = read_vehicles(
+        &a.vehicules.display().to_string(),
+        &read_text(&a.vehicules)?,
+    )?;
+    let mut lists = Vec::new();
+    for p in &a.listes {
+        let (l, problems) = read_france_services_labellings(
+            &p.display().to_string(),
+            &read_text(p)?,
+            &a.departement,
+        )?;
+        for pb in problems {
+            eprintln!("Attention : {pb}");
+        }
+        lists.push(l);
+    }
+    let labellings = first_labelling_per_commune(lists);
+    let (from, to) = (date_arg(&a.du)?, date_arg(&a.au)?);
+    let events = Events {
+        labellings: labellings.clone(),
+        ..Default::default()
+    };
+    let book = TourBook::new(sites, vehicles, events, from, to, &PlanOptions::default())?;
+    for l in &labellings {
+        let stopped: Vec<String> = book
+            .sites
+            .iter()
+            .filter(|s| s.code_insee == l.code_insee)
+            .map(|s| {
+                let n = book
+                    .calendar
+                    .passages
+                    .iter()
+                    .filter(|p| p.site_id == s.id && !p.takes_place() && p.date >= l.date)
+                    .count();
+                if s.stops_on_labelling() {
+                    format!("{} : permanences arrêtées ({n} passages annulés)", s.name)
+                } else {
+                    format!("{} : continue ({})", s.name, s.kind.label_fr())
+                }
+            })
+            .collect();
+        if !stopped.is_empty() {
+            println!(
+                "{} — {} labellisée : {}",
+                date_fr_year(l.date),
+                l.name,
+                stopped.join(" ; ")
+            );
+        }
+    }
+    let active = book
+        .sites
+        .iter()
+        .filter(|s| {
+            book.calendar
+                .passages
+                .iter()
+                .rev()
+                .find(|p| p.site_id == s.id)
+                .is_some_and(|p| p.takes_place())
+        })
+        .count();
+    println!(
+        "Au {} : {active} sites sur {} encore desservis.",
+        date_fr_year(to),
+        book.sites.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_visits(path: &Path) -> anyhow::Result<Vec<Visit>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(&read_text(path)?).with_context(|| format!("{} illisible", path.display()))
+}
+
+fn save_visits(path: &Path, visits: &[Visit]) -> anyhow::Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(visits)?)
+        .with_context(|| format!("impossible d'écrire {}", path.display()))
+}
+
+fn find<'a>(visits: &'a mut [Visit], id: &str) -> anyhow::Result<&'a mut Visit> {
+    visits
+        .iter_mut()
+        .find(|v| v.id == id)
+        .with_context(|| format!("visite « {id} » introuvable"))
+}
+
+fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        VisitCommand::Demander(a) => {
+            let book = load_book(&a.files.livre)?;
+            let mut visits = load_visits(&a.files.fichier)?;
+            let kind = match a.partenaire.as_str() {
+                "france-services" => PartnerKind::FranceServices,
+                "mairie" => PartnerKind::Mairie,
+                "mds" => PartnerKind::Mds,
+                other => bail!("partenaire « {other} » : attendu france-services, mairie ou mds"),
+            };
+            let position = match (a.latitude, a.longitude) {
+                (Some(lat), Some(lon)) => Some(maillage_model::Position::new(lat, lon)),
+                _ => book
+                    .sites
+                    .iter()
+                    .find(|s| s.code_insee == a.commune)
+                    .and_then(|s| s.position),
+            };
+            let commune = book
+                .sites
+                .iter()
+                .find(|s| s.code_insee == a.commune)
+                .map(|s| s.commune.clone())
+                .unwrap_or_default();
+            let id = format!("visite-{}", visits.len() + 1);
+            let v = Visit::request(
+                &id,
+                kind,
+                &a.partenaire_nom,
+                &a.commune,
+                &commune,
+                position,
+                Person {
+                    name: a.nom,
+                    phone: a.telephone,
+                    address: a.adresse,
+                },
+                &a.motif,
+                today(),
+            )?;
+            visits.push(v);
+            save_visits(&a.files.fichier, &visits)?;
+            println!("Demande enregistrée : {id}");
+        }
+        VisitCommand::Proposer(a) => {
+            let book = load_book(&a.files.livre)?;
+            let visits = load_visits(&a.files.fichier)?;
+            let v = visits
+                .iter()
+                .find(|v| v.id == a.id)
+                .with_context(|| format!("visite « {} » introuvable", a.id))?;
+            let slots = visits::propose(
+                v,
+                &book.plan,
+                &book.calendar,
+                &book.sites,
+                &book.vehicles,
+                today(),
+                5,
+            )?;
+            if slots.is_empty() {
+                println!("Aucun créneau dans les deux prochains mois : voir avec le coordinateur.");
+            }
+            for (i, s) in slots.iter().enumerate() {
+                println!(
+                    "{}. {} le {}, de {} à {} (+{} de route)",
+                    i + 1,
+                    book.vehicle(&s.vehicle_id)
+                        .map(|v| v.name.as_str())
+                        .unwrap_or(&s.vehicle_id),
+                    date_fr(s.date),
+                    time_fr(s.start),
+                    time_fr(s.end),
+                    duration_fr(s.added_driving_s)
+                );
+            }
+        }
+        VisitCommand::Planifier { id, choix } => {
+            let book = load_book(&id.files.livre)?;
+            let mut visits = load_visits(&id.files.fichier)?;
+            let slots = {
+                let v = find(&mut visits, &id.id)?;
+                visits::propose(
+                    v,
+                    &book.plan,
+                    &book.calendar,
+                    &book.sites,
+                    &book.vehicles,
+                    today(),
+                    5,
+                )?
+            };
+            let slot = slots
+                .into_iter()
+                .nth(choix.saturating_sub(1))
+                .with_context(|| format!("pas de créneau n° {choix}"))?;
+            let msg = format!(
+                "Visite {} planifiée le {} à {}",
+                id.id,
+                date_fr_year(slot.date),
+                time_fr(slot.start)
+            );
+            find(&mut visits, &id.id)?.schedule(slot)?;
+            save_visits(&id.files.fichier, &visits)?;
+            println!("{msg}");
+        }
+        VisitCommand::Terminer(a) => {
+            let mut visits = load_visits(&a.files.fichier)?;
+            find(&mut visits, &a.id)?.done(today())?;
+            save_visits(&a.files.fichier, &visits)?;
+            println!("Visite {} réalisée.", a.id);
+        }
+        VisitCommand::Annuler(a) => {
+            let mut visits = load_visits(&a.files.fichier)?;
+            find(&mut visits, &a.id)?.cancel(today())?;
+            save_visits(&a.files.fichier, &visits)?;
+            println!("Visite {} annulée.", a.id);
+        }
+        VisitCommand::Feuille {
+            files,
+            vehicule,
+            date,
+        } => {
+            let book = load_book(&files.livre)?;
+            let visits = load_visits(&files.fichier)?;
+            let v = book
+                .vehicle(&vehicule)
+                .with_context(|| format!("véhicule « {vehicule} » inconnu"))?;
+            for line in visits::day_sheet(v, date_arg(&date)?, &book.calendar, &visits, &book.sites)
+            {
+                println!("{line}");
+            }
+        }
+        VisitCommand::Purger {
+            files,
+            conservation_jours,
+        } => {
+            let mut visits = load_visits(&files.fichier)?;
+            let cleaned = visits::purge_personal_data(&mut visits, today(), conservation_jours);
+            save_visits(&files.fichier, &visits)?;
+            println!(
+                "{} visite(s) anonymisée(s) (conservation : {conservation_jours} jours).",
+                cleaned.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,8 @@
 //! [`visits`] handles home visits and the deletion of their personal data. The command line
 //! (`maillage tours …`) and the web pages (`/itinerance`) sit on top.
 
+pub mod bench;
+pub mod book;
 pub mod calendar;
 pub mod input;
 pub mod model;
@@ -19,6 +21,7 @@ pub mod schedule;
 pub mod travel;
 pub mod visits;
 
+pub use book::TourBook;
 pub use model::*;
 pub use plan::{plan, plan_with_matrix, DayRoute, Family, Plan, PlanError, PlanOptions, Unserved};
 pub use schedule::{Calendar, Events, Passage, Status};

@@ -163,7 +163,7 @@ pub enum PlanError {
     Solver(String),
 }
 
-fn secs(t: NaiveTime) -> u32 {
+pub(crate) fn secs(t: NaiveTime) -> u32 {
     t.num_seconds_from_midnight()
 }
 
@@ -197,7 +197,7 @@ pub fn plan(
 }
 
 /// Which slots a site may take.
-fn slot_options(site: &Site) -> Vec<Slot> {
+pub(crate) fn slot_options(site: &Site) -> Vec<Slot> {
     match (&site.rhythm, site.slot) {
         (Rhythm::Fixed(p), _) => vec![p.slot],
         (_, Some(s)) => vec![s],
@@ -264,85 +264,7 @@ pub fn plan_with_matrix(
         .map(|v| matrix.index(&format!("base:{}", v.id)).unwrap_or(0))
         .collect();
 
-    // Per site: the vehicles that can reach it within their day, or the reason why not.
-    let mut unserved = Vec::new();
-    let mut eligible: Vec<(usize, &Site, usize, Vec<usize>)> = Vec::new(); // site idx, site, loc, vehicles
-    for (si, site) in sites.iter().enumerate() {
-        let Some(loc) = site.position.and_then(|_| matrix.index(&site.id)) else {
-            unserved.push(Unserved {
-                site_id: site.id.clone(),
-                reason: format!(
-                    "{} ({}) n'a pas de coordonnées : ajouter la position du lieu ou de la mairie",
-                    site.name, site.commune
-                ),
-            });
-            continue;
-        };
-        if let Rhythm::Fixed(p) = &site.rhythm {
-            if !classes.contains(&p.weeks) {
-                unserved.push(Unserved {
-                    site_id: site.id.clone(),
-                    reason: format!(
-                        "{} ({}) : le rythme « {} » ne correspond pas au calendrier des tournées ({} ou {})",
-                        site.name,
-                        site.commune,
-                        p.label_fr(),
-                        classes[0].label_fr(),
-                        classes[1].label_fr()
-                    ),
-                });
-                continue;
-            }
-        }
-        let slots = slot_options(site);
-        let fixed_day = match &site.rhythm {
-            Rhythm::Fixed(p) => Some(p.weekday),
-            Rhythm::TwicePerMonth => None,
-        };
-        let reachable: Vec<usize> = vehicles
-            .iter()
-            .enumerate()
-            .filter(|(vi, v)| {
-                let d_out = matrix.get(base_idx[*vi], loc);
-                let d_back = matrix.get(loc, base_idx[*vi]);
-                let day_ok = fixed_day.is_none_or(|d| v.days.contains(&d)) && !v.days.is_empty();
-                day_ok
-                    && slots.iter().any(|s| {
-                        let (open, close) = s.hours();
-                        secs(v.start) + d_out <= secs(open) && secs(close) + d_back <= secs(v.end)
-                    })
-            })
-            .map(|(vi, _)| vi)
-            .collect();
-        if reachable.is_empty() {
-            let closest = (0..vehicles.len())
-                .min_by_key(|vi| matrix.get(base_idx[*vi], loc))
-                .unwrap_or(0);
-            let v = &vehicles[closest];
-            let reason = match fixed_day {
-                Some(d) if !vehicles.iter().any(|v| v.days.contains(&d)) => format!(
-                    "{} ({}) : aucun véhicule ne travaille le {}",
-                    site.name,
-                    site.commune,
-                    weekday_fr(d)
-                ),
-                _ => format!(
-                    "{} ({}) est trop loin : {} de route depuis {}, impossible d'ouvrir à l'heure et de rentrer avant {}",
-                    site.name,
-                    site.commune,
-                    duration_fr(matrix.get(base_idx[closest], loc)),
-                    v.base_name,
-                    time_fr(v.end)
-                ),
-            };
-            unserved.push(Unserved {
-                site_id: site.id.clone(),
-                reason,
-            });
-            continue;
-        }
-        eligible.push((si, site, loc, reachable));
-    }
+    let (eligible, mut unserved) = eligibility(sites, vehicles, &matrix, &base_idx, &classes);
 
     // Actors: one per vehicle × working weekday × day kind.
     let mut actors: Vec<(usize, Weekday, usize)> = Vec::new();
@@ -452,6 +374,99 @@ pub fn plan_with_matrix(
         template_driving_s,
         solve_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// A site the solver may place: its index, location and the vehicles that can reach it.
+pub(crate) type Eligible<'a> = (usize, &'a Site, usize, Vec<usize>);
+
+/// Per site: the vehicles that can reach it within their working day, or why none can.
+pub(crate) fn eligibility<'a>(
+    sites: &'a [Site],
+    vehicles: &[Vehicle],
+    matrix: &Matrix,
+    base_idx: &[usize],
+    classes: &[WeekRule; 2],
+) -> (Vec<Eligible<'a>>, Vec<Unserved>) {
+    let mut unserved = Vec::new();
+    let mut eligible: Vec<(usize, &Site, usize, Vec<usize>)> = Vec::new(); // site idx, site, loc, vehicles
+    for (si, site) in sites.iter().enumerate() {
+        let Some(loc) = site.position.and_then(|_| matrix.index(&site.id)) else {
+            unserved.push(Unserved {
+                site_id: site.id.clone(),
+                reason: format!(
+                    "{} ({}) n'a pas de coordonnées : ajouter la position du lieu ou de la mairie",
+                    site.name, site.commune
+                ),
+            });
+            continue;
+        };
+        if let Rhythm::Fixed(p) = &site.rhythm {
+            if !classes.contains(&p.weeks) {
+                unserved.push(Unserved {
+                    site_id: site.id.clone(),
+                    reason: format!(
+                        "{} ({}) : le rythme « {} » ne correspond pas au calendrier des tournées ({} ou {})",
+                        site.name,
+                        site.commune,
+                        p.label_fr(),
+                        classes[0].label_fr(),
+                        classes[1].label_fr()
+                    ),
+                });
+                continue;
+            }
+        }
+        let slots = slot_options(site);
+        let fixed_day = match &site.rhythm {
+            Rhythm::Fixed(p) => Some(p.weekday),
+            Rhythm::TwicePerMonth => None,
+        };
+        let reachable: Vec<usize> = vehicles
+            .iter()
+            .enumerate()
+            .filter(|(vi, v)| {
+                let d_out = matrix.get(base_idx[*vi], loc);
+                let d_back = matrix.get(loc, base_idx[*vi]);
+                let day_ok = fixed_day.is_none_or(|d| v.days.contains(&d)) && !v.days.is_empty();
+                day_ok
+                    && slots.iter().any(|s| {
+                        let (open, close) = s.hours();
+                        secs(v.start) + d_out <= secs(open) && secs(close) + d_back <= secs(v.end)
+                    })
+            })
+            .map(|(vi, _)| vi)
+            .collect();
+        if reachable.is_empty() {
+            let closest = (0..vehicles.len())
+                .min_by_key(|vi| matrix.get(base_idx[*vi], loc))
+                .unwrap_or(0);
+            let v = &vehicles[closest];
+            let reason = match fixed_day {
+                Some(d) if !vehicles.iter().any(|v| v.days.contains(&d)) => format!(
+                    "{} ({}) : aucun véhicule ne travaille le {}",
+                    site.name,
+                    site.commune,
+                    weekday_fr(d)
+                ),
+                _ => format!(
+                    "{} ({}) est trop loin : {} de route depuis {}, impossible d'ouvrir à l'heure et de rentrer avant {}",
+                    site.name,
+                    site.commune,
+                    duration_fr(matrix.get(base_idx[closest], loc)),
+                    v.base_name,
+                    time_fr(v.end)
+                ),
+            };
+            unserved.push(Unserved {
+                site_id: site.id.clone(),
+                reason,
+            });
+            continue;
+        }
+        eligible.push((si, site, loc, reachable));
+    }
+
+    (eligible, unserved)
 }
 
 /// Orders the stops by time of day and computes driving, departure and return.
