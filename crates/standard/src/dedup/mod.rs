@@ -81,7 +81,6 @@ pub struct FieldProvenance {
 /// Groups candidates that describe the same place. Every candidate is in exactly one group
 /// (single records form groups of one); groups come in the order of their first member.
 pub fn group(candidates: &[Candidate], keep_apart: &[KeepApartPair]) -> Vec<Group> {
-    let features: Vec<Features> = candidates.iter().map(|c| Features::of(c.place)).collect();
     let mut edges: Vec<(i32, usize, usize, String)> = Vec::new();
 
     // The same source record seen twice (re-import, or a stored place and its new version).
@@ -103,12 +102,24 @@ pub fn group(candidates: &[Candidate], keep_apart: &[KeepApartPair]) -> Vec<Grou
         }
     }
 
-    for (i, j) in candidate_pairs(&features) {
-        let s = compare(&features[i], &features[j]);
-        if s.same {
-            edges.push((s.score, i, j, s.reason));
-        }
-    }
+    // Features are computed block by block and dropped after it: memory stays that of the
+    // largest block, not of the whole set.
+    for_each_block(candidates, &mut |block, only_across_communes| {
+        let local: Vec<Features> = block
+            .iter()
+            .map(|&i| Features::of(candidates[i].place))
+            .collect();
+        block_pairs(
+            &local,
+            &mut |x, y| {
+                let s = compare(&local[x], &local[y]);
+                if s.same {
+                    edges.push((s.score, block[x], block[y], s.reason));
+                }
+            },
+            |a, b| !only_across_communes || a.code_insee.is_none() || a.code_insee != b.code_insee,
+        );
+    });
     // Strongest links first, so a keep-apart decision drops the weakest link.
     edges.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
 
@@ -177,49 +188,60 @@ fn label(c: &Candidate) -> String {
     }
 }
 
-/// The pairs worth scoring: within each commune block (same INSEE code, or same postal
-/// code).
-fn candidate_pairs(features: &[Features]) -> Vec<(usize, usize)> {
-    let mut by_insee: HashMap<&str, Vec<usize>> = HashMap::new();
+/// The blocks worth comparing: records of one INSEE code; then records of one postal code,
+/// for the pairs the INSEE blocks did not see (`true`: one side has no INSEE code, or the two
+/// codes differ — sources disagree on the commune of the same building: delegated communes, a
+/// structure's seat). Postal blocks whose records all share one INSEE code are skipped.
+fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], bool)) {
+    let insee = |c: &Candidate| -> Option<String> {
+        c.place
+            .code_insee
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mut by_insee: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_postal: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, f) in features.iter().enumerate() {
-        if let Some(c) = &f.code_insee {
-            by_insee.entry(c.as_str()).or_default().push(i);
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(code) = insee(c) {
+            by_insee.entry(code).or_default().push(i);
         }
-        if !f.code_postal.is_empty() {
-            by_postal.entry(f.code_postal.as_str()).or_default().push(i);
+        let postal = c.place.code_postal.trim();
+        if !postal.is_empty() {
+            by_postal.entry(postal).or_default().push(i);
         }
     }
-    let mut pairs = Vec::new();
-    let mut blocks: Vec<&Vec<usize>> = by_insee.values().collect();
+    let mut blocks: Vec<Vec<usize>> = by_insee.into_values().filter(|b| b.len() > 1).collect();
     blocks.sort_by_key(|b| b[0]);
-    for block in blocks {
-        block_pairs(block, features, &mut pairs, |_, _| true);
+    for block in &blocks {
+        on_block(block, false);
     }
-    let mut blocks: Vec<&Vec<usize>> = by_postal.values().collect();
+    let mut blocks: Vec<Vec<usize>> = by_postal
+        .into_values()
+        .filter(|b| {
+            let first = insee(&candidates[b[0]]);
+            b.len() > 1 && (first.is_none() || b.iter().any(|&i| insee(&candidates[i]) != first))
+        })
+        .collect();
     blocks.sort_by_key(|b| b[0]);
-    for block in blocks {
-        // Only the pairs the INSEE blocks did not already see. Pairs with two different
-        // INSEE codes and one postal code are compared too: sources disagree on the commune
-        // of the same building (delegated communes, a structure's seat).
-        block_pairs(block, features, &mut pairs, |a, b| {
-            a.code_insee.is_none() || a.code_insee != b.code_insee
-        });
+    for block in &blocks {
+        on_block(block, true);
     }
-    pairs
 }
 
+/// Calls `on_pair` with the pairs of a block (indices into `features`) worth scoring.
 fn block_pairs(
-    block: &[usize],
     features: &[Features],
-    pairs: &mut Vec<(usize, usize)>,
+    on_pair: &mut dyn FnMut(usize, usize),
     keep: impl Fn(&Features, &Features) -> bool,
 ) {
-    if block.len() <= FULL_BLOCK {
-        for (x, &i) in block.iter().enumerate() {
-            for &j in &block[x + 1..] {
+    let n = features.len();
+    if n <= FULL_BLOCK {
+        for i in 0..n {
+            for j in i + 1..n {
                 if keep(&features[i], &features[j]) {
-                    pairs.push((i, j));
+                    on_pair(i, j);
                 }
             }
         }
@@ -228,8 +250,7 @@ fn block_pairs(
     // A big city: index the block by name word (words present in at most 5% of the block),
     // by grid cell of about 250 m (and the eight around it), and by identifier.
     let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-    for &i in block {
-        let f = &features[i];
+    for (i, f) in features.iter().enumerate() {
         for w in &f.name_tokens {
             index.entry(format!("w:{w}")).or_default().push(i);
         }
@@ -260,10 +281,9 @@ fn block_pairs(
                 .push(i);
         }
     }
-    let max_word = (block.len() / 20).max(FULL_BLOCK / 3);
+    let max_word = (n / 20).max(FULL_BLOCK / 3);
     let mut seen = std::collections::HashSet::new();
-    for &i in block {
-        let f = &features[i];
+    for (i, f) in features.iter().enumerate() {
         let mut keys: Vec<String> = f.name_tokens.iter().map(|w| format!("w:{w}")).collect();
         if let Some((lat, lon)) = f.position {
             let (y, x) = (
@@ -295,7 +315,7 @@ fn block_pairs(
             }
             for &j in others {
                 if j > i && keep(f, &features[j]) && seen.insert((i, j)) {
-                    pairs.push((i, j));
+                    on_pair(i, j);
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! médiathèque and its CCAS.
 
 use maillage_model::{check_siret, fold, siret::normalize_siret, Place, SiretCheck};
-use strsim::{jaro_winkler, normalized_levenshtein};
+use strsim::{jaro_winkler, normalized_levenshtein, osa_distance};
 
 /// Words that say what kind of place it is or glue words together: removed before names are
 /// compared (the kind is kept apart, see [`Kind`]).
@@ -469,7 +469,8 @@ fn french_decimal(x: f64) -> String {
 /// | evidence | points |
 /// |---|---|
 /// | specific words of the names ≥ 0.90 / ≥ 0.80 / ≥ 0.65 / < 0.45 | +3 / +2 / +1 / −2 (−1 when an identifier or the kind agrees) |
-/// | no specific words on either side: same whole name / same kind of place | +3 / +2 |
+/// | whole names a typo apart (≥ 0.90, Damerau-Levenshtein) count as names ≥ 0.90 | |
+/// | no specific words on either side, same kind of place | +2 |
 /// | kinds of place that differ (mairie vs médiathèque…) | −4 |
 /// | same number and street / same street / other number / other street | +3 / +1 / −2 / −1 |
 /// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther | +2 / +1 / 0 / −1 / −2 / −4 |
@@ -502,7 +503,13 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         reasons.push("même code postal".into());
     }
 
-    let in_communes = |w: &String| a.commune_words.contains(w) || b.commune_words.contains(w);
+    // The commune's own words say nothing about the place (fuzzily: sources misspell them).
+    let in_communes = |w: &String| {
+        a.commune_words
+            .iter()
+            .chain(&b.commune_words)
+            .any(|c| c == w || (w.len() >= 5 && jaro_winkler(c, w) >= 0.93))
+    };
     let core_a: Vec<String> = a
         .name_tokens
         .iter()
@@ -516,8 +523,19 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         .cloned()
         .collect();
     let same_kind = a.kind.is_some() && a.kind == b.kind;
-    let name_similarity =
+    // Whole names a typo apart ("Comumne de Vue") are the same name, even when the typo hides a
+    // generic word from the specific-word comparison.
+    let core =
         (!core_a.is_empty() && !core_b.is_empty()).then(|| token_similarity(&core_a, &core_b));
+    let full = if core.is_some_and(|c| c >= 0.9) {
+        None
+    } else {
+        typo_similarity(&a.full_name, &b.full_name).filter(|s| *s >= 0.9)
+    };
+    let name_similarity = match (core, full) {
+        (Some(c), Some(f)) => Some(c.max(f)),
+        (c, f) => c.or(f),
+    };
     let mut name_points = 0;
     if let Some(s) = name_similarity {
         name_points = if s >= 0.9 {
@@ -543,14 +561,9 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
             "noms assez proches"
         };
         reasons.push(format!("{words} {}", french_decimal(s)));
-    } else if core_a.is_empty() && core_b.is_empty() {
-        if !a.full_name.is_empty() && a.full_name == b.full_name {
-            name_points = 3;
-            reasons.push("même nom".into());
-        } else if same_kind {
-            name_points = 2;
-            reasons.push("même type de lieu".into());
-        }
+    } else if core_a.is_empty() && core_b.is_empty() && same_kind {
+        name_points = 2;
+        reasons.push("même type de lieu".into());
     }
     score += name_points;
     if Kind::conflicts(a.kind, b.kind) {
@@ -618,6 +631,17 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         address,
         reason: reasons.join(", "),
     }
+}
+
+/// Similarity of two strings by edit distance counting a swap of two letters as one edit
+/// (typing errors), or `None` when their lengths already differ too much to be typos.
+fn typo_similarity(a: &str, b: &str) -> Option<f64> {
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let longest = la.max(lb);
+    if la == 0 || lb == 0 || la.abs_diff(lb) * 10 > longest {
+        return None;
+    }
+    Some(1.0 - osa_distance(a, b) as f64 / longest as f64)
 }
 
 /// `dor` and `or`, `dangouleme` and `angouleme`: files that drop apostrophes glue the
