@@ -637,3 +637,42 @@ print(json.dumps(errors))
     });
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn france_services_list_resaved_by_a_spreadsheet_reads_the_same() {
+    // The real 2024 list written back with `;` and in Windows-1252, as Excel saves a CSV.
+    let original = shared().join("france-services/liste-fs-20240801.csv");
+    let mut rdr = csv::Reader::from_path(&original).unwrap();
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    out.write_record(rdr.headers().unwrap()).unwrap();
+    for rec in rdr.records() {
+        out.write_record(&rec.unwrap()).unwrap();
+    }
+    let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    let dir = std::env::temp_dir().join(format!("maillage-fs1252-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("liste-fs.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let (resaved, report) = import_path(&path, Format::FranceServices);
+    std::fs::remove_dir_all(&dir).ok();
+    let (records, _) = import(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+    );
+    assert_eq!(report.encoding.as_deref(), Some("Windows-1252"));
+    assert_eq!(report.delimiter, Some(';'));
+    assert_eq!(report.rows, 2845);
+    assert_eq!(resaved.len(), records.len());
+    for (a, b) in records.iter().zip(&resaved) {
+        assert_eq!(a.source, b.source);
+        assert_eq!(a.line, b.line);
+        assert_eq!(a.place.horaires, b.place.horaires);
+        assert_eq!(a.place.code_insee, b.place.code_insee);
+        assert_eq!(a.place.itinerance, b.place.itinerance);
+    }
+    let first = by_id(&resaved, "1");
+    assert_eq!(first.place.nom, "France services de Valserhône");
+}

@@ -21,8 +21,7 @@ use maillage_model::{
 };
 
 use super::source_fields::{code5, file_warning, join_csv, text, RowCheck};
-use super::ReadError;
-use crate::decode::DecodingReader;
+use super::{common, ReadError};
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
@@ -71,15 +70,11 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(DecodingReader::new(input));
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| ReadError::Unreadable(format!("en-tête illisible : {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    // Decoded whatever the encoding, delimiter found from the first lines: the list re-saved
+    // by a spreadsheet (Windows-1252, `;`) reads the same.
+    let mut input = common::open_csv(input)?;
+    let delimiter = input.delimiter;
+    let header = std::mem::take(&mut input.header);
     let cols: Vec<&str> = header.iter().map(String::as_str).collect();
     if cols.iter().all(|c| c.is_empty()) {
         return Err(ReadError::Empty);
@@ -109,7 +104,7 @@ pub fn read<R: Read>(
     );
     let mut row = csv::StringRecord::new();
     loop {
-        match rdr.read_record(&mut row) {
+        match input.reader.read_record(&mut row) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
@@ -137,13 +132,15 @@ pub fn read<R: Read>(
             source_id,
             place,
             extra,
-            || join_csv(&row, b','),
+            || join_csv(&row, delimiter),
             on_record,
         );
     }
     if report.rows == 0 {
         return Err(ReadError::HeaderOnly);
     }
+    report.encoding = Some(common::csv_encoding(&input).to_string());
+    report.delimiter = Some(char::from(delimiter));
     Ok(report)
 }
 
