@@ -390,6 +390,12 @@ pub fn check_place_position(
     }
     if let Some(centre) = declared.and_then(|c| c.centre) {
         let d = p.distance_km(centre);
+        // A vast commune (Guyane: Camopi is 10,000 km²) has places far from its centroid.
+        let area = declared
+            .and_then(|c| referential.area_km2.get(&c.code))
+            .copied()
+            .unwrap_or(0.0);
+        let max_km = max_km.max(area.sqrt());
         if d > max_km {
             if swapped.in_france() && swapped.distance_km(centre) <= max_km {
                 return Err(format!(

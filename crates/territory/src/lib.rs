@@ -6,6 +6,7 @@
 //! of places and returns figures. The CLI and the web pages present them.
 
 pub mod coverage;
+pub mod export;
 pub mod referential;
 pub mod roads;
 pub mod sites;

@@ -94,6 +94,8 @@ pub struct Referential {
     pub departements: BTreeMap<String, String>,
     /// Commune polygons (current code), for the four départements that have them.
     pub polygons: HashMap<String, MultiPolygon<f64>>,
+    /// Area of each commune in km² (centroid file, 2024 geography), when known.
+    pub area_km2: HashMap<String, f64>,
     pub report: LoadReport,
     index: HashMap<String, usize>,
     epci_index: HashMap<String, usize>,
@@ -442,6 +444,7 @@ impl Referential {
             t.column("lng")?,
             t.column("population_2021")?,
         );
+        let area = t.column("superficie_km2").ok();
         let mut parts: HashMap<usize, WeightedMean> = HashMap::new();
         let mut direct: HashMap<usize, Position> = HashMap::new();
         let mut unmatched = 0usize;
@@ -474,6 +477,12 @@ impl Referential {
             let is_own_row = kind == "COM" && self.communes[i].code == code;
             if is_own_row {
                 direct.entry(i).or_insert(position);
+                if let Some(a) = area
+                    .and_then(|c| rec.get(c))
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                {
+                    self.area_km2.insert(code.to_string(), a);
+                }
             } else if kind != "COMD" {
                 // Arrondissements, and communes absorbed since 2024.
                 let w: f64 = rec
