@@ -564,6 +564,8 @@ services = { column = "Activités", split = ",", map = { "Démarches" = "Aide au
     assert_eq!(report.rows, 3);
     assert_eq!(report.rejected, 1);
     assert_no_silent_drop(&records, &report);
+    assert_eq!(report.encoding.as_deref(), Some("Windows-1252"));
+    assert_eq!(report.delimiter, Some(';'));
     let m = &records[0];
     assert_eq!(m.source.source_id, "1");
     assert_eq!(m.place.nom, "Médiathèque Élise");

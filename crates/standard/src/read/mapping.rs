@@ -376,13 +376,20 @@ pub fn read<R: Read>(
     input
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Unreadable(format!("lecture impossible : {e}")))?;
-    let text = decode(&bytes).text;
+    let decoded = decode(&bytes);
+    let text = decoded.text;
     if text.trim().is_empty() {
         return Err(ReadError::Empty);
     }
-    let (header, rows) = match mapping.source.format.as_str() {
-        "json" => json_rows(&text)?,
-        _ => csv_rows(&text, mapping.source.delimiter.as_deref())?,
+    let (header, rows, delimiter) = match mapping.source.format.as_str() {
+        "json" => {
+            let (h, r) = json_rows(&text)?;
+            (h, r, None)
+        }
+        _ => {
+            let (h, r, d) = csv_rows(&text, mapping.source.delimiter.as_deref())?;
+            (h, r, Some(char::from(d)))
+        }
     };
     if rows.is_empty() {
         return Err(match mapping.source.format.as_str() {
@@ -399,7 +406,11 @@ pub fn read<R: Read>(
         return Err(ReadError::MissingColumns(missing));
     }
 
-    let mut report = Report::default();
+    let mut report = Report {
+        encoding: Some(decoded.encoding.to_string()),
+        delimiter,
+        ..Report::default()
+    };
     // Places in the order their first row appears; with grouping, later rows merge in.
     let mut order: Vec<String> = Vec::new();
     let mut places: HashMap<String, Pending> = HashMap::new();
@@ -1021,7 +1032,7 @@ fn json_rows(text: &str) -> Result<(Vec<String>, Vec<Row>), ReadError> {
 }
 
 /// Rows of a CSV file (delimiter given or found), with their line numbers.
-fn csv_rows(text: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<Row>), ReadError> {
+fn csv_rows(text: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<Row>, u8), ReadError> {
     let d = match delimiter {
         Some("\\t") | Some("\t") => b'\t',
         Some(s) if s.len() == 1 => s.as_bytes()[0],
@@ -1063,7 +1074,7 @@ fn csv_rows(text: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<Row
             raw: join_csv(&rec, d),
         });
     }
-    Ok((header, rows))
+    Ok((header, rows, d))
 }
 
 #[cfg(test)]
