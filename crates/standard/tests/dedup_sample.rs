@@ -1,17 +1,22 @@
-//! Precision and recall of `dedup::group` on 240 real pairs labelled by hand.
+//! Precision and recall of `dedup::group` on real pairs labelled by hand.
 //!
 //! The pairs come from the shared data (conseiller numérique places, France Services 2024,
 //! Aidants Connect structures, CNFS structures), drawn within a postal code across two
-//! sources; each was read and labelled `same` or `different` with a one-line reason
-//! (`tests/fixtures/dedup-sample-pairs.csv`, method in `docs/dedup.md`). The floors below are
-//! the figures measured when the scorer was last tuned: a change that lowers either fails here.
+//! sources; each was read and labelled `same` or `different` with a one-line reason (method in
+//! `docs/dedup.md`). `dedup-sample-pairs.csv` (240 pairs) is the sample the scorer was tuned
+//! on; `dedup-sample-holdout.csv` (85 other pairs) was labelled after tuning and never used to
+//! tune, so its figures are the honest estimate. The floors are the figures measured: a change
+//! that lowers either fails here.
 
 use chrono::NaiveDate;
 use maillage_model::{Place, Position, SourceRef};
 use maillage_standard::dedup::{group, Candidate, CandidateKey};
 
-const PRECISION_FLOOR: f64 = 1.0;
-const RECALL_FLOOR: f64 = 0.88;
+/// (file, precision floor, recall floor) as measured.
+const SAMPLES: [(&str, f64, f64); 2] = [
+    ("dedup-sample-pairs.csv", 1.0, 0.88),
+    ("dedup-sample-holdout.csv", 0.98, 0.94),
+];
 
 struct Side {
     source: SourceRef,
@@ -58,11 +63,17 @@ fn side(row: &csv::StringRecord, headers: &csv::StringRecord, prefix: &str) -> S
 
 #[test]
 fn labelled_pairs_keep_precision_and_recall() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/dedup-sample-pairs.csv"
-    );
-    let mut reader = csv::Reader::from_path(path).expect("fixture readable");
+    let mut total = 0;
+    for (file, precision_floor, recall_floor) in SAMPLES {
+        total += check(file, precision_floor, recall_floor);
+    }
+    assert!(total >= 200, "the samples must hold at least 200 pairs");
+}
+
+/// Measures one labelled file and returns its number of pairs.
+fn check(file: &str, precision_floor: f64, recall_floor: f64) -> u32 {
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut reader = csv::Reader::from_path(&path).expect("fixture readable");
     let headers = reader.headers().expect("header").clone();
     let label_at = headers
         .iter()
@@ -118,7 +129,7 @@ fn labelled_pairs_keep_precision_and_recall() {
     let precision = f64::from(tp) / f64::from((tp + fp).max(1));
     let recall = f64::from(tp) / f64::from((tp + fn_).max(1));
     println!(
-        "pairs: {}, same: {}, different: {}",
+        "{file}: pairs {}, same: {}, different: {}",
         tp + fp + fn_ + tn,
         tp + fn_,
         fp + tn
@@ -131,15 +142,12 @@ fn labelled_pairs_keep_precision_and_recall() {
         println!("  {m}");
     }
     assert!(
-        tp + fp + fn_ + tn >= 200,
-        "the sample must hold at least 200 pairs"
+        precision >= precision_floor,
+        "{file}: precision {precision:.3} fell below {precision_floor}"
     );
     assert!(
-        precision >= PRECISION_FLOOR,
-        "precision {precision:.3} fell below {PRECISION_FLOOR}"
+        recall >= recall_floor,
+        "{file}: recall {recall:.3} fell below {recall_floor}"
     );
-    assert!(
-        recall >= RECALL_FLOOR,
-        "recall {recall:.3} fell below {RECALL_FLOOR}"
-    );
+    tp + fp + fn_ + tn
 }
