@@ -678,3 +678,55 @@ fn france_services_list_resaved_by_a_spreadsheet_reads_the_same() {
     let first = by_id(&resaved, "1");
     assert_eq!(first.place.nom, "France services de Valserhône");
 }
+
+#[test]
+fn data_inclusion_json_lines_read_like_the_object_form() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data-inclusion-sample.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let mut lines = String::new();
+    for key in ["structures", "services"] {
+        for item in v[key].as_array().unwrap() {
+            lines.push_str(&item.to_string());
+            lines.push('\n');
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("maillage-dijl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("di.jsonl");
+    std::fs::write(&path, lines).unwrap();
+    let (from_lines, report) = import_path(&path, Format::DataInclusion);
+    std::fs::remove_dir_all(&dir).ok();
+    let (from_object, _) = import_path(&fixture, Format::DataInclusion);
+    assert_eq!(report.rows, 3);
+    assert_eq!(from_lines, from_object);
+}
+
+#[test]
+fn france_services_2022_unknown_insee_code_is_found_from_the_referential() {
+    let (records, report) = import_with_referential(
+        "france-services/liste-fs-20221201.csv",
+        Format::FranceServices,
+    );
+    assert_no_silent_drop(&records, &report);
+    // id_fs 2004 has `insee_com` = `0null`.
+    let st_etienne = by_id(&records, "2004");
+    assert_eq!(st_etienne.place.code_insee.as_deref(), Some("48148"));
+    let missing: Vec<String> = records
+        .iter()
+        .filter(|r| r.place.code_insee.is_none())
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r.source.source_id, r.place.code_postal, r.place.commune
+            )
+        })
+        .collect();
+    // Saint-Martin (97801) is a collectivité d'outre-mer, not a commune of the COG: its code
+    // is reported as unknown and dropped.
+    assert_eq!(
+        missing,
+        ["1684 97150 Saint-Martin", "1685 97150 Saint-Martin"]
+    );
+}
