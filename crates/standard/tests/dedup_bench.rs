@@ -290,3 +290,96 @@ fn dedup_200k_synthetic_rows_time_memory_and_planted_duplicates() {
         );
     }
 }
+
+/// The three national lists of the issue's import figure (conseiller numérique 4,930, France
+/// Services 2,845, Aidants Connect 5,227) grouped in one run; the time is printed against the
+/// time our readers take to read the same files (baseline of the same process).
+#[test]
+#[ignore]
+fn dedup_the_three_national_lists() {
+    let data = shared();
+    let file = SourceFile {
+        source: "bench".into(),
+        date: NaiveDate::from_ymd_opt(2024, 8, 1).expect("date"),
+    };
+    let start = Instant::now();
+    let mut records = Vec::new();
+    for (path, format, name) in [
+        (
+            "lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json",
+            Format::CnfsJson,
+            "conseiller-numerique",
+        ),
+        (
+            "france-services/liste-fs-20240801.csv",
+            Format::FranceServices,
+            "france-services-2024",
+        ),
+        (
+            "dispositifs/20240212-aidants-connect-structures.csv",
+            Format::AidantsConnect,
+            "aidants-connect",
+        ),
+    ] {
+        let mut source_records = Vec::new();
+        read_path(&data.join(path), &format, &file, None, &mut |r| {
+            source_records.push(r)
+        })
+        .expect("readable source");
+        for r in &mut source_records {
+            r.source.source = name.to_string();
+        }
+        records.extend(source_records);
+    }
+    let reading = start.elapsed().as_secs_f64();
+    let sources: Vec<Vec<SourceRef>> = records.iter().map(|r| vec![r.source.clone()]).collect();
+    let candidates: Vec<Candidate> = records
+        .iter()
+        .zip(&sources)
+        .enumerate()
+        .map(|(i, (r, s))| Candidate {
+            key: CandidateKey::Incoming(i),
+            place: &r.place,
+            sources: s,
+            observed: r.observed,
+        })
+        .collect();
+    let start = Instant::now();
+    let groups = group(&candidates, &[]);
+    let grouping = start.elapsed().as_secs_f64();
+    let multi: Vec<_> = groups.iter().filter(|g| g.members.len() > 1).collect();
+    let cross = multi
+        .iter()
+        .filter(|g| {
+            let first = &sources[g.members[0]][0].source;
+            g.members.iter().any(|&m| &sources[m][0].source != first)
+        })
+        .count();
+    println!(
+        "{} records read in {reading:.2} s; grouped in {grouping:.2} s (×{:.2} the reading): \
+         {} places, {} groups of 2+ ({} across sources, largest {}), peak memory {:.0} MB",
+        records.len(),
+        grouping / reading,
+        groups.len(),
+        multi.len(),
+        cross,
+        multi.iter().map(|g| g.members.len()).max().unwrap_or(0),
+        peak_memory_mb().unwrap_or(f64::NAN)
+    );
+    for g in multi.iter().take(5) {
+        println!("  {}", g.reasons.join(" / "));
+    }
+    if let Some(largest) = multi.iter().max_by_key(|g| g.members.len()) {
+        println!("largest group:");
+        for &m in &largest.members {
+            let p = &records[m].place;
+            println!(
+                "  {} | {} | {} {}",
+                sources[m][0].source, p.nom, p.adresse, p.commune
+            );
+        }
+        for r in &largest.reasons {
+            println!("  ↳ {r}");
+        }
+    }
+}
