@@ -723,10 +723,11 @@ fn france_services_2022_unknown_insee_code_is_found_from_the_referential() {
             )
         })
         .collect();
-    // Saint-Martin (97801) is a collectivité d'outre-mer, not a commune of the COG: its code
-    // is reported as unknown and dropped.
+    assert!(missing.is_empty(), "{missing:?}");
+    // Saint-Martin (97801) is a collectivité d'outre-mer, not in the COG's communes: its code
+    // is kept as given.
     assert_eq!(
-        missing,
-        ["1684 97150 Saint-Martin", "1685 97150 Saint-Martin"]
+        by_id(&records, "1684").place.code_insee.as_deref(),
+        Some("97801")
     );
 }

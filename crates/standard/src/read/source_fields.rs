@@ -340,6 +340,15 @@ impl RowCheck {
     }
 
     fn check_against_referential(&mut self, place: &mut Place, lookup: &dyn CommuneLookup) {
+        // Overseas collectivities (Saint-Martin 97801, Saint-Barthélemy 97701, Saint-Pierre-
+        // et-Miquelon 975…, Pacific 98…) have INSEE codes but are not communes of the COG
+        // list: their code is kept as given, with nothing to compare the position with.
+        if place.code_insee.as_deref().is_some_and(|c| {
+            ["975", "977", "978", "98"].iter().any(|p| c.starts_with(p))
+                && lookup.commune(c).is_none()
+        }) {
+            return;
+        }
         let known = place
             .code_insee
             .as_deref()
