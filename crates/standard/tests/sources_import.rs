@@ -731,3 +731,59 @@ fn france_services_2022_unknown_insee_code_is_found_from_the_referential() {
         Some("97801")
     );
 }
+
+#[test]
+fn unusable_files_are_errors_not_empty_imports() {
+    let dir = std::env::temp_dir().join(format!("maillage-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = SourceFile {
+        source: "test".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 8, 1).unwrap(),
+    };
+    let fs_header = "\"id_fs\",\"insee_dep\",\"lib_fs\",\"adresse\",\"complement_adresse\",\"insee_com\",\"code_postal\",\"lib_com\",\"h_lundi\"\n";
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let haute_vienne = mapping("haute-vienne.toml");
+    let cases: Vec<(&str, Vec<u8>, Format)> = vec![
+        ("empty.csv", Vec::new(), Format::FranceServices),
+        (
+            "header.csv",
+            fs_header.as_bytes().to_vec(),
+            Format::FranceServices,
+        ),
+        ("random.csv", random.clone(), Format::FranceServices),
+        ("random-ac.csv", random.clone(), Format::AidantsConnect),
+        (
+            "header-cnfs.csv",
+            b"Raison sociale;SIRET;Code commune INSEE;Code postal;Adresse\n".to_vec(),
+            Format::CnfsStructures,
+        ),
+        ("empty.json", b"[]".to_vec(), haute_vienne.clone()),
+        ("random.json", random.clone(), haute_vienne),
+        ("random-di.json", random, Format::DataInclusion),
+    ];
+    for (name, bytes, format) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut n = 0;
+        let result = read_path(&path, &format, &file, None, &mut |_| n += 1);
+        let err = result
+            .err()
+            .unwrap_or_else(|| panic!("{name}: lu sans erreur"));
+        println!("{name}: {err}");
+        assert!(
+            matches!(
+                err,
+                ReadError::Empty
+                    | ReadError::HeaderOnly
+                    | ReadError::Unreadable(_)
+                    | ReadError::NotFormat { .. }
+                    | ReadError::MissingColumns(_)
+            ),
+            "{name}: {err:?}"
+        );
+        assert_eq!(n, 0, "{name}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
