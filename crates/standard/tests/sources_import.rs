@@ -787,3 +787,24 @@ fn unusable_files_are_errors_not_empty_imports() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_mapping_can_name_its_delimiter() {
+    let dir = std::env::temp_dir().join(format!("maillage-tab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("tab.toml");
+    std::fs::write(
+        &toml,
+        "[source]\nname = \"tab\"\nformat = \"csv\"\ndelimiter = \"\\t\"\n[id]\ncolumn = \"id\"\n[fields]\nnom = \"nom\"\ncommune = \"commune\"\n",
+    )
+    .unwrap();
+    let csv = dir.join("tab.tsv");
+    // Commas and semicolons inside values would fool a guess; the mapping says tab.
+    std::fs::write(&csv, "id\tnom\tcommune\n7\tMairie, salle 2; étage\tLavit\n").unwrap();
+    let (records, report) = import_path(&csv, Format::Mapping(toml));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(report.delimiter, Some('\t'));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].place.nom, "Mairie, salle 2; étage");
+    assert_eq!(records[0].source.source_id, "7");
+}

@@ -25,7 +25,10 @@ use serde::Deserialize;
 
 use super::source_fields::{code5, join_csv, split_postcode_city, stable_hash, text, RowCheck};
 use super::ReadError;
-use crate::decode::{decode, sniff_delimiter};
+use std::io::Cursor;
+
+use super::common;
+use crate::decode::{decode, DecodingReader};
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
@@ -364,7 +367,9 @@ impl Row {
 }
 
 /// Reads a source with a mapping and hands one record per place (per group of rows when the
-/// mapping groups them).
+/// mapping groups them). A CSV is streamed: without grouping each record is handed on as soon
+/// as its row is read, so memory stays bounded whatever the file's size; with grouping, one
+/// pending place per group is kept until the end. A JSON file is read whole.
 pub fn read<R: Read>(
     mut input: R,
     mapping: &Mapping,
@@ -372,49 +377,128 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::Unreadable(format!("lecture impossible : {e}")))?;
-    let decoded = decode(&bytes);
-    let text = decoded.text;
-    if text.trim().is_empty() {
-        return Err(ReadError::Empty);
-    }
-    let (header, rows, delimiter) = match mapping.source.format.as_str() {
-        "json" => {
-            let (h, r) = json_rows(&text)?;
-            (h, r, None)
+    if mapping.source.format == "json" {
+        let mut bytes = Vec::new();
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReadError::Unreadable(format!("lecture impossible : {e}")))?;
+        let decoded = decode(&bytes);
+        if decoded.text.trim().is_empty() {
+            return Err(ReadError::Empty);
         }
-        _ => {
-            let (h, r, d) = csv_rows(&text, mapping.source.delimiter.as_deref())?;
-            (h, r, Some(char::from(d)))
+        let (header, rows) = json_rows(&decoded.text)?;
+        if rows.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        check_columns(mapping, &header)?;
+        let mut report = Report {
+            encoding: Some(decoded.encoding.to_string()),
+            ..Report::default()
+        };
+        process(
+            mapping,
+            &mut report,
+            rows.into_iter().map(Ok),
+            file,
+            lookup,
+            on_record,
+        )?;
+        return Ok(report);
+    }
+
+    let mut csv_in = match mapping.source.delimiter.as_deref() {
+        None => common::open_csv(input)?,
+        Some(given) => {
+            let delimiter = match given {
+                "\\t" | "\t" => b'\t',
+                s if s.len() == 1 => s.as_bytes()[0],
+                other => {
+                    return Err(ReadError::Unreadable(format!(
+                        "séparateur « {other} » invalide dans le fichier de correspondance (un caractère attendu)"
+                    )))
+                }
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .from_reader(Cursor::new(Vec::new()).chain(DecodingReader::new(input)));
+            let header = reader
+                .headers()
+                .map_err(|e| ReadError::Unreadable(format!("en-tête illisible : {e}")))?
+                .iter()
+                .map(|h| h.trim().to_string())
+                .collect::<Vec<_>>();
+            if header.iter().all(String::is_empty) {
+                return Err(ReadError::Empty);
+            }
+            common::CsvInput {
+                reader,
+                header,
+                delimiter,
+                encoding_of: DecodingReader::encoding,
+            }
         }
     };
-    if rows.is_empty() {
-        return Err(match mapping.source.format.as_str() {
-            "csv" => ReadError::HeaderOnly,
-            _ => ReadError::Empty,
-        });
+    check_columns(mapping, &csv_in.header)?;
+    let delimiter = csv_in.delimiter;
+    let mut report = Report {
+        delimiter: Some(char::from(delimiter)),
+        ..Report::default()
+    };
+    let header = std::mem::take(&mut csv_in.header);
+    let rows = csv_in.reader.records().map(|rec| {
+        let rec = rec.map_err(|e| {
+            ReadError::Unreadable(format!(
+                "CSV illisible près de la ligne {} : {e}",
+                e.position().map(|p| p.line()).unwrap_or(0)
+            ))
+        })?;
+        Ok(Row {
+            line: rec.position().map(|p| p.line()).unwrap_or(0),
+            values: header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect(),
+            raw: join_csv(&rec, delimiter),
+        })
+    });
+    process(mapping, &mut report, rows, file, lookup, on_record)?;
+    if report.rows == 0 {
+        return Err(ReadError::HeaderOnly);
     }
+    report.encoding = Some(common::csv_encoding(&csv_in).to_string());
+    Ok(report)
+}
+
+/// Every column the mapping names must be in the file.
+fn check_columns(mapping: &Mapping, header: &[String]) -> Result<(), ReadError> {
     let missing: Vec<String> = mapping
         .columns()
         .into_iter()
         .filter(|c| !header.contains(c))
         .collect();
-    if !missing.is_empty() {
-        return Err(ReadError::MissingColumns(missing));
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ReadError::MissingColumns(missing))
     }
+}
 
-    let mut report = Report {
-        encoding: Some(decoded.encoding.to_string()),
-        delimiter,
-        ..Report::default()
-    };
+/// Maps the rows, groups them when the mapping says so, and hands the records on.
+fn process(
+    mapping: &Mapping,
+    report: &mut Report,
+    rows: impl Iterator<Item = Result<Row, ReadError>>,
+    file: &SourceFile,
+    lookup: Option<&dyn CommuneLookup>,
+    on_record: &mut dyn FnMut(Record),
+) -> Result<(), ReadError> {
     // Places in the order their first row appears; with grouping, later rows merge in.
     let mut order: Vec<String> = Vec::new();
     let mut places: HashMap<String, Pending> = HashMap::new();
     for row in rows {
+        let row = row?;
         let mut check = RowCheck::new(row.line);
         let (mut place, extra) = map_row(mapping, &row, &mut check);
         check.check_place(&mut place, lookup);
@@ -442,15 +526,19 @@ pub fn read<R: Read>(
         report.rows += 1;
         if check.has_errors() {
             let raw = row.raw.clone();
-            check.finish(
-                &mut report,
-                file,
+            check.finish(report, file, source_id, place, extra, || raw, on_record);
+            continue;
+        }
+        if mapping.group.is_none() {
+            // Nothing to merge into: handed on now, so a big file streams.
+            let p = Pending {
                 source_id,
                 place,
                 extra,
-                || raw,
-                on_record,
-            );
+                check,
+                lines: vec![row.line],
+            };
+            emit(p, false, report, file, on_record);
             continue;
         }
         match places.get_mut(&key) {
@@ -471,37 +559,48 @@ pub fn read<R: Read>(
         }
     }
     for key in order {
-        let Some(mut p) = places.remove(&key) else {
-            continue;
-        };
-        if mapping.group.is_some() {
-            p.extra.insert(
-                "lignes_source".to_string(),
-                p.lines
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
+        if let Some(p) = places.remove(&key) {
+            emit(p, true, report, file, on_record);
         }
-        if p.place.services.is_empty() {
-            p.check.warn(
-                "services",
-                "",
-                "aucun service du standard reconnu pour ce lieu (le standard en demande au moins un)",
-            );
-        }
-        p.check.finish(
-            &mut report,
-            file,
-            p.source_id,
-            p.place,
-            p.extra,
-            String::new,
-            on_record,
+    }
+    Ok(())
+}
+
+/// Ends a place: the lines it was built from (grouped sources), a warning when no service of
+/// the standard was recognised, then the record.
+fn emit(
+    mut p: Pending,
+    grouped: bool,
+    report: &mut Report,
+    file: &SourceFile,
+    on_record: &mut dyn FnMut(Record),
+) {
+    if grouped {
+        p.extra.insert(
+            "lignes_source".to_string(),
+            p.lines
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
         );
     }
-    Ok(report)
+    if p.place.services.is_empty() {
+        p.check.warn(
+            "services",
+            "",
+            "aucun service du standard reconnu pour ce lieu (le standard en demande au moins un)",
+        );
+    }
+    p.check.finish(
+        report,
+        file,
+        p.source_id,
+        p.place,
+        p.extra,
+        String::new,
+        on_record,
+    );
 }
 
 /// A place being built from one or more rows.
@@ -1029,52 +1128,6 @@ fn json_rows(text: &str) -> Result<(Vec<String>, Vec<Row>), ReadError> {
         });
     }
     Ok((header, rows))
-}
-
-/// Rows of a CSV file (delimiter given or found), with their line numbers.
-fn csv_rows(text: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<Row>, u8), ReadError> {
-    let d = match delimiter {
-        Some("\\t") | Some("\t") => b'\t',
-        Some(s) if s.len() == 1 => s.as_bytes()[0],
-        _ => {
-            let mut end = text.len().min(64 * 1024);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            sniff_delimiter(&text[..end])
-        }
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(d)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| ReadError::Unreadable(format!("en-tête illisible : {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            ReadError::Unreadable(format!(
-                "CSV illisible près de la ligne {} : {e}",
-                e.position().map(|p| p.line()).unwrap_or(0)
-            ))
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let values = header
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(str::to_string))
-            .collect();
-        rows.push(Row {
-            line,
-            values,
-            raw: join_csv(&rec, d),
-        });
-    }
-    Ok((header, rows, d))
 }
 
 #[cfg(test)]
