@@ -289,3 +289,54 @@ fn merge_keeps_the_freshest_value_every_list_item_and_the_provenance() {
     );
     assert_eq!(from("prise_rdv"), None, "no value, no provenance");
 }
+
+/// A city block larger than `FULL_BLOCK` is compared through its indexes (name words, grid,
+/// identifiers), not pair by pair: a duplicate must still be found there, and nothing else
+/// merged.
+#[test]
+fn duplicates_are_found_in_a_block_larger_than_full_block() {
+    let streets = [
+        "rue Nationale",
+        "avenue de Paris",
+        "boulevard Carnot",
+        "place du Marché",
+    ];
+    let words = [
+        "Alpha", "Boréal", "Cyan", "Delta", "Écho", "Faune", "Grenat", "Hélios", "Iris", "Jade",
+    ];
+    let mut places: Vec<Place> = (0..(FULL_BLOCK * 3))
+        .map(|i| Place {
+            nom: format!(
+                "Association {} {} {}",
+                words[i % 10],
+                words[(i / 10) % 10],
+                i
+            ),
+            commune: "Toulouse".into(),
+            code_postal: "31000".into(),
+            code_insee: Some("31555".into()),
+            adresse: format!("{} {}", i + 1, streets[i % 4]),
+            position: Some(Position::new(
+                43.60 + (i / 20) as f64 * 0.003,
+                1.44 + (i % 20) as f64 * 0.004,
+            )),
+            ..Place::default()
+        })
+        .collect();
+    let mut duplicate = places[137].clone();
+    duplicate.nom = duplicate.nom.to_uppercase();
+    duplicate.adresse = duplicate.adresse.replace("avenue", "av.");
+    places.push(duplicate);
+    let sources: Vec<Vec<SourceRef>> = (0..places.len())
+        .map(|i| {
+            src(
+                if i + 1 == places.len() { "b" } else { "a" },
+                &i.to_string(),
+            )
+        })
+        .collect();
+    let groups = group(&candidates(&places, &sources), &[]);
+    let last = places.len() - 1;
+    assert!(grouped(&groups, 137, last), "the duplicate is found");
+    assert_eq!(groups.len(), places.len() - 1, "and nothing else is merged");
+}
