@@ -20,6 +20,7 @@ pub struct Layout {
     /// The page title (without the site name, added by the base template).
     pub title: String,
     pub nav: Vec<NavItem>,
+    pub favicon: String,
     pub css_dsfr: String,
     pub css_app: String,
     pub css_print: String,
@@ -53,6 +54,7 @@ impl Layout {
                     current: *href == current,
                 })
                 .collect(),
+            favicon: assets::url("vendor/dsfr/favicon.svg"),
             css_dsfr: assets::url("vendor/dsfr/dsfr.css"),
             css_app: assets::url("app/app.css"),
             css_print: assets::url("app/print.css"),

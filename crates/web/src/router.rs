@@ -28,7 +28,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/static/{version}/{*path}", get(assets::serve))
         // .route("/observatoire", get(pages::observatoire::page)) — territory helper
-        // .route("/itinerance", get(pages::itinerance::page)) — tours helper
+        .route("/itinerance", get(pages::itinerance::page))
+        .route("/itinerance/calendrier.ics", get(pages::itinerance::ics))
+        .route("/itinerance/affiche", get(pages::itinerance::poster))
         .merge(api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security::headers))

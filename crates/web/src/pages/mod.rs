@@ -12,6 +12,7 @@ use crate::index::Hit;
 use crate::layout::{render, Layout};
 
 pub mod embed;
+pub mod itinerance;
 pub mod map;
 pub mod place;
 pub mod print;

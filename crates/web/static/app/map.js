@@ -3,7 +3,7 @@
 (function () {
   const el = document.getElementById("carte");
   if (!el || !window.L) return;
-  const map = L.map(el, { keyboard: true, preferCanvas: true }).setView([46.6, 2.4], 6);
+  const map = L.map(el, { keyboard: true, maxZoom: 18, minZoom: 5 }).setView([46.6, 2.4], 6);
   const tiles = el.dataset.tiles;
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);

@@ -13,7 +13,7 @@ dist=gouvfr-dsfr-1.15.3/package/dist
 out="$here/dsfr"
 rm -rf "$out"; mkdir -p "$out/fonts"
 {
-  sed 's#\.\./fonts/#fonts/#g' "$dist/core/core.main.min.css"
+  sed 's#\.\./fonts/#fonts/#g; s#\.\./icons/#icons/#g' "$dist/core/core.main.min.css"
   for c in link button badge tag form input select checkbox radio skiplink logo header footer \
            card notice alert breadcrumb pagination table search callout highlight accordion; do
     f="$dist/component/$c/$c.main.min.css"
@@ -21,8 +21,14 @@ rm -rf "$out"; mkdir -p "$out/fonts"
     echo
   done
 } > "$out/dsfr.css"
-cp "$dist/dsfr.module.min.js" "$out/dsfr.module.min.js"
 cp "$dist"/fonts/Marianne-*.woff2 "$dist"/fonts/Spectral-*.woff2 "$out/fonts/"
+cp "$dist/favicon/favicon.svg" "$out/favicon.svg"
+# Subset the fonts to Latin-1 and French typography (58 KB -> 22 KB each), so the search page
+# stays under its weight budget. Needs pyftsubset (pip install fonttools brotli).
+for f in "$out"/fonts/*.woff2; do
+  pyftsubset "$f" --unicodes="U+0020-007E,U+00A0-00FF,U+0152-0153,U+0178,U+02BC,U+02C6,U+02DA,U+02DC,U+2013-2014,U+2018-201A,U+201C-201E,U+2022,U+2026,U+202F,U+2039-203A,U+20AC,U+2122,U+2192" \
+    --layout-features='kern,liga' --flavor=woff2 --output-file="$f.sub" && mv "$f.sub" "$f"
+done
 # the woff fallbacks are dropped: drop them from the CSS too, so no request 404s
 sed -i 's#,url(fonts/[A-Za-z_-]*\.woff) format("woff")##g' "$out/dsfr.css"
 grep -o 'url(icons/[^)]*)' "$out/dsfr.css" | sed 's/url(//; s/)$//; s/?.*//' | sort -u | while read -r p; do

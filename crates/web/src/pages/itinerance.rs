@@ -1,0 +1,410 @@
+//! `/itinerance`: when the France Services bus comes to a commune. The next passages by
+//! commune and by vehicle in plain French, searchable by commune; the iCalendar feeds
+//! (`/itinerance/calendrier.ics?commune=…` or `?vehicule=…`); the monthly poster for the
+//! mairie's notice board (`/itinerance/affiche?commune=…&mois=AAAA-MM`); and the communes
+//! where the permanences stopped because a France Services was labelled there, with the
+//! address of the new one.
+//!
+//! The tour book comes from `MAILLAGE_TOURS_BOOK` (a JSON written by `maillage tours plan`)
+//! or, by default, is planned once at the first request from the shipped Tarn-et-Garonne
+//! files (`data/tours/`, or `MAILLAGE_TOURS_DIR`) for the next three months.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use askama::Template;
+use axum::extract::RawQuery;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use maillage_tours::calendar::date_fr_year;
+use maillage_tours::input::{read_events, read_sites, read_vehicles};
+use maillage_tours::publish::{ical, poster_html, sentence};
+use maillage_tours::{PlanOptions, Status, TourBook};
+
+use crate::error::WebError;
+use crate::hours::now_paris;
+use crate::layout::{render, Layout};
+
+static BOOK: OnceLock<Result<Arc<TourBook>, String>> = OnceLock::new();
+
+fn tours_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("MAILLAGE_TOURS_DIR") {
+        return PathBuf::from(d);
+    }
+    let local = PathBuf::from("data/tours");
+    if local.is_dir() {
+        local
+    } else {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/tours"))
+    }
+}
+
+fn load(today: NaiveDate) -> Result<Arc<TourBook>, String> {
+    if let Some(path) = std::env::var_os("MAILLAGE_TOURS_BOOK") {
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        return serde_json::from_str(&text)
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+    }
+    let dir = tours_dir();
+    let read =
+        |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name} : {e}"));
+    let sites = read_sites("sites-82.csv", &read("sites-82.csv")?).map_err(|e| e.to_string())?;
+    let vehicles =
+        read_vehicles("vehicules-82.csv", &read("vehicules-82.csv")?).map_err(|e| e.to_string())?;
+    let events = match read("evenements-82.csv") {
+        Ok(t) => read_events("evenements-82.csv", &t).map_err(|e| e.to_string())?,
+        Err(_) => Default::default(),
+    };
+    let options = PlanOptions {
+        max_generations: 300,
+        max_seconds: Some(10),
+        ..Default::default()
+    };
+    TourBook::new(
+        sites,
+        vehicles,
+        events,
+        today,
+        today + Duration::days(92),
+        &options,
+    )
+    .map(Arc::new)
+    .map_err(|e| e.to_string())
+}
+
+async fn book() -> Result<Arc<TourBook>, WebError> {
+    if let Some(b) = BOOK.get() {
+        return b.clone().map_err(WebError::Unavailable);
+    }
+    let today = now_paris().date();
+    // Planning takes a fraction of a second of CPU: keep it off the async workers.
+    let loaded = tokio::task::spawn_blocking(move || load(today))
+        .await
+        .map_err(|e| WebError::Unavailable(e.to_string()))?;
+    BOOK.get_or_init(|| loaded)
+        .clone()
+        .map_err(WebError::Unavailable)
+}
+
+/// The query string's `commune`, `vehicule`, `mois` (anything else is ignored).
+#[derive(Default)]
+struct Query {
+    commune: String,
+    vehicule: String,
+    mois: String,
+}
+
+fn parse_query(raw: Option<&str>) -> Query {
+    let mut q = Query::default();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let v = v.trim().chars().take(100).collect::<String>();
+        match k.as_ref() {
+            "commune" => q.commune = v,
+            "vehicule" => q.vehicule = v,
+            "mois" => q.mois = v,
+            _ => {}
+        }
+    }
+    q
+}
+
+pub struct Line {
+    pub text: String,
+    pub off: bool,
+}
+
+pub struct Group {
+    pub title: String,
+    pub commune: Option<String>,
+    pub ical: String,
+    pub lines: Vec<Line>,
+}
+
+pub struct StopView {
+    pub commune: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "itinerance.html")]
+pub struct ItinerancePage {
+    pub layout: Layout,
+    pub commune: String,
+    pub communes: Vec<String>,
+    pub vehicles: Vec<(String, String)>,
+    pub groups: Vec<Group>,
+    pub stops: Vec<StopView>,
+    pub period: String,
+    pub month: String,
+    pub not_found: bool,
+}
+
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+        .replace(['é', 'è', 'ê'], "e")
+        .replace(['-', '\''], " ")
+}
+
+/// `GET /itinerance?commune=…`
+pub async fn page(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let book = book().await?;
+    let today = now_paris().date();
+    let mut communes: Vec<String> = book.sites.iter().map(|s| s.commune.clone()).collect();
+    communes.sort();
+    communes.dedup();
+    let wanted = fold(&q.commune);
+    let shown: Vec<&String> = communes
+        .iter()
+        .filter(|c| wanted.is_empty() || fold(c).contains(&wanted))
+        .collect();
+    let mut groups = Vec::new();
+    for commune in &shown {
+        let ids: Vec<&str> = book
+            .sites
+            .iter()
+            .filter(|s| &&s.commune == commune)
+            .map(|s| s.id.as_str())
+            .collect();
+        let lines: Vec<Line> = book
+            .calendar
+            .passages
+            .iter()
+            .filter(|p| p.date >= today && ids.contains(&p.site_id.as_str()))
+            .filter(|p| !matches!(p.status, Status::Stopped { .. }))
+            .take(if wanted.is_empty() { 2 } else { 12 })
+            .filter_map(|p| {
+                let (s, v) = (book.site(&p.site_id)?, book.vehicle(&p.vehicle_id)?);
+                Some(Line {
+                    text: sentence(p, s, v),
+                    off: !p.takes_place(),
+                })
+            })
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        groups.push(Group {
+            title: (*commune).clone(),
+            commune: Some((*commune).clone()),
+            ical: format!("/itinerance/calendrier.ics?commune={}", urlencode(commune)),
+            lines,
+        });
+    }
+    if let Some(v) = book.vehicle(&q.vehicule) {
+        let lines = book
+            .calendar
+            .passages
+            .iter()
+            .filter(|p| p.date >= today && p.vehicle_id == v.id && p.takes_place())
+            .take(20)
+            .filter_map(|p| {
+                Some(Line {
+                    text: sentence(p, book.site(&p.site_id)?, v),
+                    off: false,
+                })
+            })
+            .collect();
+        groups.insert(
+            0,
+            Group {
+                title: v.name.clone(),
+                commune: None,
+                ical: format!("/itinerance/calendrier.ics?vehicule={}", urlencode(&v.id)),
+                lines,
+            },
+        );
+    }
+    let mut stops: Vec<StopView> = Vec::new();
+    for s in &book.sites {
+        if let Some(p) = book
+            .calendar
+            .passages
+            .iter()
+            .find(|p| p.site_id == s.id && matches!(p.status, Status::Stopped { .. }))
+        {
+            if wanted.is_empty() || fold(&s.commune).contains(&wanted) {
+                stops.push(StopView {
+                    commune: s.commune.clone(),
+                    text: p.notice.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let not_found = !wanted.is_empty() && groups.is_empty() && stops.is_empty();
+    let page = ItinerancePage {
+        layout: Layout::new("France Services itinérantes", "/itinerance"),
+        commune: q.commune,
+        communes,
+        vehicles: book
+            .vehicles
+            .iter()
+            .map(|v| (v.id.clone(), v.name.clone()))
+            .collect(),
+        groups,
+        stops,
+        period: format!(
+            "du {} au {}",
+            date_fr_year(today.max(book.from)),
+            date_fr_year(book.to)
+        ),
+        month: format!("{:04}-{:02}", today.year(), today.month()),
+        not_found,
+    };
+    render(&page)
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `GET /itinerance/calendrier.ics?commune=…` or `?vehicule=…`
+pub async fn ics(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let book = book().await?;
+    let (name, ids): (String, Vec<String>) = if !q.vehicule.is_empty() {
+        let v = book.vehicle(&q.vehicule).ok_or_else(|| {
+            WebError::NotFound(format!("le véhicule « {} » n'existe pas", q.vehicule))
+        })?;
+        (v.name.clone(), Vec::new())
+    } else if !q.commune.is_empty() {
+        let sites = book.sites_of_commune(&q.commune);
+        if sites.is_empty() {
+            return Err(WebError::NotFound(format!(
+                "le bus ne passe pas à « {} »",
+                q.commune
+            )));
+        }
+        (
+            format!("Bus France Services à {}", sites[0].commune),
+            sites.iter().map(|s| s.id.clone()).collect(),
+        )
+    } else {
+        return Err(WebError::BadRequest(
+            "préciser la commune (?commune=…) ou le véhicule (?vehicule=…)".into(),
+        ));
+    };
+    let body = ical(
+        &name,
+        book.calendar.passages.iter().filter(|p| {
+            if q.vehicule.is_empty() {
+                ids.contains(&p.site_id)
+            } else {
+                p.vehicle_id == q.vehicule
+            }
+        }),
+        |id| book.site(id),
+        |id| book.vehicle(id),
+        Utc::now(),
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /itinerance/affiche?commune=…&mois=AAAA-MM`: the printable poster.
+pub async fn poster(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let book = book().await?;
+    let sites = book.sites_of_commune(&q.commune);
+    let Some(site) = sites.first() else {
+        return Err(WebError::NotFound(format!(
+            "le bus ne passe pas à « {} »",
+            q.commune
+        )));
+    };
+    let today = now_paris().date();
+    let month = if q.mois.is_empty() {
+        NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+    } else {
+        NaiveDate::parse_from_str(&format!("{}-01", q.mois), "%Y-%m-%d").ok()
+    }
+    .ok_or_else(|| {
+        WebError::BadRequest(format!(
+            "mois « {} » non compris : écrire AAAA-MM, par exemple 2027-01",
+            q.mois
+        ))
+    })?;
+    Ok(Html(poster_html(
+        &site.commune,
+        month.year(),
+        month.month(),
+        &book.calendar,
+        &book.sites,
+        &book.vehicles,
+    ))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn get(uri: &str) -> (StatusCode, String, String) {
+        let store = maillage_store::open("sqlite::memory:")
+            .await
+            .expect("store");
+        let state = crate::AppState::new(store, None).await.expect("state");
+        let resp = crate::router(state)
+            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = resp.status();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = axum::body::to_bytes(resp.into_body(), 10_000_000)
+            .await
+            .expect("body");
+        (status, ctype, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn itinerance_page_lists_next_passages_in_plain_french() {
+        let (status, _, html) = get("/itinerance?commune=Dunes").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Le bus France Services"), "{html}");
+        assert!(html.contains("est à Dunes le "), "{html}");
+        assert!(html.contains("/itinerance/calendrier.ics?commune=Dunes"));
+        // Villebrumier's France Services (labelled 1 January 2022) replaces the bus there.
+        let (_, _, html) = get("/itinerance?commune=Villebrumier").await;
+        assert!(html.contains("France services de Villebrumier"), "{html}");
+        assert!(html.contains("ne passe plus"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn ical_feed_and_poster_are_served() {
+        let (status, ctype, body) = get("/itinerance/calendrier.ics?vehicule=bus-1").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(ctype.starts_with("text/calendar"));
+        assert!(body.starts_with("BEGIN:VCALENDAR\r\n") && body.contains("BEGIN:VEVENT"));
+        let (status, _, html) = get("/itinerance/affiche?commune=Dunes&mois=2027-01").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Bus France Services à Dunes — janvier 2027"));
+    }
+
+    #[tokio::test]
+    async fn unknown_commune_and_bad_month_say_what_to_do() {
+        let (status, _, html) = get("/itinerance?commune=%3Cscript%3E").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("Le bus ne passe pas à « &#60;script&#62; »")
+                || html.contains("&lt;script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>alert"));
+        let (status, _, _) = get("/itinerance/affiche?commune=Dunes&mois=janvier").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _, _) = get("/itinerance/calendrier.ics").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,87 @@
+//! Browser and accessibility suite: the real server (real SQLite store of Tarn-et-Garonne's
+//! places) on 127.0.0.1:0, driven by `tests/browser/run.mjs` in a real headless Chromium
+//! (Debian's `chromium`, through playwright-core): axe-core reports 0 violations on every page,
+//! no console error (CSP), a keyboard-only walk search → filter → place page, screenshots in
+//! `test-output/screenshots/`. Skipped with a loud message only when Chromium, node or the
+//! npm packages are absent and `CI` is unset; under `CI=true` their absence is a failure.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn missing_tools(root: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    let chromium =
+        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        missing.push(format!("chromium ({chromium})"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("node".into());
+    }
+    for pkg in ["playwright-core", "axe-core"] {
+        if !root.join("node_modules").join(pkg).exists() {
+            missing.push(format!(
+                "npm package {pkg} (run `npm ci` at the workspace root)"
+            ));
+        }
+    }
+    missing
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
+    let root = support::workspace();
+    let missing = missing_tools(&root);
+    if !missing.is_empty() {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("browser tests need: {}", missing.join(", "));
+        }
+        eprintln!(
+            "\n!!! SKIPPED browser/accessibility tests: missing {} !!!\n",
+            missing.join(", ")
+        );
+        return;
+    }
+    let app = support::app().await;
+    let index = app.state.index();
+    let place_id = index
+        .entries()
+        .iter()
+        .find(|e| e.place.horaires.is_some() && e.place.nom.starts_with("France"))
+        .or_else(|| index.entries().first())
+        .map(|e| e.place.id.clone())
+        .expect("a place");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(maillage_web::serve_on(app.state.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let out = root.join("test-output");
+    let script = root.join("tests/browser/run.mjs");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(format!("http://{addr}"))
+            .arg(&out)
+            .arg(place_id)
+            .current_dir(&root)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("node runs");
+    let _ = stop.send(());
+    let _ = server.await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "browser suite failed:\n{stdout}\n{stderr}"
+    );
+}

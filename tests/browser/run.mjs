@@ -1,0 +1,165 @@
+// Browser and accessibility checks of maillage-web in a real headless Chromium.
+// Started by crates/web/tests/browser.rs with the URL of a running server:
+//   node tests/browser/run.mjs BASE_URL OUT_DIR PLACE_ID
+// For every page: axe-core (wcag2a, wcag2aa, wcag21aa) must report 0 violations, the console
+// must stay free of errors (CSP violations appear there), and a screenshot is saved. Then a
+// keyboard-only walk: search -> filter -> place page. Writes OUT_DIR/browser-report.json.
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const [base, outDir, placeId] = process.argv.slice(2);
+if (!base || !outDir || !placeId) {
+  console.error("usage: run.mjs BASE_URL OUT_DIR PLACE_ID");
+  process.exit(2);
+}
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const shots = path.join(outDir, "screenshots");
+mkdirSync(shots, { recursive: true });
+
+const profile = mkdtempSync(path.join(tmpdir(), "maillage-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.MAILLAGE_CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+  viewport: { width: 1280, height: 900 },
+  locale: "fr-FR",
+  timezoneId: "Europe/Paris",
+});
+
+const failures = [];
+const report = { pages: [], keyboard: null, weight: null };
+
+async function audit(name, url, { fullPage = true, waitMap = false, mobile = false } = {}) {
+  const page = await context.newPage();
+  if (mobile) await page.setViewportSize({ width: 390, height: 844 });
+  const errors = [];
+  // Failed requests are reported with their URL below; the console's copy has none.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && r.url() !== base + url) errors.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const response = await page.goto(base + url, { waitUntil: "load" });
+  if (waitMap) {
+    try {
+      await page.waitForSelector(".leaflet-marker-icon, .marker-cluster", { timeout: 10000 });
+    } catch (e) {
+      errors.push("the map shows no marker: " + e.message.split("\n")[0]);
+    }
+  }
+  // evaluate() is not subject to the page's CSP (no inline script is added to the page).
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"] } })
+  );
+  const violations = result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+  }));
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+  const status = response ? response.status() : 0;
+  report.pages.push({ name, url, status, violations, errors, passes: result.passes.length });
+  if (violations.length) failures.push(`${name}: ${violations.length} axe violation(s): ${JSON.stringify(violations)}`);
+  if (errors.length) failures.push(`${name}: console errors: ${errors.join(" | ")}`);
+  await page.close();
+}
+
+await audit("recherche-vide", "/");
+await audit("recherche-resultats", "/?q=demarche&ou=Montauban&rayon=20");
+await audit("recherche-mobile", "/?q=demarche&ou=Montauban", { mobile: true, fullPage: false });
+await audit("lieu", `/lieux/${encodeURIComponent(placeId)}`);
+await audit("carte", "/carte?ou=Montauban&rayon=50", { waitMap: true, fullPage: false });
+await audit("widget", "/embed?ou=Montauban&services=aide-aux-demarches-administratives");
+await audit("widget-generateur", "/embed/generateur?ou=Montauban&rayon=10");
+await audit("liste-imprimable", "/imprimer?ou=82121");
+await audit("api", "/api");
+await audit("accessibilite", "/accessibilite");
+await audit("erreur-404", "/nulle-part");
+
+// Keyboard only: Tab to the search field, type, tick a service with the space bar, submit
+// with Enter, then Tab to the first result and open it with Enter.
+{
+  const page = await context.newPage();
+  await page.goto(base + "/", { waitUntil: "load" });
+  const steps = [];
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return { tag: e.tagName, id: e.id, text: (e.textContent || "").trim().slice(0, 40), href: e.getAttribute("href") };
+  });
+  async function tabTo(pred, what, max = 80) {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press("Tab");
+      const f = await focused();
+      if (pred(f)) { steps.push(`${what} after ${i + 1} Tab`); return f; }
+    }
+    throw new Error(`could not reach ${what} with the keyboard`);
+  }
+  try {
+    await page.keyboard.press("Tab");
+    const first = await focused();
+    if (!(first.tag === "A" && first.href === "#contenu")) throw new Error(`first Tab stop is not the skip link: ${JSON.stringify(first)}`);
+    steps.push("skip link first");
+    await tabTo((f) => f.id === "q", "search field");
+    await page.keyboard.type("demarche");
+    await tabTo((f) => f.id === "ou", "place field");
+    await page.keyboard.type("Montauban");
+    await tabTo((f) => f.id === "services-1", "first service checkbox");
+    await page.keyboard.press("Space");
+    await tabTo((f) => f.tag === "BUTTON" && f.text === "Appliquer les filtres", "apply-filters button");
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const url = page.url();
+    if (!url.includes("services=aide-aux-demarches-administratives") || !url.includes("q=demarche")) throw new Error(`search URL lacks the filter: ${url}`);
+    steps.push(`results: ${url.replace(base, "")}`);
+    await tabTo((f) => f.tag === "A" && (f.href || "").startsWith("/lieux/"), "first result");
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const h1 = await page.textContent("h1");
+    if (!page.url().includes("/lieux/") || !h1) throw new Error(`did not reach a place page: ${page.url()}`);
+    steps.push(`place page: ${h1.trim()}`);
+    await page.screenshot({ path: path.join(shots, "clavier-fiche-lieu.png") });
+    report.keyboard = { ok: true, steps };
+  } catch (e) {
+    report.keyboard = { ok: false, steps, error: String(e) };
+    failures.push(`keyboard walk: ${e}`);
+  }
+  await page.close();
+}
+
+// Weight of the search page with results, first visit (nothing cached): compressed bytes.
+{
+  const fresh = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "maillage-chromium-")), {
+    executablePath: process.env.MAILLAGE_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await fresh.newPage();
+  const files = [];
+  page.on("requestfinished", async (req) => {
+    const s = await req.sizes();
+    files.push({ url: req.url().replace(base, ""), bytes: s.responseBodySize + s.responseHeadersSize });
+  });
+  await page.goto(base + "/?q=demarche&ou=Montauban&rayon=20", { waitUntil: "networkidle" });
+  await page.waitForTimeout(300);
+  const total = files.reduce((a, f) => a + f.bytes, 0);
+  report.weight = { page: "/?q=demarche&ou=Montauban&rayon=20", total_bytes: total, files };
+  await fresh.close();
+}
+
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+writeFileSync(path.join(outDir, "browser-report.json"), JSON.stringify(report, null, 2));
+for (const p of report.pages) console.log(`${p.name}: HTTP ${p.status}, ${p.violations.length} violation(s), ${p.passes} axe rules passed`);
+console.log(`keyboard: ${report.keyboard.ok ? "ok" : "FAILED"} — ${report.keyboard.steps.join("; ")}`);
+console.log(`weight of the search page with results: ${report.weight.total_bytes} bytes transferred`);
+if (failures.length) {
+  console.error("FAILURES:\n" + failures.join("\n"));
+  process.exit(1);
+}
