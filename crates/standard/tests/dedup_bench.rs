@@ -2,7 +2,8 @@
 //! lists (conseiller numérique places, France Services 2024, Aidants Connect, CNFS
 //! structures), with planted duplicates. Prints the time for 50k, 100k and 200k rows as ratios
 //! against the 50k run of the same process (linear growth is a ratio of 2 per doubling), the
-//! peak memory (VmHWM), and the planted duplicates found.
+//! peak memory (VmHWM), and the planted duplicates found. Each size is timed three times and
+//! the best time kept.
 //!
 //! ```sh
 //! cargo test -p maillage-standard --release --test dedup_bench -- --ignored --nocapture
@@ -227,9 +228,15 @@ fn dedup_200k_synthetic_rows_time_memory_and_planted_duplicates() {
             })
             .collect();
         let before = resident_mb().unwrap_or(f64::NAN);
-        let start = Instant::now();
-        let groups = group(&candidates, &[]);
-        let seconds = start.elapsed().as_secs_f64();
+        // The best of three runs: the machine is shared, and the slowest runs measure the
+        // neighbours, not the code.
+        let mut seconds = f64::INFINITY;
+        let mut groups = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            groups = group(&candidates, &[]);
+            seconds = seconds.min(start.elapsed().as_secs_f64());
+        }
         let mut group_of = vec![0usize; candidates.len()];
         for (g, grp) in groups.iter().enumerate() {
             for &m in &grp.members {

@@ -176,8 +176,9 @@ impl Kind {
 /// compares each record with its neighbours many times).
 #[derive(Debug, Clone, Default)]
 pub struct Features {
-    /// Words of the name without the generic ones, in order (the commune's words are removed
-    /// at comparison time, with both records' communes).
+    /// Words of the name without the generic ones and without the words of its own commune,
+    /// in order (the other record's commune words are removed at comparison time when the two
+    /// communes differ).
     pub name_tokens: Vec<String>,
     /// Words of the commune name (3 letters or more).
     pub commune_words: Vec<String>,
@@ -189,6 +190,8 @@ pub struct Features {
     pub street: String,
     /// Street words without the street type (`rue`, `avenue`…).
     pub street_words: Vec<String>,
+    /// `street_words` joined with spaces.
+    pub street_specific: String,
     pub position: Option<(f64, f64)>,
     /// A SIRET that passed the check (placeholders and bad keys are never compared).
     pub siret: Option<String>,
@@ -231,6 +234,7 @@ impl Features {
             .split(' ')
             .filter(|w| !w.is_empty())
             .filter(|w| !GENERIC_WORDS.contains(w))
+            .filter(|w| !is_commune_word(w, &commune_words))
             .map(str::to_string)
             .collect();
         let full_name = name
@@ -248,6 +252,7 @@ impl Features {
             // "Avenue de la Promenade": the type word is the name.
             street_words = street.split(' ').skip(1).map(str::to_string).collect();
         }
+        let street_specific = street_words.join(" ");
         let siret =
             Some(normalize_siret(&place.pivot)).filter(|s| check_siret(s) == SiretCheck::Valid);
         Features {
@@ -258,6 +263,7 @@ impl Features {
             house_number,
             street,
             street_words,
+            street_specific,
             position: place.position.map(|p| (p.lat, p.lon)),
             siret,
             phone: place.telephone.as_deref().and_then(phone_key),
@@ -419,26 +425,39 @@ pub enum AddressMatch {
     Unknown,
 }
 
-fn token_similarity(a: &[String], b: &[String]) -> f64 {
+/// A word of the commune's name (fuzzily: sources misspell them).
+fn is_commune_word(w: &str, commune_words: &[String]) -> bool {
+    commune_words
+        .iter()
+        .any(|c| c == w || (w.len() >= 5 && jaro_winkler(c, w) >= 0.93))
+}
+
+fn token_similarity<S: AsRef<str>>(a: &[S], b: &[S]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
     let matched = a
         .iter()
+        .map(AsRef::as_ref)
         .filter(|x| {
             b.iter()
-                .any(|y| x == &y || (x.len() >= 4 && y.len() >= 4 && jaro_winkler(x, y) >= 0.92))
+                .map(AsRef::as_ref)
+                .any(|y| *x == y || (x.len() >= 4 && y.len() >= 4 && jaro_winkler(x, y) >= 0.92))
         })
         .count() as f64;
     let contain = matched / a.len().min(b.len()) as f64;
     let jaccard = matched / a.len().max(b.len()) as f64;
-    let joined = normalized_levenshtein(&a.join(" "), &b.join(" "));
-    let mut sa = a.to_vec();
-    let mut sb = b.to_vec();
-    sa.sort();
-    sb.sort();
+    let best = (contain + jaccard) / 2.0;
+    if best >= 1.0 {
+        return best;
+    }
+    let mut sa: Vec<&str> = a.iter().map(AsRef::as_ref).collect();
+    let mut sb: Vec<&str> = b.iter().map(AsRef::as_ref).collect();
+    let joined = normalized_levenshtein(&sa.join(" "), &sb.join(" "));
+    sa.sort_unstable();
+    sb.sort_unstable();
     let sorted = normalized_levenshtein(&sa.join(" "), &sb.join(" "));
-    joined.max(sorted).max((contain + jaccard) / 2.0)
+    joined.max(sorted).max(best)
 }
 
 /// The result of comparing two records.
@@ -503,24 +522,20 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         reasons.push("même code postal".into());
     }
 
-    // The commune's own words say nothing about the place (fuzzily: sources misspell them).
-    let in_communes = |w: &String| {
-        a.commune_words
-            .iter()
-            .chain(&b.commune_words)
-            .any(|c| c == w || (w.len() >= 5 && jaro_winkler(c, w) >= 0.93))
-    };
-    let core_a: Vec<String> = a
+    // The communes' words say nothing about the place: each record's own were removed once;
+    // the other's are removed here when the two communes are named differently.
+    let same_commune_words = a.commune_words == b.commune_words;
+    let core_a: Vec<&str> = a
         .name_tokens
         .iter()
-        .filter(|w| !in_communes(w))
-        .cloned()
+        .map(String::as_str)
+        .filter(|w| same_commune_words || !is_commune_word(w, &b.commune_words))
         .collect();
-    let core_b: Vec<String> = b
+    let core_b: Vec<&str> = b
         .name_tokens
         .iter()
-        .filter(|w| !in_communes(w))
-        .cloned()
+        .map(String::as_str)
+        .filter(|w| same_commune_words || !is_commune_word(w, &a.commune_words))
         .collect();
     let same_kind = a.kind.is_some() && a.kind == b.kind;
     // Whole names a typo apart ("Comumne de Vue") are the same name, even when the typo hides a
@@ -678,7 +693,7 @@ fn address_match(a: &Features, b: &Features) -> AddressMatch {
     let specific = if short.street_words.is_empty() || long.street_words.is_empty() {
         normalized_levenshtein(&a.street, &b.street)
     } else {
-        normalized_levenshtein(&a.street_words.join(" "), &b.street_words.join(" "))
+        normalized_levenshtein(&a.street_specific, &b.street_specific)
     };
     let same_street = contained || specific >= 0.85;
     if same_street {
