@@ -98,6 +98,21 @@ fn same_place_from_three_sources_is_one_group_with_reasons() {
     assert!(all.contains("même adresse"), "{all}");
     assert!(all.contains(" m"), "a distance in metres: {all}");
     assert_eq!(groups[1].members, [3]);
+    let c = candidates(&places, &sources);
+    let ids: Vec<String> = g
+        .sources(&c)
+        .iter()
+        .map(|s| format!("{}:{}", s.source, s.source_id))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "conseiller-numerique:a1",
+            "france-services-2024:1966",
+            "aidants-connect:77"
+        ],
+        "every source id is kept"
+    );
 }
 
 #[test]

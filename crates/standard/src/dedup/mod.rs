@@ -69,6 +69,22 @@ pub struct Group {
     pub reasons: Vec<String>,
 }
 
+impl Group {
+    /// Every source record of the group's members, each once, in member order: a merged place
+    /// keeps all the ids its sources give it.
+    pub fn sources(&self, candidates: &[Candidate]) -> Vec<SourceRef> {
+        let mut out: Vec<SourceRef> = Vec::new();
+        for &m in &self.members {
+            for s in candidates[m].sources {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Where one field's value comes from after a merge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldProvenance {
