@@ -165,14 +165,14 @@ pub fn standard_row(place: &Place, options: &ExportOptions) -> [String; 32] {
             .position
             .map(|p| p.lon.to_string())
             .unwrap_or_default(),
-        join(place.typologie.iter().map(|s| s.trim()).collect()),
+        items(&place.typologie),
         place
             .telephone
             .as_deref()
             .and_then(e164_phone)
             .unwrap_or_default(),
-        join(place.courriels.iter().map(|s| s.trim()).collect()),
-        join(place.site_web.iter().map(|s| s.trim()).collect()),
+        items(&place.courriels),
+        items(&place.site_web),
         opt(&place.horaires),
         place
             .presentation_resume
@@ -380,6 +380,16 @@ pub fn e164_phone(raw: &str) -> Option<String> {
 
 fn opt(value: &Option<String>) -> String {
     value.as_deref().map(str::trim).unwrap_or("").to_string()
+}
+
+/// Free-text list items joined with `|`, each made safe with [`one_line`], empty ones dropped.
+fn items(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|s| one_line(s))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// A list item must not carry a `|` (it would split into two values) or a line break.
