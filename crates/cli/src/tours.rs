@@ -70,6 +70,9 @@ pub struct PlanArgs {
     /// Temps maximal du solveur en secondes.
     #[arg(long, default_value_t = 30)]
     pub secondes: usize,
+    /// Sans l'amélioration locale après le solveur (pour les mesures).
+    #[arg(long)]
+    pub sans_polissage: bool,
     /// Cas synthétique « SITESxVEHICULES » (ex. 200x10) au lieu des fichiers, pour les mesures.
     #[arg(long)]
     pub synthetique: Option<String>,
@@ -348,6 +351,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
         },
         max_generations: a.generations,
         max_seconds: Some(a.secondes),
+        polish: !a.sans_polissage,
     };
     eprintln!(
         "Planification de {} sites avec {} véhicules…",

@@ -60,6 +60,9 @@ pub struct PlanOptions {
     pub max_generations: usize,
     /// Stop after this many seconds.
     pub max_seconds: Option<usize>,
+    /// After the solver, improve by moving and swapping single stops between day routes
+    /// while it shortens the total driving (see [`polish`]).
+    pub polish: bool,
 }
 
 impl Default for PlanOptions {
@@ -68,6 +71,7 @@ impl Default for PlanOptions {
             family: Family::Monthly,
             max_generations: 1000,
             max_seconds: Some(30),
+            polish: true,
         }
     }
 }
@@ -298,6 +302,7 @@ pub fn plan_with_matrix(
             .iter()
             .map(|(_, s, _, _)| (s.id.as_str(), *s))
             .collect();
+        let mut by_actor: Vec<Vec<Stop>> = vec![Vec::new(); actors.len()];
         for route in &solution.routes {
             let Some(actor_id) = route.actor.vehicle.dimens.get_vehicle_id() else {
                 continue;
@@ -305,7 +310,6 @@ pub fn plan_with_matrix(
             let Some(ai) = actor_id.parse::<usize>().ok().filter(|i| *i < actors.len()) else {
                 continue;
             };
-            let (vi, weekday, ci) = actors[ai];
             let mut stops = Vec::new();
             for act in route.tour.all_activities() {
                 let Some(job) = &act.job else { continue };
@@ -329,6 +333,24 @@ pub fn plan_with_matrix(
             if stops.is_empty() {
                 continue;
             }
+            by_actor[ai] = stops;
+        }
+        if options.polish {
+            polish(
+                &mut by_actor,
+                &eligible,
+                vehicles,
+                &base_idx,
+                &actors,
+                &classes,
+                &matrix,
+            );
+        }
+        for (ai, stops) in by_actor.into_iter().enumerate() {
+            if stops.is_empty() {
+                continue;
+            }
+            let (vi, weekday, ci) = actors[ai];
             routes.push(finish_route(
                 &matrix,
                 &vehicles[vi],
@@ -467,6 +489,142 @@ pub(crate) fn eligibility<'a>(
     }
 
     (eligible, unserved)
+}
+
+/// Local improvement after the solver. A day route holds at most a morning and an afternoon
+/// stop, so single-stop moves are cheap to evaluate exactly: move a stop to a free half-day
+/// of another route, or swap two stops, whenever the total driving shrinks and both routes
+/// still fit in the working day. Routes with a full-day stop are left as they are.
+#[allow(clippy::too_many_arguments)]
+fn polish(
+    by_actor: &mut [Vec<Stop>],
+    eligible: &[Eligible<'_>],
+    vehicles: &[Vehicle],
+    base_idx: &[usize],
+    actors: &[(usize, Weekday, usize)],
+    classes: &[WeekRule; 2],
+    matrix: &Matrix,
+) {
+    const HALVES: [Slot; 2] = [Slot::Morning, Slot::Afternoon];
+    let by_id: HashMap<&str, usize> = eligible
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.1.id.as_str(), i))
+        .collect();
+    // grid[actor][half] = eligible index; actors holding a full day are locked.
+    let mut grid: Vec<[Option<usize>; 2]> = vec![[None, None]; actors.len()];
+    let mut locked = vec![false; actors.len()];
+    for (ai, stops) in by_actor.iter().enumerate() {
+        for s in stops {
+            match (s.slot, by_id.get(s.site_id.as_str())) {
+                (Slot::Morning, Some(e)) => grid[ai][0] = Some(*e),
+                (Slot::Afternoon, Some(e)) => grid[ai][1] = Some(*e),
+                _ => locked[ai] = true,
+            }
+        }
+    }
+    let allowed = |e: usize, ai: usize, half: usize| -> bool {
+        let (_, site, _, reachable) = &eligible[e];
+        let (vi, d, ci) = actors[ai];
+        !locked[ai]
+            && reachable.contains(&vi)
+            && slot_options(site).contains(&HALVES[half])
+            && match &site.rhythm {
+                Rhythm::Fixed(p) => p.weekday == d && classes[ci] == p.weeks,
+                Rhythm::TwicePerMonth => true,
+            }
+    };
+    // Driving of a day, or None when it does not fit in the working day.
+    let cost = |ai: usize, cell: [Option<usize>; 2]| -> Option<u32> {
+        let (vi, _, _) = actors[ai];
+        let (v, base) = (&vehicles[vi], base_idx[vi]);
+        let mut t = secs(v.start);
+        let mut at = base;
+        let mut total = 0;
+        for (half, e) in cell.iter().enumerate() {
+            let Some(e) = e else { continue };
+            let loc = eligible[*e].2;
+            let (open, close) = HALVES[half].hours();
+            let d = matrix.get(at, loc);
+            if t + d > secs(open) {
+                return None;
+            }
+            total += d;
+            t = secs(close);
+            at = loc;
+        }
+        let back = matrix.get(at, base);
+        (t + back <= secs(v.end)).then_some(total + back)
+    };
+    let mut costs: Vec<u32> = (0..actors.len())
+        .map(|ai| cost(ai, grid[ai]).unwrap_or(u32::MAX / 4))
+        .collect();
+    for _round in 0..50 {
+        let mut improved = false;
+        for a in 0..actors.len() {
+            for ha in 0..2 {
+                let Some(e) = grid[a][ha] else { continue };
+                for b in 0..actors.len() {
+                    for hb in 0..2 {
+                        if (a, ha) == (b, hb) || !allowed(e, b, hb) {
+                            continue;
+                        }
+                        let other = grid[b][hb];
+                        if other.is_some_and(|o| !allowed(o, a, ha)) {
+                            continue;
+                        }
+                        let (mut ga, mut gb) = (grid[a], grid[b]);
+                        if a == b {
+                            ga.swap(ha, hb);
+                            let Some(ca) = cost(a, ga) else { continue };
+                            if ca < costs[a] {
+                                grid[a] = ga;
+                                costs[a] = ca;
+                                improved = true;
+                            }
+                            continue;
+                        }
+                        ga[ha] = other;
+                        gb[hb] = Some(e);
+                        let (Some(ca), Some(cb)) = (cost(a, ga), cost(b, gb)) else {
+                            continue;
+                        };
+                        if (ca + cb) < costs[a] + costs[b] {
+                            grid[a] = ga;
+                            grid[b] = gb;
+                            costs[a] = ca;
+                            costs[b] = cb;
+                            improved = true;
+                        }
+                        if grid[a][ha] != Some(e) {
+                            break;
+                        }
+                    }
+                    if grid[a][ha] != Some(e) {
+                        break;
+                    }
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    for (ai, stops) in by_actor.iter_mut().enumerate() {
+        if locked[ai] {
+            continue;
+        }
+        *stops = grid[ai]
+            .iter()
+            .enumerate()
+            .filter_map(|(h, e)| {
+                e.map(|e| Stop {
+                    site_id: eligible[e].1.id.clone(),
+                    slot: HALVES[h],
+                })
+            })
+            .collect();
+    }
 }
 
 /// Orders the stops by time of day and computes driving, departure and return.

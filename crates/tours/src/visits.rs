@@ -174,6 +174,9 @@ impl Visit {
     }
 }
 
+/// A detour the crew accepts for a visit without asking the coordinator (30 minutes).
+pub const MAX_DETOUR_S: u32 = 30 * 60;
+
 /// How long a visit takes at the person's home.
 pub const VISIT_MINUTES: i64 = 60;
 
@@ -210,7 +213,7 @@ pub fn propose(
     let mut out = Vec::new();
     let mut day = after;
     let last = after + Duration::days(62);
-    while day <= last && out.len() < limit {
+    while day <= last {
         let todays: Vec<&Passage> = calendar
             .passages
             .iter()
@@ -262,6 +265,20 @@ pub fn propose(
         }
         day += Duration::days(1);
     }
+    // Days when the vehicle works near the home first (a detour of at most half an hour);
+    // otherwise the smallest detours.
+    let near: Vec<VisitSlot> = out
+        .iter()
+        .filter(|s| s.added_driving_s <= MAX_DETOUR_S)
+        .cloned()
+        .collect();
+    let mut out = if near.is_empty() {
+        out.sort_by_key(|s| (s.added_driving_s, s.date));
+        out
+    } else {
+        near
+    };
+    out.truncate(limit);
     out.sort_by_key(|s| (s.date, s.added_driving_s));
     Ok(out)
 }
