@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Rows per multi-row statement: under SQLite's 32,766 and PostgreSQL's 65,535 bound
-/// parameters for the widest table (13 columns).
+/// parameters for the widest table (15 columns).
 const CHUNK: usize = 1000;
 
 pub(crate) struct DbStore {
@@ -33,7 +33,12 @@ fn unreadable(what: &str, id: &str, e: serde_json::Error) -> StoreError {
 /// The stored form of a place: its JSON and the copies of the fields that filters use.
 struct PlaceRow {
     id: String,
+    /// The place as JSON, without its id (the id is the key): a record equal to the place
+    /// is then stored as NULL.
     data: String,
+    /// JSON arrays: read and written with the place, never queried on their own.
+    provenance: String,
+    merge_reasons: String,
     nom: String,
     search: String,
     code_insee: Option<String>,
@@ -52,12 +57,26 @@ fn search_text(place: &Place) -> String {
     ))
 }
 
-fn place_row(place: &Place) -> Result<PlaceRow> {
-    let data = serde_json::to_string(place)
-        .map_err(|e| StoreError::Database(format!("lieu {} : {e}", place.id)))?;
+fn place_row(
+    place: &Place,
+    provenance: &[FieldProvenance],
+    merge_reasons: &[String],
+) -> Result<PlaceRow> {
+    let json = |what: &str, r: serde_json::Result<String>| {
+        r.map_err(|e| StoreError::Database(format!("{what} du lieu {} : {e}", place.id)))
+    };
+    let data = json(
+        "valeurs",
+        serde_json::to_string(&Place {
+            id: String::new(),
+            ..place.clone()
+        }),
+    )?;
     Ok(PlaceRow {
         id: place.id.clone(),
         data,
+        provenance: json("provenance", serde_json::to_string(&dedup_provenance(provenance)))?,
+        merge_reasons: json("raisons", serde_json::to_string(merge_reasons))?,
         nom: place.nom.clone(),
         search: search_text(place),
         code_insee: place.code_insee.clone(),
@@ -163,7 +182,9 @@ impl DbStore {
     async fn load(&self, selection: Selection<'_>) -> Result<Vec<StoredPlace>> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
 
-        let mut qb = QueryBuilder::<DB>::new("SELECT id, data, updated_at FROM places WHERE id IN (");
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT id, data, provenance, merge_reasons, updated_at FROM places WHERE id IN (",
+        );
         push_selection(&mut qb, &selection);
         qb.push(") ORDER BY id");
         let rows = qb.build().fetch_all(&mut *conn).await.map_err(db)?;
@@ -172,15 +193,19 @@ impl DbStore {
         for row in rows {
             let id: String = row.try_get("id").map_err(db)?;
             let data: String = row.try_get("data").map_err(db)?;
+            let provenance: String = row.try_get("provenance").map_err(db)?;
+            let reasons: String = row.try_get("merge_reasons").map_err(db)?;
             let mut place: Place =
                 serde_json::from_str(&data).map_err(|e| unreadable("lieu", &id, e))?;
             place.id = id.clone();
-            index.insert(id, places.len());
+            index.insert(id.clone(), places.len());
             places.push(StoredPlace {
                 place,
                 records: Vec::new(),
-                provenance: Vec::new(),
-                merge_reasons: Vec::new(),
+                provenance: serde_json::from_str(&provenance)
+                    .map_err(|e| unreadable("provenance", &id, e))?,
+                merge_reasons: serde_json::from_str(&reasons)
+                    .map_err(|e| unreadable("raisons de fusion", &id, e))?,
                 updated_at: row.try_get("updated_at").map_err(db)?,
             });
         }
@@ -197,44 +222,24 @@ impl DbStore {
         for row in qb.build().fetch_all(&mut *conn).await.map_err(db)? {
             let place_id: String = row.try_get("place_id").map_err(db)?;
             if let Some(&i) = index.get(&place_id) {
-                let record: String = row.try_get("record").map_err(db)?;
+                let record: Option<String> = row.try_get("record").map_err(db)?;
+                let place = match record {
+                    Some(json) => serde_json::from_str(&json)
+                        .map_err(|e| unreadable("enregistrement source", &place_id, e))?,
+                    // NULL: the record is the place's own values.
+                    None => Place {
+                        id: String::new(),
+                        ..places[i].place.clone()
+                    },
+                };
                 places[i].records.push(crate::SourceRecord {
                     source: SourceRef {
                         source: row.try_get("source").map_err(db)?,
                         source_id: row.try_get("source_id").map_err(db)?,
                     },
-                    place: serde_json::from_str(&record)
-                        .map_err(|e| unreadable("enregistrement source", &place_id, e))?,
+                    place,
                     observed: row.try_get("observed").map_err(db)?,
                 });
-            }
-        }
-
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT place_id, field, source, date FROM field_provenance WHERE place_id IN (",
-        );
-        push_selection(&mut qb, &selection);
-        qb.push(") ORDER BY place_id, field, source");
-        for row in qb.build().fetch_all(&mut *conn).await.map_err(db)? {
-            let place_id: String = row.try_get("place_id").map_err(db)?;
-            if let Some(&i) = index.get(&place_id) {
-                places[i].provenance.push(FieldProvenance {
-                    field: row.try_get("field").map_err(db)?,
-                    source: row.try_get("source").map_err(db)?,
-                    date: row.try_get("date").map_err(db)?,
-                });
-            }
-        }
-
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT place_id, reason FROM merge_reasons WHERE place_id IN (",
-        );
-        push_selection(&mut qb, &selection);
-        qb.push(") ORDER BY place_id, position");
-        for row in qb.build().fetch_all(&mut *conn).await.map_err(db)? {
-            let place_id: String = row.try_get("place_id").map_err(db)?;
-            if let Some(&i) = index.get(&place_id) {
-                places[i].merge_reasons.push(row.try_get("reason").map_err(db)?);
             }
         }
         Ok(places)
@@ -258,12 +263,14 @@ async fn upsert_places(
 ) -> Result<()> {
     for chunk in rows.chunks(CHUNK) {
         let mut qb = QueryBuilder::<DB>::new(
-            "INSERT INTO places (id, data, nom, search, code_insee, departement, code_postal, \
-             lat, lon, date_maj, itinerant, created_at, updated_at) ",
+            "INSERT INTO places (id, data, provenance, merge_reasons, nom, search, code_insee, \
+             departement, code_postal, lat, lon, date_maj, itinerant, created_at, updated_at) ",
         );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.id.clone())
                 .push_bind(r.data.clone())
+                .push_bind(r.provenance.clone())
+                .push_bind(r.merge_reasons.clone())
                 .push_bind(r.nom.clone())
                 .push_bind(r.search.clone())
                 .push_bind(r.code_insee.clone())
@@ -277,7 +284,9 @@ async fn upsert_places(
                 .push_bind(now);
         });
         qb.push(
-            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, nom = excluded.nom, \
+            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+             provenance = excluded.provenance, merge_reasons = excluded.merge_reasons, \
+             nom = excluded.nom, \
              search = excluded.search, code_insee = excluded.code_insee, \
              departement = excluded.departement, code_postal = excluded.code_postal, \
              lat = excluded.lat, lon = excluded.lon, date_maj = excluded.date_maj, \
@@ -302,41 +311,6 @@ async fn delete_in(
             list.push_bind(id.clone());
         }
         qb.push(")");
-        qb.build().execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-async fn insert_provenance(
-    tx: &mut Transaction<'static, DB>,
-    rows: &[(String, FieldProvenance)],
-) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb =
-            QueryBuilder::<DB>::new("INSERT INTO field_provenance (place_id, field, source, date) ");
-        qb.push_values(chunk, |mut b, (id, p)| {
-            b.push_bind(id.clone())
-                .push_bind(p.field.clone())
-                .push_bind(p.source.clone())
-                .push_bind(p.date);
-        });
-        qb.build().execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-async fn insert_reasons(
-    tx: &mut Transaction<'static, DB>,
-    rows: &[(String, i64, String)],
-) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb =
-            QueryBuilder::<DB>::new("INSERT INTO merge_reasons (place_id, position, reason) ");
-        qb.push_values(chunk, |mut b, (id, position, reason)| {
-            b.push_bind(id.clone())
-                .push_bind(*position)
-                .push_bind(reason.clone());
-        });
         qb.build().execute(&mut **tx).await.map_err(db)?;
     }
     Ok(())
@@ -528,20 +502,34 @@ impl Store for DbStore {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut stored: HashMap<String, String> = HashMap::with_capacity(stored_ids.len());
-        let mut stored_records: HashMap<SourceRef, (String, NaiveDate)> = HashMap::new();
+        // id → (data, provenance, merge_reasons) as stored.
+        let mut stored: HashMap<String, (String, String, String)> =
+            HashMap::with_capacity(stored_ids.len());
+        // record → (place id, record JSON or NULL for "the place's own values", observed).
+        let mut stored_records: HashMap<SourceRef, (String, Option<String>, NaiveDate)> =
+            HashMap::new();
         for chunk in stored_ids.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<DB>::new("SELECT id, data FROM places WHERE id IN (");
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT id, data, provenance, merge_reasons FROM places WHERE id IN (",
+            );
             let mut list = qb.separated(", ");
             for id in chunk {
                 list.push_bind(id.clone());
             }
             qb.push(")");
             for row in qb.build().fetch_all(&mut *tx).await.map_err(db)? {
-                stored.insert(row.try_get("id").map_err(db)?, row.try_get("data").map_err(db)?);
+                stored.insert(
+                    row.try_get("id").map_err(db)?,
+                    (
+                        row.try_get("data").map_err(db)?,
+                        row.try_get("provenance").map_err(db)?,
+                        row.try_get("merge_reasons").map_err(db)?,
+                    ),
+                );
             }
             let mut qb = QueryBuilder::<DB>::new(
-                "SELECT source, source_id, record, observed FROM place_sources WHERE place_id IN (",
+                "SELECT place_id, source, source_id, record, observed FROM place_sources \
+                 WHERE place_id IN (",
             );
             let mut list = qb.separated(", ");
             for id in chunk {
@@ -555,6 +543,7 @@ impl Store for DbStore {
                         source_id: row.try_get("source_id").map_err(db)?,
                     },
                     (
+                        row.try_get("place_id").map_err(db)?,
                         row.try_get("record").map_err(db)?,
                         row.try_get("observed").map_err(db)?,
                     ),
@@ -572,10 +561,17 @@ impl Store for DbStore {
             }
             record_json.push(jsons);
         }
-        let same_record = |r: &crate::SourceRecord, json: &String| {
-            stored_records
-                .get(&r.source)
-                .is_some_and(|(j, observed)| j == json && *observed == r.observed)
+        let same_record = |r: &crate::SourceRecord, json: &String| match stored_records
+            .get(&r.source)
+        {
+            Some((place_id, record, observed)) => {
+                *observed == r.observed
+                    && match record {
+                        Some(stored_json) => stored_json == json,
+                        None => stored.get(place_id).is_some_and(|(data, _, _)| data == json),
+                    }
+            }
+            None => false,
         };
 
         let mut writes: HashMap<String, usize> = HashMap::new(); // target → index in `rows`
@@ -583,15 +579,18 @@ impl Store for DbStore {
         for (i, (planned, decision)) in plan.places.iter().zip(&decisions).enumerate() {
             let mut place = planned.place.clone();
             place.id = decision.target.clone();
-            let row = place_row(&place)?;
+            let row = place_row(&place, &planned.provenance, &planned.merge_reasons)?;
             let current = match writes.get(&decision.target) {
-                Some(&w) => Some(&rows[w].0.data),
-                None => stored.get(&decision.target),
+                Some(&w) => {
+                    let r = &rows[w].0;
+                    Some((&r.data, &r.provenance, &r.merge_reasons))
+                }
+                None => stored.get(&decision.target).map(|(d, p, m)| (d, p, m)),
             };
             if decision.is_new {
                 outcome.created += 1;
             } else if !decision.touched
-                && current == Some(&row.data)
+                && current == Some((&row.data, &row.provenance, &row.merge_reasons))
                 && planned
                     .records
                     .iter()
@@ -613,9 +612,40 @@ impl Store for DbStore {
         }
         // A place merged into a later one of the same plan is not written.
         rows.retain(|(row, _)| !absorbed_set.contains(&row.id));
-        let written: HashSet<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
+        let final_rows: HashMap<&str, &PlaceRow> =
+            rows.iter().map(|(r, _)| (r.id.as_str(), r)).collect();
 
         // Writes, in an order the foreign keys accept.
+
+        // A stored record kept as NULL ("the place's own values") whose place is rewritten
+        // without a new version of that record gets its values written out first.
+        let mut keep_values: Vec<&SourceRef> = Vec::new();
+        for (row, i) in &rows {
+            let planned: HashSet<&SourceRef> =
+                plan.places[*i].records.iter().map(|r| &r.source).collect();
+            for r in refs_of.get(&row.id).into_iter().flatten() {
+                if !planned.contains(r)
+                    && stored_records
+                        .get(r)
+                        .is_some_and(|(place_id, record, _)| record.is_none() && *place_id == row.id)
+                {
+                    keep_values.push(r);
+                }
+            }
+        }
+        for r in keep_values {
+            sqlx::query(
+                "UPDATE place_sources SET record = \
+                 (SELECT data FROM places WHERE places.id = place_sources.place_id) \
+                 WHERE source = $1 AND source_id = $2 AND record IS NULL",
+            )
+            .bind(&r.source)
+            .bind(&r.source_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+
         let place_rows: Vec<&PlaceRow> = rows.iter().map(|(r, _)| r).collect();
         upsert_places(&mut tx, &place_rows, now).await?;
 
@@ -630,7 +660,13 @@ impl Store for DbStore {
                     continue;
                 }
                 if let Some(place_id) = owner.get(&r.source) {
-                    if original_owner.get(&r.source) != Some(place_id) || !same_record(r, json) {
+                    let stored_as_null = stored_records
+                        .get(&r.source)
+                        .is_some_and(|(_, record, _)| record.is_none());
+                    if original_owner.get(&r.source) != Some(place_id)
+                        || stored_as_null
+                        || !same_record(r, json)
+                    {
                         source_rows.push((place_id.clone(), &r.source, json, r.observed));
                     }
                 }
@@ -664,23 +700,32 @@ impl Store for DbStore {
             }
         }
         for (place_id, r) in owner_only {
-            sqlx::query("UPDATE place_sources SET place_id = $1 WHERE source = $2 AND source_id = $3")
-                .bind(place_id)
-                .bind(&r.source)
-                .bind(&r.source_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            // A NULL record meant "the values of the absorbed place": write them out.
+            sqlx::query(
+                "UPDATE place_sources SET place_id = $1, record = COALESCE(record, \
+                 (SELECT data FROM places WHERE places.id = place_sources.place_id)) \
+                 WHERE source = $2 AND source_id = $3",
+            )
+            .bind(place_id)
+            .bind(&r.source)
+            .bind(&r.source_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         }
         for chunk in source_rows.chunks(CHUNK) {
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO place_sources (place_id, source, source_id, record, observed) ",
             );
             qb.push_values(chunk, |mut b, (place_id, r, json, observed)| {
+                // A record equal to its place's values is not stored twice.
+                let same_as_place = final_rows
+                    .get(place_id.as_str())
+                    .is_some_and(|row| row.data == **json);
                 b.push_bind(place_id.clone())
                     .push_bind(r.source.clone())
                     .push_bind(r.source_id.clone())
-                    .push_bind((*json).clone())
+                    .push_bind((!same_as_place).then(|| (*json).clone()))
                     .push_bind(*observed);
             });
             qb.push(
@@ -706,34 +751,12 @@ impl Store for DbStore {
             qb.build().execute(&mut *tx).await.map_err(db)?;
         }
 
-        // Provenance and reasons of written places are replaced as a whole.
-        let rewritten: Vec<String> = written
-            .iter()
-            .filter(|id| existing.contains(**id))
-            .map(|id| id.to_string())
-            .collect();
-        delete_in(&mut tx, "field_provenance", "place_id", &rewritten).await?;
-        delete_in(&mut tx, "merge_reasons", "place_id", &rewritten).await?;
         let gone: Vec<String> = absorbed
             .iter()
             .filter(|id| existing.contains(*id))
             .cloned()
             .collect();
         delete_in(&mut tx, "places", "id", &gone).await?;
-
-        let mut provenance_rows = Vec::new();
-        let mut reason_rows = Vec::new();
-        for (row, i) in &rows {
-            let planned = &plan.places[*i];
-            for p in dedup_provenance(&planned.provenance) {
-                provenance_rows.push((row.id.clone(), p));
-            }
-            for (position, reason) in planned.merge_reasons.iter().enumerate() {
-                reason_rows.push((row.id.clone(), position as i64, reason.clone()));
-            }
-        }
-        insert_provenance(&mut tx, &provenance_rows).await?;
-        insert_reasons(&mut tx, &reason_rows).await?;
 
         sqlx::query(
             "INSERT INTO imports (source, file, imported_at, created, updated, unchanged, \
@@ -841,7 +864,7 @@ impl Store for DbStore {
             Some(row) => row.try_get::<String, _>("new_id").map_err(db)?,
             None => place_id.to_string(),
         };
-        let row = sqlx::query("SELECT data FROM places WHERE id = $1")
+        let row = sqlx::query("SELECT data, provenance FROM places WHERE id = $1")
             .bind(&place_id)
             .fetch_optional(&mut *tx)
             .await
@@ -850,6 +873,9 @@ impl Store for DbStore {
         let data: String = row.try_get("data").map_err(db)?;
         let merged: Place =
             serde_json::from_str(&data).map_err(|e| unreadable("lieu", &place_id, e))?;
+        let provenance: String = row.try_get("provenance").map_err(db)?;
+        let provenance: Vec<FieldProvenance> = serde_json::from_str(&provenance)
+            .map_err(|e| unreadable("provenance", &place_id, e))?;
 
         let mut others = Vec::new();
         let mut original: Option<Option<String>> = None;
@@ -901,7 +927,14 @@ impl Store for DbStore {
         let new_id =
             crate::ids::new_place_id(Some(source), &place, |id| taken.contains(id));
         place.id = new_id.clone();
-        upsert_places(&mut tx, &[&place_row(&place)?], now).await?;
+        // The split-off place keeps the provenance of the values its own source gave.
+        let own: Vec<FieldProvenance> = provenance
+            .into_iter()
+            .filter(|p| p.source == source.source)
+            .collect();
+        upsert_places(&mut tx, &[&place_row(&place, &own, &[])?], now).await?;
+        // The record keeps its stored form: NULL still means the values of the place it was
+        // in, which are now exactly the split-off place's values.
         sqlx::query("UPDATE place_sources SET place_id = $1 WHERE source = $2 AND source_id = $3")
             .bind(&new_id)
             .bind(&source.source)
@@ -909,18 +942,6 @@ impl Store for DbStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        // The split-off place keeps the provenance of the values its own source gave.
-        sqlx::query(
-            "INSERT INTO field_provenance (place_id, field, source, date) \
-             SELECT $1, field, source, date FROM field_provenance \
-             WHERE place_id = $2 AND source = $3",
-        )
-        .bind(&new_id)
-        .bind(&place_id)
-        .bind(&source.source)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
         for other in &others {
             let (a, b) = ordered(source, other);
             sqlx::query(

@@ -224,10 +224,10 @@ async fn failed_import_leaves_database_unchanged(store: Arc<dyn Store>) {
     let log_before = store.imports(100).await.unwrap();
     let id_1 = id_of(&store, "cn", "1").await;
 
-    // Fails on a source record without an id (a constraint of place_sources), and on a
-    // provenance without a field (a constraint of field_provenance, written later): both
-    // after the places themselves were written.
-    for broken in ["source record", "provenance"] {
+    // Fails on a source record without an id, then on one without a source name (checks of
+    // place_sources), in the middle and at the end of the plan: after the places themselves
+    // and the update were written.
+    for broken in ["source id", "source name"] {
         let mut places: Vec<PlannedPlace> = (0..60)
             .map(|i| {
                 single(
@@ -242,8 +242,8 @@ async fn failed_import_leaves_database_unchanged(store: Arc<dyn Store>) {
         update.place.id = id_1.clone();
         places.insert(10, update);
         match broken {
-            "source record" => places[30].records[0].source.source_id = String::new(),
-            _ => places[50].provenance[0].field = String::new(),
+            "source id" => places[30].records[0].source.source_id = String::new(),
+            _ => places[60].records[0].source.source = String::new(),
         }
         let err = store
             .apply_import(plan(places))
@@ -736,3 +736,77 @@ async fn postgres_server_gives_fresh_databases() {
     assert_eq!(sa.count_places().await.unwrap(), 1);
     assert_eq!(sb.count_places().await.unwrap(), 0);
 }
+
+/// A record equal to its place is stored once (as NULL); it must keep its own values when the
+/// place changes, is merged into another one, or when another record changes the place.
+async fn records_keep_their_own_values(store: Arc<dyn Store>) {
+    let a = place("Cyber-base de Nègrepelisse", "82134");
+    let b = place("Cyberbase Nègrepelisse (mairie)", "82134");
+    let c = place("Mairie de Nègrepelisse", "82134");
+    store
+        .apply_import(plan(vec![
+            single("cn", "a", &a),
+            single("fs", "b", &b),
+            single("ac", "c", &c),
+        ]))
+        .await
+        .unwrap();
+    let (id_a, id_b) = (
+        id_of(&store, "cn", "a").await,
+        id_of(&store, "fs", "b").await,
+    );
+    let record_of = |stored: &StoredPlace, source: &str| {
+        stored
+            .records
+            .iter()
+            .find(|r| r.source.source == source)
+            .map(|r| r.place.clone())
+            .expect("record")
+    };
+
+    // Merge b into a, the plan listing only a's record: b's record moves with its values.
+    let mut merged = single("cn", "a", &a);
+    merged.place.id = id_a.clone();
+    merged.place.telephone = Some("+33563000001".into());
+    merged.absorbs = vec![id_b.clone()];
+    store
+        .apply_import(plan(vec![merged.clone()]))
+        .await
+        .unwrap();
+    let stored = store.place(&id_a).await.unwrap().unwrap();
+    assert_eq!(stored.records.len(), 2);
+    assert_eq!(record_of(&stored, "fs"), b);
+    assert_eq!(record_of(&stored, "cn"), a);
+
+    // c's place changes through a plan that does not list c's record: the record stays.
+    let id_c = id_of(&store, "ac", "c").await;
+    let mut renamed = PlannedPlace {
+        place: Place {
+            id: id_c.clone(),
+            nom: "Mairie — espace numérique".into(),
+            ..c.clone()
+        },
+        records: vec![record("cn2", "z", &c)],
+        ..PlannedPlace::default()
+    };
+    renamed.records[0].place.nom = "Autre".into();
+    store.apply_import(plan(vec![renamed])).await.unwrap();
+    let stored = store.place(&id_c).await.unwrap().unwrap();
+    assert_eq!(stored.place.nom, "Mairie — espace numérique");
+    assert_eq!(record_of(&stored, "ac"), c);
+    assert_eq!(record_of(&stored, "cn2").nom, "Autre");
+
+    // Splitting b out again gives it its own values back.
+    let split = store
+        .split(&id_b, &sref("fs", "b"), "pas le même lieu")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.place(&split).await.unwrap().unwrap().place,
+        Place {
+            id: split.clone(),
+            ..b.clone()
+        }
+    );
+}
+check_both!(records_keep_their_own_values);

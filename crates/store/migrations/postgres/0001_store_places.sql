@@ -3,8 +3,14 @@
 
 CREATE TABLE places (
     id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
-    -- The whole Place, as serde_json writes it; the columns below are copies for filters.
+    -- The whole Place as serde_json writes it, without its id (the key above); the columns
+    -- below are copies for filters.
     data TEXT NOT NULL,
+    -- JSON arrays, read and written with the place: [{field, source, date}] and [reason].
+    -- (Kept here rather than one row per field: 20 rows per place made an import of the
+    -- national lists 4x slower, and nothing queries them on their own.)
+    provenance TEXT NOT NULL,
+    merge_reasons TEXT NOT NULL,
     nom TEXT NOT NULL,
     -- Folded name, commune and address (lower case, no accents), for text search.
     search TEXT NOT NULL,
@@ -28,28 +34,14 @@ CREATE TABLE place_sources (
     source TEXT NOT NULL CHECK (source <> ''),
     source_id TEXT NOT NULL CHECK (source_id <> ''),
     -- The Place as this source gave it, before merging (JSON): places are re-merged from
-    -- these, and a split gives the split-off place these values.
-    record TEXT NOT NULL,
+    -- these, and a split gives the split-off place these values. NULL when it equals the
+    -- place's own `data` (most places have one source): stored once, not twice.
+    record TEXT,
     -- Date the record's values are valid at.
     observed DATE NOT NULL,
     PRIMARY KEY (source, source_id)
 );
 CREATE INDEX place_sources_place ON place_sources (place_id);
-
-CREATE TABLE field_provenance (
-    place_id TEXT NOT NULL REFERENCES places (id) ON DELETE CASCADE,
-    field TEXT NOT NULL CHECK (field <> ''),
-    source TEXT NOT NULL,
-    date DATE NOT NULL,
-    PRIMARY KEY (place_id, field, source)
-);
-
-CREATE TABLE merge_reasons (
-    place_id TEXT NOT NULL REFERENCES places (id) ON DELETE CASCADE,
-    position BIGINT NOT NULL,
-    reason TEXT NOT NULL,
-    PRIMARY KEY (place_id, position)
-);
 
 -- Ids of places absorbed in a merge, so that links to them keep working.
 CREATE TABLE place_aliases (
