@@ -85,6 +85,50 @@ pub fn status(oh: &OpeningHours, now: NaiveDateTime) -> Option<Status> {
     None
 }
 
+/// Days in the coming `days` when the place is closed although its usual week says it opens
+/// (public holidays with `PH off`, dated closures in the hours): "mercredi 11 novembre".
+pub fn exceptional_closures(oh: &OpeningHours, from: NaiveDate, days: i64) -> Vec<String> {
+    let week = week_table(oh);
+    let mut out = Vec::new();
+    for offset in 0..days {
+        let date = from + Duration::days(offset);
+        if week[date.weekday().num_days_from_monday() as usize].is_empty() {
+            continue;
+        }
+        let start = date.and_time(NaiveTime::MIN);
+        let open = oh
+            .iter_range(start, start + Duration::days(1))
+            .any(|r| r.kind == opening_hours_syntax::RuleKind::Open);
+        if !open {
+            out.push(format!(
+                "{} {}",
+                DAYS[date.weekday().num_days_from_monday() as usize],
+                french_day_month(date)
+            ));
+        }
+    }
+    out
+}
+
+/// "11 novembre".
+pub fn french_day_month(d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!("{} {}", d.day(), MONTHS[d.month0() as usize])
+}
+
 /// A reference week with no public holiday (Monday 2026-01-12 to Sunday 2026-01-18).
 fn reference_monday() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 12).unwrap_or(NaiveDate::MIN)
@@ -204,6 +248,16 @@ mod tests {
         let oh = parse("Mo-Fr 09:00-17:00; PH off").expect("valid hours");
         assert!(!oh.is_open(at("2026-11-11 10:00")));
         assert!(oh.is_open(at("2026-11-12 10:00")));
+    }
+
+    #[test]
+    fn armistice_day_is_an_exceptional_closure() {
+        let oh = parse("Mo-Fr 09:00-17:00; PH off").expect("valid hours");
+        let from = NaiveDate::from_ymd_opt(2026, 11, 9).expect("date");
+        assert_eq!(
+            exceptional_closures(&oh, from, 7),
+            vec!["mercredi 11 novembre".to_string()]
+        );
     }
 
     #[test]

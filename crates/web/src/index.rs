@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::NaiveDateTime;
 use maillage_model::{
     Commune, Dispositif, Epci, Frais, ModaliteAcces, Place, Position, PriseEnCharge, Public,
     Service,
@@ -40,6 +40,7 @@ struct Locality {
     folded: String,
     postal_codes: Vec<String>,
     center: Position,
+    population: u32,
 }
 
 /// One indexed place.
@@ -85,6 +86,8 @@ pub struct SearchIndex {
     localities: Vec<Locality>,
     by_postal: HashMap<String, Vec<usize>>,
     by_code: HashMap<String, usize>,
+    /// Folded commune name → locality (the most populated when names repeat).
+    by_name: HashMap<String, usize>,
     epci_communes: HashMap<String, HashSet<String>>,
     pub epcis: Vec<(String, String)>,
 }
@@ -200,6 +203,7 @@ impl SearchIndex {
                         .join(" "),
                     postal_codes: c.codes_postaux.clone(),
                     center: c.centre?,
+                    population: c.population,
                 })
             })
             .collect();
@@ -231,12 +235,18 @@ impl SearchIndex {
                 name,
                 postal_codes: postal,
                 center: Position::new(lat / n as f64, lon / n as f64),
+                population: 0,
             });
         }
         let mut by_postal: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_code = HashMap::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
         for (i, l) in localities.iter().enumerate() {
             by_code.insert(l.code.clone(), i);
+            let slot = by_name.entry(l.folded.clone()).or_insert(i);
+            if localities[*slot].population < l.population {
+                *slot = i;
+            }
             for cp in &l.postal_codes {
                 by_postal.entry(cp.clone()).or_default().push(i);
             }
@@ -261,6 +271,7 @@ impl SearchIndex {
             localities,
             by_postal,
             by_code,
+            by_name,
             epci_communes,
             epcis: epci_list,
         }
@@ -341,12 +352,14 @@ impl SearchIndex {
             }
         }
         let folded = fold(s).split_whitespace().collect::<Vec<_>>().join(" ");
-        let folded = folded
-            .strip_prefix("saint ")
-            .map_or(folded.clone(), |rest| format!("saint {rest}"));
-        self.localities
-            .iter()
-            .find(|l| l.folded == folded || l.folded.replace("st ", "saint ") == folded)
+        // "St Antonin" is how many people type "Saint-Antonin".
+        let folded = match folded.strip_prefix("st ") {
+            Some(rest) => format!("saint {rest}"),
+            None => folded,
+        };
+        self.by_name
+            .get(&folded)
+            .map(|i| &self.localities[*i])
             .map(|l| Center {
                 position: l.center,
                 label: l.name.clone(),
@@ -372,14 +385,14 @@ impl SearchIndex {
                 let found = if is_postal {
                     self.locate(&candidate)
                 } else {
-                    self.localities
-                        .iter()
-                        .find(|l| l.folded == candidate)
-                        .map(|l| Center {
+                    self.by_name.get(&candidate).map(|i| {
+                        let l = &self.localities[*i];
+                        Center {
                             position: l.center,
                             label: l.name.clone(),
                             commune: Some(l.code.clone()),
-                        })
+                        }
+                    })
                 };
                 if let Some(center) = found {
                     let rest = words[..start]
@@ -520,25 +533,19 @@ impl SearchIndex {
                     None => return None,
                 }
             }
-            match q.when {
-                None => {}
-                Some(When::Now) => {
-                    if !e.hours.as_ref().is_some_and(|oh| oh.is_open(now)) {
-                        return None;
-                    }
-                }
+            let open = match q.when {
+                None => true,
+                Some(When::Now) => e.hours.as_ref().is_some_and(|oh| oh.is_open(now)),
                 Some(When::Day(day, half)) => {
                     let (a, b) = match half {
                         None => (0, 48),
                         Some(HalfDay::Morning) => (0, 24),
                         Some(HalfDay::Afternoon) => (24, 48),
                     };
-                    if !e.week.is_some_and(|w| w.open_during(day, a, b)) {
-                        return None;
-                    }
+                    e.week.is_some_and(|w| w.open_during(day, a, b))
                 }
-            }
-            Some(distance)
+            };
+            open.then_some(distance)
         };
 
         let mut hits: Vec<(usize, Option<f64>)> = Vec::new();
@@ -611,7 +618,6 @@ impl SearchIndex {
                 distance_km: d,
             })
             .collect();
-        let _ = now.weekday();
         Ok(Results {
             hits,
             total,

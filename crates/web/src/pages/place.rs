@@ -39,6 +39,8 @@ pub struct PlacePage {
     pub typologies: Vec<String>,
     pub status: Option<hours::Status>,
     pub week: Vec<DayRow>,
+    /// Days of the next weeks when the place is closed against its usual week.
+    pub closures: Vec<String>,
     /// Hours given as text that could not be read as OSM hours.
     pub raw_hours: Option<String>,
     pub telephone: Option<(String, String)>,
@@ -161,11 +163,12 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
         })?;
     let p = stored.place;
     let now = hours::now_paris();
-    let status = p
-        .horaires
-        .as_deref()
-        .and_then(hours::parse)
-        .and_then(|oh| hours::status(&oh, now));
+    let parsed = p.horaires.as_deref().and_then(hours::parse);
+    let status = parsed.as_ref().and_then(|oh| hours::status(oh, now));
+    let closures = parsed
+        .as_ref()
+        .map(|oh| hours::exceptional_closures(oh, now.date(), 45))
+        .unwrap_or_default();
     let (week, raw_hours) = week_rows(&p);
     let route_url = p.position.map(|pos| {
         format!(
@@ -194,6 +197,7 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
             .map(|t| maillage_model::typologie_label(t).unwrap_or(t).to_string())
             .collect(),
         status,
+        closures,
         week,
         raw_hours,
         telephone: p.telephone.as_ref().map(|t| (t.clone(), fmt_phone(t))),

@@ -1,0 +1,387 @@
+//! Benchmark of the public API at national scale (issue 4's figures), run on this machine:
+//!
+//!     cargo run --release -p maillage-web --example bench -- [TOTAL_PLACES]
+//!
+//! 1. Builds a SQLite store from every shared national source (conseiller numérique list,
+//!    France Services 2024, Aidants Connect) read by the real readers, plus perturbed copies
+//!    up to TOTAL_PLACES (default 50,000).
+//! 2. Starts the real server in a child process (this binary with `serve DB`), so its memory
+//!    (VmRSS) is the server's alone.
+//! 3. Loads `/api/v1/lieux` with a text query and a distance filter from 64 concurrent
+//!    keep-alive clients (a tokio + hyper load generator on the same machine), and the same
+//!    for `/healthz` as the baseline of the run: prints req/s, p50/p95/p99 and the ratio.
+//! 4. Bytes before the first result: our search page (HTML, gzip) against the national
+//!    cartography's approach, the whole dataset as JSON (gzip); prints the ratio.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use maillage_model::{Place, Position};
+use maillage_standard::read::{read_path, Format};
+use maillage_standard::SourceFile;
+use maillage_store::{ImportPlan, PlannedPlace, SourceRecord};
+use maillage_territory::Referential;
+
+const CLIENTS: usize = 64;
+const REQUESTS: usize = 30_000;
+
+fn shared_data() -> PathBuf {
+    std::env::var("MAILLAGE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    if args.get(1).map(String::as_str) == Some("serve") {
+        rt.block_on(serve(&args[2], &args[3]));
+    } else {
+        let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(50_000);
+        rt.block_on(drive(total));
+    }
+}
+
+/// The child: the real server on the given store, printing its address when ready.
+async fn serve(db: &str, shared: &str) {
+    let store = maillage_store::open(db).await.expect("open store");
+    let referential = Referential::load_shared(Path::new(shared))
+        .ok()
+        .map(Arc::new);
+    let state = maillage_web::AppState::new(store, referential)
+        .await
+        .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    println!("{}", listener.local_addr().expect("addr"));
+    std::io::stdout().flush().expect("flush");
+    maillage_web::serve_on(state, listener, std::future::pending())
+        .await
+        .expect("serve");
+}
+
+async fn build_store(
+    db: &str,
+    total: usize,
+    shared: &Path,
+    referential: &Referential,
+) -> Vec<Place> {
+    let store = maillage_store::open(db).await.expect("open store");
+    store
+        .replace_territory(&referential.communes, &referential.epcis)
+        .await
+        .expect("territory");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+    let files = [
+        (
+            "lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json",
+            "conseiller-numerique",
+            Format::CnfsJson,
+        ),
+        (
+            "france-services/liste-fs-20240801.csv",
+            "france-services",
+            Format::FranceServices,
+        ),
+        (
+            "dispositifs/20240212-aidants-connect-structures.csv",
+            "aidants-connect",
+            Format::AidantsConnect,
+        ),
+    ];
+    let mut all: Vec<Place> = Vec::new();
+    for (file, source, format) in files {
+        let mut planned = Vec::new();
+        read_path(
+            &shared.join(file),
+            &format,
+            &SourceFile {
+                source: source.into(),
+                date,
+            },
+            Some(referential),
+            &mut |r| {
+                planned.push(PlannedPlace {
+                    place: r.place.clone(),
+                    records: vec![SourceRecord {
+                        source: r.source.clone(),
+                        place: r.place,
+                        observed: r.observed,
+                    }],
+                    ..Default::default()
+                })
+            },
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        println!("  {file}: {} records", planned.len());
+        store
+            .apply_import(ImportPlan {
+                source: source.into(),
+                file: file.into(),
+                places: planned,
+                rejected: 0,
+            })
+            .await
+            .expect("import");
+    }
+    let real: Vec<Place> = store
+        .places(&Default::default())
+        .await
+        .expect("places")
+        .into_iter()
+        .map(|s| s.place)
+        .collect();
+    all.extend(real.iter().cloned());
+    // Perturbed copies: same shape as real places, moved by up to ~3 km, renamed.
+    let mut copies = Vec::new();
+    let mut i = 0usize;
+    while real.len() + copies.len() < total {
+        let mut p = real[i % real.len()].clone();
+        let n = i / real.len() + 1;
+        let jitter = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
+        p.id = format!("{}-copie-{n}", p.id);
+        p.nom = format!("{} (antenne {n})", p.nom);
+        if let Some(pos) = p.position {
+            p.position = Some(Position::new(
+                pos.lat + jitter * 0.05,
+                pos.lon - jitter * 0.05,
+            ));
+        }
+        copies.push(PlannedPlace {
+            records: vec![SourceRecord {
+                source: maillage_model::SourceRef {
+                    source: "copie".into(),
+                    source_id: p.id.clone(),
+                },
+                place: p.clone(),
+                observed: date,
+            }],
+            place: p,
+            ..Default::default()
+        });
+        i += 1;
+    }
+    all.extend(copies.iter().map(|c| c.place.clone()));
+    for chunk in copies.chunks(10_000) {
+        store
+            .apply_import(ImportPlan {
+                source: "copie".into(),
+                file: "copies".into(),
+                places: chunk.to_vec(),
+                rejected: 0,
+            })
+            .await
+            .expect("copies");
+    }
+    println!(
+        "  store: {} places",
+        store.count_places().await.expect("count")
+    );
+    all
+}
+
+fn vm_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Figures {
+    rps: f64,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+async fn load(base: &str, uris: Arc<Vec<String>>) -> Figures {
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(CLIENTS)
+        .build_http();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let client = client.clone();
+        let uris = uris.clone();
+        let base = base.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(REQUESTS / CLIENTS + 1);
+            let mut errors = 0;
+            for k in 0..REQUESTS / CLIENTS {
+                let uri: hyper::Uri = format!("{base}{}", uris[(c * 31 + k) % uris.len()])
+                    .parse()
+                    .expect("uri");
+                let t = Instant::now();
+                match client.get(uri).await {
+                    Ok(resp) => {
+                        let ok = resp.status().is_success();
+                        let _ = resp.into_body().collect().await;
+                        if !ok {
+                            errors += 1;
+                        }
+                    }
+                    Err(_) => errors += 1,
+                }
+                lat.push(t.elapsed());
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("task");
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let q = |f: f64| all[((all.len() as f64 * f) as usize).min(all.len() - 1)];
+    Figures {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: q(0.50),
+        p95: q(0.95),
+        p99: q(0.99),
+        errors,
+    }
+}
+
+async fn gzip_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip").len()
+}
+
+async fn fetch(base: &str, uri: &str) -> Vec<u8> {
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let resp = client
+        .get(format!("{base}{uri}").parse().expect("uri"))
+        .await
+        .expect("get");
+    resp.into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
+}
+
+async fn drive(total: usize) {
+    let shared = shared_data();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite:{}", dir.path().join("bench.sqlite").display());
+    println!(
+        "building a store of {total} places from {} …",
+        shared.display()
+    );
+    let t = Instant::now();
+    let referential = Referential::load_shared(&shared).expect("referential");
+    let places = build_store(&db, total, &shared, &referential).await;
+    println!("  built in {:.1} s", t.elapsed().as_secs_f64());
+
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["serve", &db, &shared.display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server process");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("server address");
+    let base = format!("http://{}", line.trim());
+    let rss_idle = vm_rss_kb(child.id());
+
+    // Queries: a text query around real communes that have places, 10 km.
+    let mut communes: Vec<String> = places
+        .iter()
+        .take(20_000)
+        .filter(|p| p.position.is_some())
+        .map(|p| p.commune.clone())
+        .collect();
+    communes.sort();
+    communes.dedup();
+    let search: Vec<String> = communes
+        .iter()
+        .take(200)
+        .map(|c| {
+            format!(
+                "/api/v1/lieux?q=demarche&ou={}&rayon=10",
+                form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+            )
+        })
+        .collect();
+    // Keep only queries that answer 200 (a few source commune names are not in the COG).
+    let mut ok = Vec::new();
+    for u in &search {
+        let body = fetch(&base, u).await;
+        if body.starts_with(b"{\"centre\"") || body.windows(7).any(|w| w == b"\"total\"") {
+            ok.push(u.clone());
+        }
+    }
+    println!("  {} search URLs (text + commune + 10 km)", ok.len());
+    let _ = load(&base, Arc::new(ok.clone())).await; // warm-up
+    let baseline = load(&base, Arc::new(vec!["/healthz".to_string()])).await;
+    let api = load(&base, Arc::new(ok.clone())).await;
+    let rss_loaded = vm_rss_kb(child.id());
+
+    // Bytes before the first result.
+    let page = fetch(
+        &base,
+        &format!(
+            "/?q=demarche&ou={}",
+            form_urlencoded::byte_serialize(communes[0].as_bytes()).collect::<String>()
+        ),
+    )
+    .await;
+    let mut dataset = Vec::new();
+    maillage_standard::write::write_standard_json(&places, &mut dataset).expect("json");
+    let page_gz = gzip_len(&page).await;
+    let dataset_gz = gzip_len(&dataset).await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    println!("\n== /api/v1/lieux, text + distance, {CLIENTS} concurrent clients, {REQUESTS} requests, {} places ==", places.len());
+    println!("baseline /healthz : {:>8.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  errors {}", baseline.rps, ms(baseline.p50), ms(baseline.p95), ms(baseline.p99), baseline.errors);
+    println!("search            : {:>8.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  errors {}", api.rps, ms(api.p50), ms(api.p95), ms(api.p99), api.errors);
+    println!(
+        "ratio search/baseline throughput: {:.2}",
+        api.rps / baseline.rps
+    );
+    println!("\n== server memory (VmRSS) ==");
+    println!(
+        "after start (index built): {:.1} MB; after the load: {:.1} MB",
+        rss_idle as f64 / 1024.0,
+        rss_loaded as f64 / 1024.0
+    );
+    println!("\n== bytes before the first result is visible ==");
+    println!(
+        "our search page (HTML, gzip): {page_gz} bytes ({} raw)",
+        page.len()
+    );
+    println!("whole dataset as JSON (gzip), the national cartography's approach: {dataset_gz} bytes ({} raw)", dataset.len());
+    println!(
+        "ratio dataset/page: {:.0}×",
+        dataset_gz as f64 / page_gz as f64
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
