@@ -75,6 +75,28 @@ async function audit(name, url, { fullPage = true, waitMap = false, mobile = fal
 
 await audit("recherche-vide", "/");
 await audit("recherche-resultats", "/?q=demarche&ou=Montauban&rayon=20");
+// The map beside the results, loaded on demand.
+{
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(base + "/?q=demarche&ou=Montauban&rayon=20", { waitUntil: "load" });
+  const before = await page.evaluate(() => typeof window.L);
+  await page.click("#afficher-carte");
+  try {
+    await page.waitForSelector("#carte .leaflet-marker-icon, #carte .marker-cluster", { timeout: 10000 });
+  } catch (e) {
+    errors.push("the side map shows no marker");
+  }
+  if (before !== "undefined") errors.push("Leaflet was loaded before the map was asked for");
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(() => window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"] } }));
+  await page.screenshot({ path: path.join(shots, "recherche-avec-carte.png"), fullPage: false });
+  report.pages.push({ name: "recherche-avec-carte", url: "(click)", status: 200, violations: r.violations.map((v) => v.id), errors, passes: r.passes.length });
+  if (r.violations.length) failures.push(`recherche-avec-carte: ${JSON.stringify(r.violations.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
+  if (errors.length) failures.push(`recherche-avec-carte: ${errors.join(" | ")}`);
+  await page.close();
+}
 await audit("recherche-mobile", "/?q=demarche&ou=Montauban", { mobile: true, fullPage: false });
 await audit("lieu", `/lieux/${encodeURIComponent(placeId)}`);
 await audit("carte", "/carte?ou=Montauban&rayon=50", { waitMap: true, fullPage: false });

@@ -161,6 +161,13 @@ pub struct SearchPage {
     pub page: usize,
     pub pages: usize,
     pub map_url: String,
+    /// The map beside the results, loaded only when asked for (JavaScript only).
+    pub points_url: String,
+    pub background_url: String,
+    pub tile_url: String,
+    pub tile_attribution: String,
+    pub map_scripts: String,
+    pub map_styles: String,
     pub print_url: String,
     pub csv_url: String,
     pub geojson_url: String,
@@ -250,6 +257,24 @@ pub async fn page(
         page: q.page,
         pages,
         map_url: with("/carte", ""),
+        points_url: with("/carte/lieux.json", ""),
+        background_url: crate::assets::url("geo/departements.geojson"),
+        tile_url: state.config.tile_url.clone().unwrap_or_default(),
+        tile_attribution: state.config.tile_attribution.clone(),
+        map_scripts: [
+            "vendor/leaflet/leaflet.js",
+            "vendor/leaflet/leaflet.markercluster.js",
+            "app/map.js",
+        ]
+        .map(crate::assets::url)
+        .join(" "),
+        map_styles: [
+            "vendor/leaflet/leaflet.css",
+            "vendor/leaflet/MarkerCluster.css",
+            "vendor/leaflet/MarkerCluster.Default.css",
+        ]
+        .map(crate::assets::url)
+        .join(" "),
         print_url: with("/imprimer", ""),
         csv_url: with("/api/v1/lieux", "format=csv&par_page=500"),
         geojson_url: with("/api/v1/lieux", "format=geojson&par_page=500"),

@@ -19,3 +19,30 @@ if (button && "geolocation" in navigator) {
     );
   });
 }
+
+// "Afficher la carte": the map library is fetched only when the person asks for the map.
+const mapButton = document.getElementById("afficher-carte");
+if (mapButton) {
+  mapButton.addEventListener("click", async () => {
+    const box = document.getElementById("carte");
+    if (!box.hidden) return;
+    box.hidden = false;
+    mapButton.setAttribute("aria-expanded", "true");
+    mapButton.disabled = true;
+    for (const href of mapButton.dataset.styles.split(" ")) {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      document.head.appendChild(link);
+    }
+    for (const src of mapButton.dataset.scripts.split(" ")) {
+      await new Promise((resolve, reject) => {
+        const s = document.createElement("script");
+        s.src = src;
+        s.onload = resolve;
+        s.onerror = reject;
+        document.body.appendChild(s);
+      });
+    }
+  });
+}
