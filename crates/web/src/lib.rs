@@ -131,10 +131,44 @@ async fn build_index(
     Ok(index)
 }
 
-/// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
+/// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight. Imports run by
+/// another process (`maillage import`) show up within [`WATCH_EVERY`]: see
+/// [`AppState::watch_store`].
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_on(state, listener, shutdown_signal()).await
+    let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
+    let result = serve_on(state, listener, shutdown_signal()).await;
+    watcher.abort();
+    result
+}
+
+/// How often [`serve`] looks for writes made by other processes.
+pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl AppState {
+    /// Rebuilds the index whenever the store changed (a new import, or a different number of
+    /// places after a split), checking every `every`. Runs until the task is dropped.
+    pub async fn watch_store(self, every: std::time::Duration) {
+        let fingerprint = |s: AppState| async move {
+            let last_import = s.store.imports(1).await.ok()?.first().map(|r| r.id);
+            let count = s.store.count_places().await.ok()?;
+            Some((last_import, count))
+        };
+        let mut seen = fingerprint(self.clone()).await;
+        loop {
+            tokio::time::sleep(every).await;
+            let now = fingerprint(self.clone()).await;
+            if now.is_some() && now != seen {
+                match self.reload().await {
+                    Ok(()) => {
+                        tracing::info!(lieux = self.index().len(), "index rechargé");
+                        seen = now;
+                    }
+                    Err(e) => tracing::warn!(erreur = %e, "rechargement de l'index impossible"),
+                }
+            }
+        }
+    }
 }
 
 /// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).

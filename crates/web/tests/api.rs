@@ -182,3 +182,36 @@ async fn cors_lets_any_site_read_the_api() {
     let a = support::send(&app.router, request).await;
     assert_eq!(a.headers["access-control-allow-origin"], "*");
 }
+
+#[tokio::test]
+async fn an_import_by_another_process_shows_up_after_the_watch() {
+    let app = app().await;
+    let before = get(&app.router, "/healthz").await.json()["lieux"]
+        .as_u64()
+        .expect("n");
+    let watcher = tokio::spawn(
+        app.state
+            .clone()
+            .watch_store(std::time::Duration::from_millis(50)),
+    );
+    let mut place = support::hostile_place();
+    place.id = "lieu-nouveau".into();
+    place.nom = "Nouveau lieu importé".into();
+    support::import_places(app.test_store.store.as_ref(), vec![place]).await;
+    let mut after = before;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        after = get(&app.router, "/healthz").await.json()["lieux"]
+            .as_u64()
+            .expect("n");
+        if after != before {
+            break;
+        }
+    }
+    watcher.abort();
+    assert_eq!(after, before + 1);
+    let found = get(&app.router, "/api/v1/lieux?q=nouveau+importe")
+        .await
+        .json();
+    assert_eq!(found["total"], 1);
+}

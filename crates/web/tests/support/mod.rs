@@ -90,36 +90,42 @@ pub async fn store_with(extra: Vec<Place>) -> TestStore {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     if !extra.is_empty() {
-        let places = extra
-            .into_iter()
-            .map(|p| PlannedPlace {
-                records: vec![SourceRecord {
-                    source: maillage_model::SourceRef {
-                        source: "test".into(),
-                        source_id: p.id.clone(),
-                    },
-                    place: p.clone(),
-                    observed: date,
-                }],
-                place: p,
-                ..Default::default()
-            })
-            .collect();
-        store
-            .apply_import(ImportPlan {
-                source: "test".into(),
-                file: "test".into(),
-                places,
-                rejected: 0,
-            })
-            .await
-            .expect("extra places");
+        import_places(store.as_ref(), extra).await;
     }
     TestStore {
         store,
         referential: Arc::new(referential),
         _dir: dir,
     }
+}
+
+/// Imports hand-made places as the source "test" (one record each).
+pub async fn import_places(store: &dyn Store, places: Vec<Place>) {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+    let places = places
+        .into_iter()
+        .map(|p| PlannedPlace {
+            records: vec![SourceRecord {
+                source: maillage_model::SourceRef {
+                    source: "test".into(),
+                    source_id: p.id.clone(),
+                },
+                place: p.clone(),
+                observed: date,
+            }],
+            place: p,
+            ..Default::default()
+        })
+        .collect();
+    store
+        .apply_import(ImportPlan {
+            source: "test".into(),
+            file: "test".into(),
+            places,
+            rejected: 0,
+        })
+        .await
+        .expect("extra places");
 }
 
 /// A place whose text fields are hostile HTML.
