@@ -20,7 +20,7 @@ use maillage_model::{
 use opening_hours::OpeningHours;
 
 use crate::hours::{self, WeekMask};
-use crate::query::{HalfDay, SearchQuery, When};
+use crate::query::{DaySpec, HalfDay, SearchQuery, When};
 use crate::text::{fold, stem, tokens};
 
 /// Where a search is centred, and why (shown to the person: "autour de Montauban").
@@ -536,13 +536,29 @@ impl SearchIndex {
             let open = match q.when {
                 None => true,
                 Some(When::Now) => e.hours.as_ref().is_some_and(|oh| oh.is_open(now)),
-                Some(When::Day(day, half)) => {
+                Some(When::Day(DaySpec::Weekday(day), half)) => {
                     let (a, b) = match half {
                         None => (0, 48),
                         Some(HalfDay::Morning) => (0, 24),
                         Some(HalfDay::Afternoon) => (24, 48),
                     };
                     e.week.is_some_and(|w| w.open_during(day, a, b))
+                }
+                Some(When::Day(DaySpec::Date(date), half)) => {
+                    // A real date: evaluate the hours themselves (holidays, dated closures).
+                    let (a, b) = match half {
+                        None => (0, 24),
+                        Some(HalfDay::Morning) => (0, 12),
+                        Some(HalfDay::Afternoon) => (12, 24),
+                    };
+                    let day_start = date.and_time(chrono::NaiveTime::MIN);
+                    e.hours.as_ref().is_some_and(|oh| {
+                        oh.iter_range(
+                            day_start + chrono::Duration::hours(a),
+                            day_start + chrono::Duration::hours(b),
+                        )
+                        .any(|r| r.kind == opening_hours_syntax::RuleKind::Open)
+                    })
                 }
             };
             open.then_some(distance)

@@ -11,8 +11,25 @@ use crate::text::slug;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
     Now,
-    /// Day (0 = Monday) and optional half-day.
-    Day(usize, Option<HalfDay>),
+    /// A day and optional half-day.
+    Day(DaySpec, Option<HalfDay>),
+}
+
+/// A day of a usual week, or a calendar date (then public holidays and dated closures count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySpec {
+    /// 0 = Monday.
+    Weekday(usize),
+    Date(chrono::NaiveDate),
+}
+
+impl DaySpec {
+    pub fn to_param(self) -> String {
+        match self {
+            DaySpec::Weekday(d) => crate::hours::DAYS[d].to_string(),
+            DaySpec::Date(d) => d.format("%Y-%m-%d").to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +133,7 @@ impl SearchQuery {
         };
         let mut lat = None;
         let mut lon = None;
-        let mut day: Option<usize> = None;
+        let mut day: Option<DaySpec> = None;
         let mut half: Option<HalfDay> = None;
         let raw = raw.unwrap_or("");
         if raw.len() > 4096 {
@@ -178,14 +195,20 @@ impl SearchQuery {
                 "jour" => match value {
                     "" => {}
                     v => {
-                        day = Some(crate::hours::DAYS.iter().position(|d| *d == v).ok_or_else(
-                            || {
-                                bad(format!(
-                                "jour : « {} » n'est pas un jour de la semaine (lundi … dimanche)",
-                                truncate(v)
-                            ))
+                        day = Some(
+                            if let Some(d) = crate::hours::DAYS.iter().position(|d| *d == v) {
+                                DaySpec::Weekday(d)
+                            } else if let Ok(date) =
+                                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                            {
+                                DaySpec::Date(date)
+                            } else {
+                                return Err(bad(format!(
+                                    "jour : « {} » n'est ni un jour de la semaine (lundi … dimanche) ni une date (AAAA-MM-JJ)",
+                                    truncate(v)
+                                )));
                             },
-                        )?)
+                        )
                     }
                 },
                 "moment" => match value {
@@ -296,7 +319,7 @@ impl SearchQuery {
                 s.append_pair("ouvert", "maintenant");
             }
             Some(When::Day(d, half)) => {
-                s.append_pair("jour", crate::hours::DAYS[d]);
+                s.append_pair("jour", &d.to_param());
                 match half {
                     Some(HalfDay::Morning) => {
                         s.append_pair("moment", "matin");
@@ -367,10 +390,27 @@ mod tests {
         let q = SearchQuery::parse(Some(raw)).expect("valid search");
         assert_eq!(q.text, "démarches");
         assert_eq!(q.services, vec![Service::AideDemarches]);
-        assert_eq!(q.when, Some(When::Day(1, Some(HalfDay::Morning))));
+        assert_eq!(
+            q.when,
+            Some(When::Day(DaySpec::Weekday(1), Some(HalfDay::Morning)))
+        );
         assert_eq!(q.page, 2);
         let again = SearchQuery::parse(Some(&q.to_query(Some(q.page)))).expect("round trip");
         assert_eq!(again, q);
+    }
+
+    #[test]
+    fn a_day_is_a_weekday_or_a_date() {
+        let q = SearchQuery::parse(Some("jour=2026-11-11&moment=apres-midi")).expect("date");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 11).expect("date");
+        assert_eq!(
+            q.when,
+            Some(When::Day(DaySpec::Date(date), Some(HalfDay::Afternoon)))
+        );
+        assert_eq!(
+            SearchQuery::parse(Some(&q.to_query(None))).expect("round trip"),
+            q
+        );
     }
 
     #[test]

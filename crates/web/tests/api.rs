@@ -215,3 +215,46 @@ async fn an_import_by_another_process_shows_up_after_the_watch() {
         .json();
     assert_eq!(found["total"], 1);
 }
+
+#[tokio::test]
+async fn a_date_respects_public_holidays_where_a_weekday_does_not() {
+    let app = app().await;
+    let mut place = support::hostile_place();
+    place.id = "lieu-ferie".into();
+    place.nom = "Médiathèque fermée les jours fériés".into();
+    place.horaires = Some("Mo-Fr 09:00-17:00; PH off".into());
+    support::import_places(app.test_store.store.as_ref(), vec![place]).await;
+    app.state.reload().await.expect("reload");
+    let has = |v: serde_json::Value| {
+        v["lieux"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|p| p["id"] == "lieu-ferie")
+    };
+    // Friday 25 December 2026 is Christmas; Friday 18 December is an ordinary Friday.
+    assert!(has(get(
+        &app.router,
+        "/api/v1/lieux?jour=vendredi&par_page=500"
+    )
+    .await
+    .json()));
+    assert!(has(get(
+        &app.router,
+        "/api/v1/lieux?jour=2026-12-18&par_page=500"
+    )
+    .await
+    .json()));
+    assert!(!has(get(
+        &app.router,
+        "/api/v1/lieux?jour=2026-12-25&par_page=500"
+    )
+    .await
+    .json()));
+    assert!(has(get(
+        &app.router,
+        "/api/v1/lieux?jour=2026-12-18&moment=apres-midi&par_page=500"
+    )
+    .await
+    .json()));
+}

@@ -10,7 +10,7 @@ use crate::error::WebError;
 use crate::hours;
 use crate::layout::{render, Layout};
 use crate::pages::ResultView;
-use crate::query::{HalfDay, SearchQuery, When, RADII};
+use crate::query::{DaySpec, HalfDay, SearchQuery, When, RADII};
 use crate::text::slug;
 use crate::AppState;
 
@@ -82,11 +82,33 @@ impl Form {
             label: "N'importe quel jour".into(),
             checked: day.is_none(),
         }];
-        days.extend(hours::DAYS.iter().enumerate().map(|(i, d)| Opt {
-            value: d.to_string(),
-            label: d.to_string(),
-            checked: day == Some(i),
-        }));
+        // The coming week as dates (public holidays count), plus a usual weekday when the
+        // URL asked for one.
+        let today = hours::now_paris().date();
+        for offset in 0..7 {
+            let date = today + chrono::Duration::days(offset);
+            let name = format!(
+                "{} {}",
+                hours::DAYS[chrono::Datelike::weekday(&date).num_days_from_monday() as usize],
+                hours::french_day_month(date)
+            );
+            days.push(Opt {
+                value: DaySpec::Date(date).to_param(),
+                label: match offset {
+                    0 => format!("aujourd'hui, {name}"),
+                    1 => format!("demain, {name}"),
+                    _ => name,
+                },
+                checked: day == Some(DaySpec::Date(date)),
+            });
+        }
+        if let Some(DaySpec::Weekday(d)) = day {
+            days.push(Opt {
+                value: hours::DAYS[d].to_string(),
+                label: format!("le {} (semaine habituelle)", hours::DAYS[d]),
+                checked: true,
+            });
+        }
         let moments = vec![
             Opt {
                 value: String::new(),
