@@ -134,6 +134,8 @@ await audit("erreur-404", "/nulle-part");
     await page.keyboard.type("demarche");
     await tabTo((f) => f.id === "ou", "place field");
     await page.keyboard.type("Montauban");
+    await tabTo((f) => f.tag === "SUMMARY", "the filters disclosure");
+    await page.keyboard.press("Enter");
     await tabTo((f) => f.id === "services-1", "first service checkbox");
     await page.keyboard.press("Space");
     await tabTo((f) => f.tag === "BUTTON" && f.text === "Appliquer les filtres", "apply-filters button");
