@@ -422,14 +422,16 @@ pub(crate) fn locate_places(
     let mut located = Vec::with_capacity(places.len());
     let mut excluded = Vec::new();
     for (index, place) in places.iter().enumerate() {
-        let at_centre = place
-            .position
-            .is_none()
-            .then(|| place.code_insee.as_deref())
-            .flatten()
-            .filter(|_| options.place_without_coordinates_at_commune_centre)
-            .and_then(|c| maillage_model::CommuneLookup::commune(referential, c))
-            .and_then(|c| c.centre);
+        let at_centre =
+            if place.position.is_none() && options.place_without_coordinates_at_commune_centre {
+                place
+                    .code_insee
+                    .as_deref()
+                    .and_then(|c| maillage_model::CommuneLookup::commune(referential, c))
+                    .and_then(|c| c.centre)
+            } else {
+                None
+            };
         if let Some(position) = at_centre {
             located.push(Located {
                 index,

@@ -21,7 +21,8 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// Fixed pairs across the extract (name, from, to).
-const PAIRS: &[(&str, (f64, f64), (f64, f64))] = &[
+type LatLon = (f64, f64);
+const PAIRS: &[(&str, LatLon, LatLon)] = &[
     ("Fontvieille → Casino", (43.7308, 7.4180), (43.7396, 7.4279)),
     ("Casino → Fontvieille", (43.7396, 7.4279), (43.7308, 7.4180)),
     ("Cap-d'Ail → Larvotto", (43.7225, 7.4040), (43.7465, 7.4350)),
@@ -276,4 +277,88 @@ fn a_pbf_without_roads_is_a_clear_error() {
         .expect("erreur");
     assert!(matches!(err, RoadError::NoRoads(_)), "{err}");
     assert!(err.to_string().contains("aucune route"));
+}
+
+mod common;
+
+#[test]
+fn coverage_by_road_on_the_communes_around_monaco() {
+    use maillage_model::{Dispositif, Place};
+    use maillage_territory::coverage::{compute_with_roads, Category, CoverageOptions};
+    let r = common::referential();
+    let graph = RoadGraph::from_pbf(&monaco(), &SpeedProfile::default()).expect("graphe");
+    // Two places: one in Monaco (Casino), one in Beausoleil.
+    let mk = |id: &str, lat: f64, lon: f64| Place {
+        id: id.into(),
+        nom: id.into(),
+        position: Some(Position::new(lat, lon)),
+        dispositif_programmes_nationaux: vec![Dispositif::FranceServices],
+        ..Place::default()
+    };
+    let places = vec![
+        mk("casino", 43.7396, 7.4279),
+        mk("beausoleil", 43.7430, 7.4240),
+    ];
+    let options = CoverageOptions {
+        departement: Some("06".into()),
+        ..CoverageOptions::default()
+    };
+    let mut steps = 0;
+    let cov = compute_with_roads(r, &places, &options, &graph, |_, _| steps += 1);
+    assert!(cov.by_road);
+    assert!(steps >= 24);
+    let fs = cov
+        .category_index(Category::FranceServices)
+        .expect("catégorie");
+    let by_road: Vec<_> = cov
+        .communes
+        .iter()
+        .filter(|c| c.access[fs].nearest.as_ref().is_some_and(|n| n.by_road))
+        .collect();
+    for c in &by_road {
+        let n = c.access[fs].nearest.as_ref().expect("lieu");
+        eprintln!(
+            "{} {} : {} à {:.2} km, {:.1} min par la route",
+            c.code, c.nom, n.nom, n.km, n.minutes
+        );
+        // Never faster than a straight line at 110 km/h.
+        assert!(n.minutes >= n.km / 110.0 * 60.0);
+    }
+    // The communes inside the extract (Beausoleil, Cap-d'Ail, La Turbie, Roquebrune) get road
+    // times; the rest of the Alpes-Maritimes, outside the extract, keeps the estimate.
+    assert!(by_road.iter().any(|c| c.code == "06012"), "Beausoleil");
+    assert!(
+        by_road.len() >= 3 && by_road.len() < 20,
+        "{}",
+        by_road.len()
+    );
+    let nice = cov
+        .communes
+        .iter()
+        .find(|c| c.code == "06088")
+        .expect("Nice");
+    assert!(!nice.access[fs].nearest.as_ref().expect("lieu").by_road);
+    // Beausoleil's time is the graph's own shortest path plus the two access legs.
+    let b = cov
+        .communes
+        .iter()
+        .find(|c| c.code == "06012")
+        .expect("Beausoleil");
+    let n = b.access[fs].nearest.as_ref().expect("lieu");
+    let centre = b.centre.expect("centre");
+    let target = places
+        .iter()
+        .find(|p| p.id == n.place_id)
+        .and_then(|p| p.position)
+        .expect("lieu");
+    let (from, d1) = graph.snap(centre, 3.0).expect("accroche");
+    let (to, d2) = graph.snap(target, 3.0).expect("accroche");
+    let secs = graph.one_to_many(from, &[to], f64::INFINITY)[0].expect("chemin");
+    let expected = (secs + (d1 + d2) / options.travel.slow_speed_kmh * 3600.0) / 60.0;
+    assert!(
+        (n.minutes - expected).abs() < 1e-6,
+        "{} contre {}",
+        n.minutes,
+        expected
+    );
 }
