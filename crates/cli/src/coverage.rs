@@ -452,7 +452,7 @@ mod tests {
         std::fs::write(&bad, b"pas un pbf").expect("fichier");
         let mut a = args(&url, "82", OutputFormat::Csv, dir.join("x.csv"));
         a.roads = Some(bad);
-        let err = run(a).err().expect("erreur");
+        let err = run(a).expect_err("erreur");
         assert!(
             format!("{err:#}").contains("n'est pas un extrait OpenStreetMap"),
             "{err:#}"
