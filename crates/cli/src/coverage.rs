@@ -436,8 +436,7 @@ mod tests {
             OutputFormat::Csv,
             dir.join("x.csv"),
         ))
-        .err()
-        .expect("erreur");
+        .expect_err("erreur");
         assert!(
             err.to_string().contains("département inconnu : « 99 »"),
             "{err}"
