@@ -11,6 +11,9 @@ pub mod referential;
 pub mod roads;
 pub mod sites;
 
+/// The geometry types of the polygons, for the crates that draw them.
+pub use geo;
+
 pub use coverage::{compute, Category, Coverage, CoverageOptions};
 pub use referential::{LoadReport, Referential, ReferentialError};
 

@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accessibilite", get(pages::accessibility))
         .route("/healthz", get(api::healthz))
         .route("/static/{version}/{*path}", get(assets::serve))
-        // .route("/observatoire", get(pages::observatoire::page)) — territory helper
+        .merge(pages::observatoire::routes()) // /observatoire…: territory helper
         .route("/itinerance", get(pages::itinerance::page))
         .route("/itinerance/calendrier.ics", get(pages::itinerance::ics))
         .route("/itinerance/affiche", get(pages::itinerance::poster))

@@ -14,6 +14,7 @@ use crate::layout::{render, Layout};
 pub mod embed;
 pub mod itinerance;
 pub mod map;
+pub mod observatoire;
 pub mod place;
 pub mod print;
 pub mod search;

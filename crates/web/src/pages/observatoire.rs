@@ -1,0 +1,766 @@
+//! `/observatoire`: where help is, and where it is missing, for one département, and
+//! `/observatoire/epci/{siren}` for one intercommunalité.
+//!
+//! The map is an SVG choropleth drawn here on the server from the commune polygons (centres as
+//! circles where there are no polygons), so it works without JavaScript, prints, and carries
+//! a text alternative; the same figures are in a table that sorts through links (`?tri=…`),
+//! with `aria-sort` on the sorted column. The palette is viridis (readable with every common
+//! colour-vision deficiency and in grey scale), and communes reached only by an itinerant stop
+//! are hatched, so the distinction never rests on colour alone. CSV and GeoJSON downloads are
+//! written by `maillage_territory::export`, the same files as `maillage coverage`.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use maillage_model::Place;
+use maillage_territory::coverage::{Category, CommuneAccess, Coverage, CoverageOptions, Reach};
+use maillage_territory::{export, Referential};
+
+use crate::error::WebError;
+use crate::layout::{render, Layout};
+use crate::AppState;
+
+/// The observatory's routes (merged into the router in one line).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/observatoire", get(page))
+        .route("/observatoire/epci/{code}", get(epci_page))
+        .route("/observatoire/communes.csv", get(csv_download))
+        .route("/observatoire/communes.geojson", get(geojson_download))
+}
+
+/// Minutes classes of the map, with their viridis colour (light = near, dark = far).
+const CLASSES: &[(f64, &str, &str)] = &[
+    (5.0, "#fde725", "5 min ou moins"),
+    (10.0, "#5ec962", "de 5 à 10 min"),
+    (20.0, "#21918c", "de 10 à 20 min"),
+    (30.0, "#3b528b", "de 20 à 30 min"),
+    (f64::INFINITY, "#440154", "plus de 30 min"),
+];
+const NO_DATA: (&str, &str) = ("#d9d9d9", "pas de lieu ou position inconnue");
+
+fn class_of(minutes: Option<f64>) -> (&'static str, &'static str) {
+    match minutes {
+        Some(m) => CLASSES
+            .iter()
+            .find(|(max, _, _)| m <= *max)
+            .map(|(_, c, l)| (*c, *l))
+            .unwrap_or(NO_DATA),
+        None => NO_DATA,
+    }
+}
+
+#[derive(Default)]
+struct Query {
+    departement: String,
+    categorie: String,
+    seuil: String,
+    tri: String,
+    ordre: String,
+}
+
+fn parse_query(raw: Option<&str>) -> Query {
+    let mut q = Query::default();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let v: String = v.trim().chars().take(40).collect();
+        match k.as_ref() {
+            "departement" => q.departement = v.to_uppercase(),
+            "categorie" => q.categorie = v,
+            "seuil" => q.seuil = v,
+            "tri" => q.tri = v,
+            "ordre" => q.ordre = v,
+            _ => {}
+        }
+    }
+    q
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn referential(state: &AppState) -> Result<&Referential, WebError> {
+    state
+        .referential
+        .as_deref()
+        .ok_or_else(|| WebError::Unavailable("référentiel territorial non chargé".into()))
+}
+
+/// The département to show: the one asked, else the one with the most places.
+fn choose_departement(r: &Referential, places: &[Place], asked: &str) -> Result<String, WebError> {
+    if !asked.is_empty() {
+        return if r.has_departement(asked) {
+            Ok(asked.to_string())
+        } else {
+            Err(WebError::NotFound(format!(
+                "le département « {asked} » n'est pas dans le référentiel"
+            )))
+        };
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in places {
+        if let Some(d) = p.departement() {
+            if r.has_departement(d) {
+                *counts.entry(d).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| d.to_string())
+        .or_else(|| r.departement_codes().into_iter().next())
+        .ok_or_else(|| WebError::Unavailable("référentiel territorial vide".into()))
+}
+
+struct Computed {
+    coverage: Coverage,
+    category: Category,
+    threshold: f64,
+    departement: String,
+}
+
+fn compute(state: &AppState, q: &Query) -> Result<Computed, WebError> {
+    let r = referential(state)?;
+    let index = state.index();
+    let places: Vec<Place> = index.entries().iter().map(|e| (*e.place).clone()).collect();
+    let departement = choose_departement(r, &places, &q.departement)?;
+    let category = if q.categorie.is_empty() {
+        Category::Any
+    } else {
+        Category::from_slug(&q.categorie).ok_or_else(|| {
+            WebError::BadRequest(format!("catégorie inconnue : « {} »", q.categorie))
+        })?
+    };
+    let options = CoverageOptions {
+        departement: Some(departement.clone()),
+        ..CoverageOptions::default()
+    };
+    let threshold = match q.seuil.parse::<f64>() {
+        Ok(t) if options.thresholds_min.contains(&t) => t,
+        Ok(_) | Err(_) if q.seuil.is_empty() => options.reach_min,
+        _ => {
+            return Err(WebError::BadRequest(format!(
+                "seuil inconnu : « {} » (10, 20 ou 30 minutes)",
+                q.seuil
+            )))
+        }
+    };
+    let coverage = maillage_territory::compute(r, &places, &options);
+    Ok(Computed {
+        coverage,
+        category,
+        threshold,
+        departement,
+    })
+}
+
+/// One shape of the map.
+pub struct Shape {
+    /// SVG path data (polygons) or empty for a circle.
+    pub d: String,
+    pub cx: String,
+    pub cy: String,
+    pub r: String,
+    pub fill: &'static str,
+    pub hatched: bool,
+    pub title: String,
+}
+
+pub struct LegendItem {
+    pub color: &'static str,
+    pub label: &'static str,
+}
+
+pub struct PlaceDot {
+    pub cx: String,
+    pub cy: String,
+    pub title: String,
+    pub itinerant: bool,
+}
+
+pub struct Row {
+    pub code: String,
+    pub nom: String,
+    pub epci: String,
+    pub epci_code: String,
+    pub population: u32,
+    pub population_text: String,
+    pub ifn: String,
+    pub minutes: String,
+    pub km: String,
+    pub lieu: String,
+    pub rythme: String,
+    pub acces: &'static str,
+    minutes_value: f64,
+    ifn_value: f64,
+}
+
+pub struct AreaRow {
+    pub code: String,
+    pub nom: String,
+    pub population: String,
+    pub shares: Vec<String>,
+    pub ifn: String,
+}
+
+pub struct UncoveredRow {
+    pub nom: String,
+    pub population: String,
+    pub ifn: String,
+    pub minutes: String,
+    pub itinerant_only: bool,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    /// `ascending`, `descending` or `none` (aria-sort).
+    pub aria: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "observatoire.html")]
+pub struct ObservatoirePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub departement: String,
+    pub epci: Option<String>,
+    pub category_label: String,
+    pub category_slug: &'static str,
+    pub form_action: String,
+    pub categories: Vec<(&'static str, String, bool)>,
+    pub thresholds: Vec<(String, bool)>,
+    pub threshold: String,
+    pub departements: Vec<(String, bool)>,
+    pub summary: Vec<String>,
+    pub view_box: String,
+    pub shapes: Vec<Shape>,
+    pub dots: Vec<PlaceDot>,
+    pub map_label: String,
+    pub legend: Vec<LegendItem>,
+    pub no_data: LegendItem,
+    pub sort_links: Vec<SortLink>,
+    pub rows: Vec<Row>,
+    pub epcis: Vec<AreaRow>,
+    pub threshold_headers: Vec<String>,
+    pub uncovered: Vec<UncoveredRow>,
+    pub excluded: Vec<String>,
+    pub csv_href: String,
+    pub geojson_href: String,
+    pub travel_note: String,
+}
+
+fn fr_number(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn fr_decimal(v: f64, digits: usize) -> String {
+    format!("{v:.digits$}").replace('.', ",")
+}
+
+/// Equirectangular projection fitted to an 800-wide box.
+struct Projection {
+    min_lon: f64,
+    max_lat: f64,
+    scale_x: f64,
+    scale_y: f64,
+    height: f64,
+}
+
+impl Projection {
+    fn fit(points: impl Iterator<Item = (f64, f64)>) -> Option<Projection> {
+        let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
+            (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for (lon, lat) in points {
+            min_lon = min_lon.min(lon);
+            max_lon = max_lon.max(lon);
+            min_lat = min_lat.min(lat);
+            max_lat = max_lat.max(lat);
+        }
+        if min_lon > max_lon {
+            return None;
+        }
+        let k = ((min_lat + max_lat) / 2.0).to_radians().cos();
+        let w = ((max_lon - min_lon) * k).max(1e-6);
+        let h = (max_lat - min_lat).max(1e-6);
+        let scale = 780.0 / w;
+        Some(Projection {
+            min_lon,
+            max_lat,
+            scale_x: scale * k,
+            scale_y: scale,
+            height: h * scale + 20.0,
+        })
+    }
+    fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            10.0 + (lon - self.min_lon) * self.scale_x,
+            10.0 + (self.max_lat - lat) * self.scale_y,
+        )
+    }
+}
+
+fn path_of(p: &Projection, mp: &maillage_territory::geo::MultiPolygon<f64>) -> String {
+    let mut d = String::new();
+    let mut ring = |ls: &maillage_territory::geo::LineString<f64>| {
+        for (i, c) in ls.coords().enumerate() {
+            let (x, y) = p.xy(c.x, c.y);
+            d.push_str(if i == 0 { "M" } else { "L" });
+            d.push_str(&format!("{x:.1} {y:.1}"));
+        }
+        d.push('Z');
+    };
+    for poly in &mp.0 {
+        ring(poly.exterior());
+        for i in poly.interiors() {
+            ring(i);
+        }
+    }
+    d
+}
+
+fn reach_label(r: Reach) -> &'static str {
+    match r {
+        Reach::Permanent => "lieu permanent",
+        Reach::ItinerantOnly => "passage itinérant seulement",
+        Reach::None => "aucun lieu",
+    }
+}
+
+fn build_page(
+    state: &AppState,
+    q: &Query,
+    c: &Computed,
+    epci: Option<&str>,
+) -> Result<ObservatoirePage, WebError> {
+    let r = referential(state)?;
+    let ci = c
+        .coverage
+        .category_index(c.category)
+        .ok_or_else(|| WebError::BadRequest("catégorie inconnue".into()))?;
+    let communes: Vec<&CommuneAccess> = c
+        .coverage
+        .communes
+        .iter()
+        .filter(|x| epci.is_none_or(|e| x.epci.as_deref() == Some(e)))
+        .collect();
+    if communes.is_empty() {
+        return Err(WebError::NotFound(
+            "aucune commune pour cette intercommunalité".into(),
+        ));
+    }
+    // Map.
+    let projection = Projection::fit(communes.iter().flat_map(|x| {
+        let poly: Vec<(f64, f64)> = r
+            .polygons
+            .get(&x.code)
+            .map(|mp| {
+                mp.0.iter()
+                    .flat_map(|p| {
+                        p.exterior()
+                            .coords()
+                            .map(|c| (c.x, c.y))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let centre: Vec<(f64, f64)> = x.centre.map(|p| vec![(p.lon, p.lat)]).unwrap_or_default();
+        poly.into_iter().chain(centre)
+    }))
+    .ok_or_else(|| WebError::Unavailable("aucune position de commune".into()))?;
+    let max_pop = communes
+        .iter()
+        .map(|x| x.population)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let mut shapes = Vec::new();
+    for x in &communes {
+        let a = &x.access[ci];
+        let minutes = a.minutes();
+        let (fill, class_label) = class_of(minutes);
+        let reach = a.reach(c.threshold);
+        let title = match &a.nearest {
+            Some(n) => format!(
+                "{} : {} min ({} km) jusqu'à {}{} — {}",
+                x.nom,
+                fr_decimal(n.minutes, 0),
+                fr_decimal(n.km, 1),
+                n.nom,
+                n.itinerant
+                    .as_ref()
+                    .map(|r| format!(" (itinérant, {r})"))
+                    .unwrap_or_default(),
+                class_label
+            ),
+            None => format!("{} : {}", x.nom, NO_DATA.1),
+        };
+        let hatched = reach == Reach::ItinerantOnly;
+        if let Some(mp) = r.polygons.get(&x.code) {
+            shapes.push(Shape {
+                d: path_of(&projection, mp),
+                cx: String::new(),
+                cy: String::new(),
+                r: String::new(),
+                fill,
+                hatched,
+                title,
+            });
+        } else if let Some(p) = x.centre {
+            let (cx, cy) = projection.xy(p.lon, p.lat);
+            shapes.push(Shape {
+                d: String::new(),
+                cx: format!("{cx:.1}"),
+                cy: format!("{cy:.1}"),
+                r: format!(
+                    "{:.1}",
+                    3.0 + 12.0 * (f64::from(x.population) / max_pop).sqrt()
+                ),
+                fill,
+                hatched,
+                title,
+            });
+        }
+    }
+    let index = state.index();
+    let dots: Vec<PlaceDot> = index
+        .entries()
+        .iter()
+        .filter(|e| c.category.matches(&e.place))
+        .filter_map(|e| {
+            let p = e.place.position?;
+            let (x, y) = projection.xy(p.lon, p.lat);
+            (x >= 0.0 && y >= 0.0 && x <= 800.0 && y <= projection.height).then(|| PlaceDot {
+                cx: format!("{x:.1}"),
+                cy: format!("{y:.1}"),
+                title: e.place.nom.clone(),
+                itinerant: e.place.is_itinerant(),
+            })
+        })
+        .collect();
+    // Table rows, sorted by the asked column.
+    let mut rows: Vec<Row> = communes
+        .iter()
+        .map(|x| {
+            let a = &x.access[ci];
+            let n = a.nearest.as_ref();
+            let epci_name = x
+                .epci
+                .as_deref()
+                .and_then(|e| r.epci(e))
+                .map(|e| e.nom.clone())
+                .unwrap_or_default();
+            Row {
+                code: x.code.clone(),
+                nom: x.nom.clone(),
+                epci: epci_name,
+                epci_code: x.epci.clone().unwrap_or_default(),
+                population: x.population,
+                population_text: fr_number(u64::from(x.population)),
+                ifn: x
+                    .ifn
+                    .map(|v| fr_decimal(v, 1))
+                    .unwrap_or_else(|| "—".into()),
+                minutes: n
+                    .map(|n| fr_decimal(n.minutes, 0))
+                    .unwrap_or_else(|| "—".into()),
+                km: n.map(|n| fr_decimal(n.km, 1)).unwrap_or_else(|| "—".into()),
+                lieu: n.map(|n| n.nom.clone()).unwrap_or_default(),
+                rythme: n.and_then(|n| n.itinerant.clone()).unwrap_or_default(),
+                acces: if x.centre.is_none() {
+                    "position inconnue"
+                } else {
+                    reach_label(a.reach(c.threshold))
+                },
+                minutes_value: n.map(|n| n.minutes).unwrap_or(f64::INFINITY),
+                ifn_value: x.ifn.unwrap_or(-1.0),
+            }
+        })
+        .collect();
+    let descending = q.ordre == "desc";
+    match q.tri.as_str() {
+        "population" => rows.sort_by_key(|r| r.population),
+        "ifn" => rows.sort_by(|a, b| a.ifn_value.total_cmp(&b.ifn_value)),
+        "minutes" => rows.sort_by(|a, b| a.minutes_value.total_cmp(&b.minutes_value)),
+        _ => rows.sort_by(|a, b| a.nom.cmp(&b.nom)),
+    }
+    if descending {
+        rows.reverse();
+    }
+    let base = match epci {
+        Some(e) => format!("/observatoire/epci/{}?", urlencode(e)),
+        None => format!("/observatoire?departement={}&", urlencode(&c.departement)),
+    };
+    let common = format!("categorie={}&seuil={}", c.category.slug(), c.threshold);
+    let current = if q.tri.is_empty() {
+        "nom"
+    } else {
+        q.tri.as_str()
+    };
+    let sort_links = [
+        ("nom", "Commune"),
+        ("population", "Population"),
+        ("ifn", "Fragilité (IFN)"),
+        ("minutes", "Temps"),
+    ]
+    .iter()
+    .map(|(key, label)| {
+        let is_current = *key == current;
+        let next_desc = is_current && !descending;
+        SortLink {
+            label,
+            href: format!(
+                "{base}{common}&tri={key}&ordre={}#tableau",
+                if next_desc { "desc" } else { "asc" }
+            ),
+            aria: if !is_current {
+                "none"
+            } else if descending {
+                "descending"
+            } else {
+                "ascending"
+            },
+        }
+    })
+    .collect();
+    // Summary figures and EPCI table.
+    let figures = match epci {
+        Some(e) => c
+            .coverage
+            .by_epci(r, c.category)
+            .into_iter()
+            .filter(|f| f.code == e)
+            .collect::<Vec<_>>(),
+        None => c.coverage.by_departement(r, c.category),
+    };
+    let mut summary = Vec::new();
+    if let Some(f) = figures.first() {
+        summary.push(format!(
+            "{} communes, {} habitants{}.",
+            f.communes,
+            fr_number(f.population),
+            f.ifn
+                .map(|v| format!(", indice de fragilité numérique moyen {}", fr_decimal(v, 1)))
+                .unwrap_or_default()
+        ));
+        for w in &f.within {
+            summary.push(format!(
+                "À {} minutes ou moins en voiture : {} % des habitants ({} avec un lieu permanent{}).",
+                w.minutes,
+                fr_decimal(100.0 * w.share(f.population), 1),
+                fr_number(w.permanent),
+                if w.itinerant_only > 0 {
+                    format!(", {} avec seulement un passage itinérant", fr_number(w.itinerant_only))
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    let epcis: Vec<AreaRow> = if epci.is_some() {
+        Vec::new()
+    } else {
+        c.coverage
+            .by_epci(r, c.category)
+            .into_iter()
+            .map(|f| AreaRow {
+                shares: f
+                    .within
+                    .iter()
+                    .map(|w| format!("{} %", fr_decimal(100.0 * w.share(f.population), 1)))
+                    .collect(),
+                population: fr_number(f.population),
+                ifn: f
+                    .ifn
+                    .map(|v| fr_decimal(v, 1))
+                    .unwrap_or_else(|| "—".into()),
+                code: f.code,
+                nom: f.nom,
+            })
+            .collect()
+    };
+    let in_scope: Vec<&str> = communes.iter().map(|x| x.code.as_str()).collect();
+    let uncovered = c
+        .coverage
+        .uncovered(c.category, c.threshold)
+        .into_iter()
+        .filter(|u| in_scope.contains(&u.code.as_str()))
+        .take(15)
+        .map(|u| UncoveredRow {
+            nom: u.nom,
+            population: fr_number(u64::from(u.population)),
+            ifn: u
+                .ifn
+                .map(|v| fr_decimal(v, 1))
+                .unwrap_or_else(|| "inconnu".into()),
+            minutes: u
+                .minutes
+                .map(|m| fr_decimal(m, 0))
+                .unwrap_or_else(|| "—".into()),
+            itinerant_only: u.itinerant_only,
+        })
+        .collect();
+    let dep_name = r
+        .departements
+        .get(&c.departement)
+        .cloned()
+        .unwrap_or_default();
+    let epci_name = epci.and_then(|e| r.epci(e)).map(|e| e.nom.clone());
+    let heading = match &epci_name {
+        Some(n) => n.clone(),
+        None if dep_name.is_empty() => format!("Département {}", c.departement),
+        None => format!("{} ({})", dep_name, c.departement),
+    };
+    let t = &c.coverage.options.travel;
+    Ok(ObservatoirePage {
+        layout: Layout::new(format!("Observatoire — {heading}"), "/observatoire"),
+        map_label: format!(
+            "Carte des communes de {heading} selon le temps en voiture jusqu'au lieu « {} » le plus proche ; les mêmes chiffres sont dans le tableau plus bas.",
+            c.category.label()
+        ),
+        heading,
+        departement: c.departement.clone(),
+        epci: epci_name,
+        category_label: c.category.label(),
+        category_slug: c.category.slug(),
+        form_action: match epci {
+            Some(e) => format!("/observatoire/epci/{}", urlencode(e)),
+            None => "/observatoire".to_string(),
+        },
+        categories: Category::all().into_iter().map(|k| (k.slug(), k.label(), k == c.category)).collect(),
+        thresholds: c.coverage.options.thresholds_min.iter().map(|t| (t.to_string(), *t == c.threshold)).collect(),
+        threshold: c.threshold.to_string(),
+        departements: r
+            .departement_codes()
+            .into_iter()
+            .map(|d| {
+                let selected = d == c.departement;
+                (d, selected)
+            })
+            .collect(),
+        summary,
+        view_box: format!("0 0 800 {:.0}", projection.height),
+        shapes,
+        dots,
+        legend: CLASSES.iter().map(|(_, color, label)| LegendItem { color, label }).collect(),
+        no_data: LegendItem {
+            color: NO_DATA.0,
+            label: NO_DATA.1,
+        },
+        sort_links,
+        rows,
+        epcis,
+        threshold_headers: c.coverage.options.thresholds_min.iter().map(|t| format!("à {t} min")).collect(),
+        uncovered,
+        excluded: c
+            .coverage
+            .excluded_places
+            .iter()
+            .take(10)
+            .map(|e| format!("{} : {}", e.nom, e.reason))
+            .collect(),
+        csv_href: format!("/observatoire/communes.csv?departement={}&{common}", urlencode(&c.departement)),
+        geojson_href: format!("/observatoire/communes.geojson?departement={}&{common}", urlencode(&c.departement)),
+        travel_note: format!(
+            "Temps estimés à partir de la distance à vol d'oiseau : × {} pour les détours, les {} premiers km à {} km/h, puis {} km/h.",
+            fr_decimal(t.detour_factor, 1),
+            fr_decimal(t.slow_km, 0),
+            fr_decimal(t.slow_speed_kmh, 0),
+            fr_decimal(t.speed_kmh, 0)
+        ),
+    })
+}
+
+/// `GET /observatoire?departement=82&categorie=tout_lieu&seuil=10&tri=population&ordre=desc`
+pub async fn page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let c = compute(&state, &q)?;
+    render(&build_page(&state, &q, &c, None)?)
+}
+
+/// `GET /observatoire/epci/{siren}`
+pub async fn epci_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let mut q = parse_query(raw.as_deref());
+    let r = referential(&state)?;
+    let e = r
+        .epci(&code)
+        .ok_or_else(|| WebError::NotFound(format!("l'intercommunalité « {code} » n'existe pas")))?;
+    let dep = e
+        .communes
+        .first()
+        .and_then(|c| r.commune_by_any_code(c))
+        .map(|c| c.departement.clone())
+        .unwrap_or_default();
+    q.departement = dep;
+    let code = e.code.clone();
+    let c = compute(&state, &q)?;
+    render(&build_page(&state, &q, &c, Some(&code))?)
+}
+
+/// `GET /observatoire/communes.csv?departement=82`
+pub async fn csv_download(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let c = compute(&state, &q)?;
+    let mut out = Vec::new();
+    export::write_csv(&c.coverage, &mut out).map_err(|e| WebError::Unavailable(e.to_string()))?;
+    let name = format!(
+        "attachment; filename=\"observatoire-{}.csv\"",
+        c.departement
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// `GET /observatoire/communes.geojson?departement=82&categorie=france_services`
+pub async fn geojson_download(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let q = parse_query(raw.as_deref());
+    let c = compute(&state, &q)?;
+    let r = referential(&state)?;
+    let body = export::geojson(&c.coverage, r, c.category).to_string();
+    let name = format!(
+        "attachment; filename=\"observatoire-{}.geojson\"",
+        c.departement
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        body,
+    )
+        .into_response())
+}
