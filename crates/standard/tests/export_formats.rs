@@ -228,3 +228,61 @@ fn real_places_round_trip_through_standard_csv_and_json() {
         }
     }
 }
+
+#[test]
+fn data_inclusion_maps_each_service_and_says_only_what_v1_can_say() {
+    let p = Place {
+        typologie: vec!["CCAS".into(), "BIB".into()],
+        dispositif_programmes_nationaux: vec![
+            Dispositif::PointAccesCaf,
+            Dispositif::AidantsConnect,
+        ],
+        frais_a_charge: vec![Frais::GratuitSousCondition],
+        prise_en_charge_specifique: vec![PriseEnCharge::Illettrisme],
+        modalites_acces: vec![ModaliteAcces::Telephoner, ModaliteAcces::RdvEnLigne],
+        prise_rdv: None,
+        ..place()
+    };
+    let mut out = Vec::new();
+    let export = DataInclusionExport {
+        options: options(),
+        ..DataInclusionExport::default()
+    };
+    write_data_inclusion_with(&[p], &mut out, &export).expect("written");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    let s = &v["structures"][0];
+    assert_eq!(s["siret"], "43493312300029");
+    assert_eq!(
+        s["reseaux_porteurs"],
+        serde_json::json!(["aidants-connect", "ccas-cias"]),
+        "a CAF access point is hosted, not run, by the CAF network; BIB has no network"
+    );
+    let services = v["services"].as_array().expect("services");
+    assert_eq!(services.len(), 2, "one service per standard service");
+    let demarches = &services[0];
+    assert_eq!(demarches["id"], "lieu-1--aide-demarches");
+    assert_eq!(demarches["structure_id"], "lieu-1");
+    assert!(
+        demarches["frais"].is_null(),
+        "free under conditions is not free"
+    );
+    assert_eq!(demarches["frais_precisions"], "Gratuit sous condition");
+    assert_eq!(demarches["publics"], serde_json::json!(["tous-publics"]));
+    assert_eq!(
+        demarches["publics_precisions"],
+        "Prise en charge spécifique : Illettrisme"
+    );
+    assert_eq!(
+        demarches["modes_mobilisation"],
+        serde_json::json!(["telephoner"]),
+        "no online booking link, so no `utiliser-lien-mobilisation`"
+    );
+    assert_eq!(
+        demarches["thematiques"],
+        serde_json::json!([
+            "numerique--acceder-a-des-services-en-ligne",
+            "difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"
+        ])
+    );
+    assert_eq!(services[1]["id"], "lieu-1--maitrise-outils");
+}
