@@ -126,6 +126,9 @@ pub struct Plan {
     pub matrix: Matrix,
     /// Sum of the routes' driving times (each route runs twice a month).
     pub template_driving_s: u64,
+    /// The same, as the solver left it before the polish.
+    #[serde(default)]
+    pub solver_driving_s: u64,
     pub solve_ms: u64,
 }
 
@@ -288,6 +291,7 @@ pub fn plan_with_matrix(
         .map(|d| *d as f64)
         .collect();
     let mut routes = Vec::new();
+    let mut solver_driving_s = 0;
     let mut assigned: HashSet<String> = HashSet::new();
     if !eligible.is_empty() && n > 0 {
         let transport: Arc<dyn TransportCost> = Arc::new(
@@ -335,6 +339,23 @@ pub fn plan_with_matrix(
             }
             by_actor[ai] = stops;
         }
+        solver_driving_s = by_actor
+            .iter()
+            .enumerate()
+            .filter(|(_, stops)| !stops.is_empty())
+            .map(|(ai, stops)| {
+                let (vi, weekday, ci) = actors[ai];
+                let r = finish_route(
+                    &matrix,
+                    &vehicles[vi],
+                    base_idx[vi],
+                    weekday,
+                    classes[ci].clone(),
+                    stops.clone(),
+                );
+                r.driving_s as u64
+            })
+            .sum();
         if options.polish {
             polish(
                 &mut by_actor,
@@ -394,6 +415,7 @@ pub fn plan_with_matrix(
         warnings,
         matrix,
         template_driving_s,
+        solver_driving_s,
         solve_ms: started.elapsed().as_millis() as u64,
     })
 }
