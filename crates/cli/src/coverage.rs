@@ -66,6 +66,89 @@ pub struct Args {
     /// france_services, aidants_connect, aide_demarches…)
     #[arg(long, default_value = "tout_lieu")]
     pub categorie: String,
+    /// Évolution : liste de lieux de l'état « avant » (ex. liste France Services 2022) ; la
+    /// sortie devient la liste des communes qui gagnent ou perdent l'accès
+    #[arg(long)]
+    pub avant: Option<PathBuf>,
+    /// Évolution : liste de l'état « après » (par défaut : les lieux de la base)
+    #[arg(long, requires = "avant")]
+    pub apres: Option<PathBuf>,
+    /// Suggérer K nouveaux sites couvrant le plus d'habitants sans aide à portée (pondérés
+    /// par l'IFN), glouton comparé à l'optimum exact
+    #[arg(long)]
+    pub suggerer: Option<usize>,
+}
+
+/// Places of a source file, read with the project's readers (format detected).
+fn read_places(path: &Path, referential: &Referential) -> anyhow::Result<Vec<Place>> {
+    let file = maillage_standard::SourceFile {
+        source: path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("fichier")
+            .to_string(),
+        date: chrono::Utc::now().date_naive(),
+    };
+    let mut places = Vec::new();
+    let mut n = 0u64;
+    maillage_standard::read::read_path(
+        path,
+        &maillage_standard::read::Format::Auto,
+        &file,
+        Some(referential),
+        &mut |rec| {
+            n += 1;
+            let mut p = rec.place;
+            if p.id.is_empty() {
+                p.id = format!("{}:{}", rec.source.source, rec.source.source_id);
+            }
+            places.push(p);
+        },
+    )
+    .with_context(|| format!("lecture de {}", path.display()))?;
+    Ok(places)
+}
+
+fn write_changes(
+    args: &Args,
+    changes: &[maillage_territory::coverage::AccessChange],
+) -> anyhow::Result<()> {
+    let sink: Box<dyn Write> = match &args.out {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("création de {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut w = BufWriter::new(sink);
+    match args.format {
+        OutputFormat::Json | OutputFormat::Geojson => {
+            serde_json::to_writer_pretty(&mut w, changes).context("écriture du JSON")?;
+            writeln!(w)?;
+        }
+        OutputFormat::Csv => {
+            writeln!(
+                w,
+                "code_insee,commune,population,avant_minutes,apres_minutes,avant,apres,evolution"
+            )?;
+            let m = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+            for c in changes {
+                writeln!(
+                    w,
+                    "{},\"{}\",{},{},{},{},{},{}",
+                    c.code,
+                    c.nom.replace('"', "\"\""),
+                    c.population,
+                    m(c.before_min),
+                    m(c.after_min),
+                    c.before.label(),
+                    c.after.label(),
+                    if c.gained { "gagne" } else { "perd" }
+                )?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// The referential folder: `--referentiel`, else `data/referentiel` of the current folder,
@@ -163,6 +246,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         departement: Some(departement.clone()),
         ..CoverageOptions::default()
     };
+    if let Some(before_path) = &args.avant {
+        let before = read_places(before_path, &referential)?;
+        let after = match &args.apres {
+            Some(p) => read_places(p, &referential)?,
+            None => places.clone(),
+        };
+        let b = maillage_territory::compute(&referential, &before, &options);
+        let a = maillage_territory::compute(&referential, &after, &options);
+        let changes = maillage_territory::coverage::compare(&b, &a, category, options.reach_min);
+        write_changes(&args, &changes)?;
+        let gained: Vec<_> = changes.iter().filter(|c| c.gained).collect();
+        let lost = changes.len() - gained.len();
+        eprintln!(
+            "{} : {} lieux avant, {} après ; à {} min, {} communes gagnent l'accès ({} hab.), {} le perdent",
+            category.label(),
+            before.len(),
+            after.len(),
+            options.reach_min,
+            gained.len(),
+            gained.iter().map(|c| u64::from(c.population)).sum::<u64>(),
+            lost
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let coverage = match &args.roads {
         None => maillage_territory::compute(&referential, &places, &options),
         Some(pbf) => {
@@ -206,6 +313,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         places.len(),
         started.elapsed(),
     );
+    if let Some(k) = args.suggerer {
+        let _ = suggest(&coverage, category, k);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -237,6 +347,51 @@ fn write_output(
     }
     w.flush().context("écriture de la sortie")?;
     Ok(())
+}
+
+/// Prints the greedy and the exact choice of `k` new sites; returns them for the tests.
+fn suggest(
+    coverage: &Coverage,
+    category: Category,
+    k: usize,
+) -> (
+    maillage_territory::sites::SiteChoice,
+    Option<maillage_territory::sites::SiteChoice>,
+) {
+    use maillage_territory::sites::SiteProblem;
+    let problem = SiteProblem::from_coverage(coverage, category, coverage.options.reach_min);
+    let names = |codes: &[String]| -> String {
+        codes
+            .iter()
+            .map(|c| {
+                problem
+                    .candidates
+                    .iter()
+                    .find(|(code, _)| code == c)
+                    .map(|(code, nom)| format!("{nom} ({code})"))
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let greedy = problem.greedy(k);
+    eprintln!(
+        "Sites suggérés ({k}, glouton) : {} — {} habitants sans aide à {} min couverts",
+        names(&greedy.codes),
+        greedy.population,
+        coverage.options.reach_min
+    );
+    let exact = problem.exact(k, 50_000_000);
+    match &exact {
+        Some(best) => eprintln!(
+            "  optimum exact : {} — {} habitants ; écart du glouton {:.2} % (poids population × IFN)",
+            names(&best.codes),
+            best.population,
+            100.0 * (best.weight - greedy.weight) / best.weight.max(1e-9)
+        ),
+        None => eprintln!("  optimum exact : trop grand pour être calculé ici"),
+    }
+    (greedy, exact)
 }
 
 fn summary(
@@ -397,6 +552,9 @@ mod tests {
             vitesse: 65.0,
             vitesse_lente: 30.0,
             categorie: "france_services".into(),
+            avant: None,
+            apres: None,
+            suggerer: None,
         }
     }
 
@@ -425,6 +583,52 @@ mod tests {
         assert_eq!(v["communes"].as_array().map(|a| a.len()), Some(195));
         assert!(v["totals"][0]["population"].as_u64().unwrap_or(0) > 250_000);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn france_services_2022_against_2024_lists_the_communes_that_gained_access() {
+        let dir = temp("evolution");
+        let out = dir.join("evolution.csv");
+        let mut a = args("sqlite::memory:", "82", OutputFormat::Csv, out.clone());
+        a.avant = Some(shared().join("france-services/liste-fs-20221201.csv"));
+        a.apres = Some(shared().join("france-services/liste-fs-20240801.csv"));
+        assert_eq!(run(a).expect("évolution"), ExitCode::SUCCESS);
+        let text = std::fs::read_to_string(&out).expect("csv");
+        let rows: Vec<&str> = text.lines().skip(1).collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("82112,\"Moissac\",") && r.ends_with(",gagne")),
+            "{text}"
+        );
+        assert!(rows.len() >= 10, "{text}");
+    }
+
+    #[test]
+    fn suggesting_sites_runs_on_the_store() {
+        let dir = temp("sites");
+        let url = store_with_france_services(&dir);
+        let mut a = args(&url, "82", OutputFormat::Csv, dir.join("x.csv"));
+        a.suggerer = Some(3);
+        assert_eq!(run(a).expect("suggestion"), ExitCode::SUCCESS);
+        // The same choice, checked: three sites, each covering someone, never better than
+        // the exact optimum.
+        let referential = Referential::load_dir(&shared()).expect("référentiel");
+        let places = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(load_places(&url))
+            .expect("lieux");
+        let options = CoverageOptions {
+            departement: Some("82".into()),
+            ..CoverageOptions::default()
+        };
+        let coverage = maillage_territory::compute(&referential, &places, &options);
+        let (greedy, exact) = suggest(&coverage, Category::FranceServices, 3);
+        assert_eq!(greedy.codes.len(), 3);
+        assert!(greedy.population > 0);
+        let exact = exact.expect("optimum calculé");
+        assert!(exact.weight + 1e-9 >= greedy.weight);
     }
 
     #[test]
