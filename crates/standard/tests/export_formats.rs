@@ -286,3 +286,29 @@ fn data_inclusion_maps_each_service_and_says_only_what_v1_can_say() {
     );
     assert_eq!(services[1]["id"], "lieu-1--maitrise-outils");
 }
+
+#[test]
+fn places_the_standard_cannot_hold_are_left_out_and_reported() {
+    let no_address = Place {
+        id: "lieu-2".into(),
+        adresse: String::new(),
+        ..place()
+    };
+    let same_id = Place {
+        nom: "Autre lieu".into(),
+        ..place()
+    };
+    let mut out = Vec::new();
+    let report = write_standard_csv_report(&[place(), no_address, same_id], &mut out, &options())
+        .expect("written");
+    assert_eq!(report.written, 1);
+    assert_eq!(report.left_out_places(), 2);
+    let fields: Vec<(&str, &str)> = report
+        .left_out
+        .iter()
+        .map(|g| (g.place_id.as_str(), g.field))
+        .collect();
+    assert_eq!(fields, [("lieu-2", "adresse"), ("lieu-1", "id")]);
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    assert_eq!(reader.records().count(), 1);
+}

@@ -16,7 +16,12 @@
 //!   rather than written invalid;
 //! - `presentation_resume` longer than 280 characters: cut at 279 and ended with `…`;
 //! - the v1.0.2-only label « Étapes numériques(La Poste) » moves to `autres_formations_labels`
-//!   in a v1.0.1 export, so the information is kept in a field v1.0.1 accepts.
+//!   in a v1.0.1 export, so the information is kept in a field v1.0.1 accepts;
+//! - a place that lacks a required value the writer cannot invent (`nom`, `commune`,
+//!   `code_postal`, `adresse`, `id`, or an `id` already written) is **left out** of the standard
+//!   CSV and JSON, so the file stays valid; [`write_standard_csv_report`] returns the list, for
+//!   the caller to say so (Haute-Vienne has actors without an address, Aidants Connect a row
+//!   without a postal code).
 
 mod data_inclusion;
 
@@ -92,6 +97,49 @@ pub struct ExportGap {
     pub place_id: String,
     pub field: &'static str,
     pub message: String,
+}
+
+/// What a standard export wrote and what it had to leave out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Places written.
+    pub written: usize,
+    /// Why each left-out place could not be written (one entry per missing field).
+    pub left_out: Vec<ExportGap>,
+}
+
+impl ExportReport {
+    /// Number of places left out.
+    pub fn left_out_places(&self) -> usize {
+        let mut ids: Vec<&str> = self.left_out.iter().map(|g| g.place_id.as_str()).collect();
+        ids.dedup();
+        ids.len()
+    }
+}
+
+/// The places a standard export writes (in order), and the gaps of those it leaves out: a
+/// required value missing, or an id already written.
+fn exportable<'a>(places: &'a [Place], report: &mut ExportReport) -> Vec<&'a Place> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(places.len());
+    for place in places {
+        let mut gaps = export_gaps(place);
+        if gaps.is_empty() && !seen.insert(place.id.trim()) {
+            gaps.push(ExportGap {
+                place_id: place.id.clone(),
+                field: "id",
+                message: "identifiant déjà exporté : deux lieux ne peuvent pas le partager"
+                    .to_string(),
+            });
+        }
+        if gaps.is_empty() {
+            out.push(place);
+        } else {
+            report.left_out.extend(gaps);
+        }
+    }
+    report.written = out.len();
+    out
 }
 
 /// The required fields of v1.0.1 a place leaves empty or invalid (`nom`, `commune`,
@@ -227,9 +275,10 @@ pub fn standard_row(place: &Place, options: &ExportOptions) -> [String; 32] {
 }
 
 /// Writes the standard v1.0.1 CSV (`,` delimiter, `|` between the values of a list, quoted
-/// where needed) with the export day as the fallback `date_maj`.
+/// where needed) with the export day as the fallback `date_maj`. Places that cannot be valid
+/// are left out (see [`write_standard_csv_report`] to know which).
 pub fn write_standard_csv<W: Write>(places: &[Place], w: W) -> io::Result<()> {
-    write_standard_csv_with(places, w, &ExportOptions::default())
+    write_standard_csv_report(places, w, &ExportOptions::default()).map(|_| ())
 }
 
 /// [`write_standard_csv`] with explicit [`ExportOptions`].
@@ -238,16 +287,26 @@ pub fn write_standard_csv_with<W: Write>(
     w: W,
     options: &ExportOptions,
 ) -> io::Result<()> {
+    write_standard_csv_report(places, w, options).map(|_| ())
+}
+
+/// Writes the standard v1.0.1 CSV and says which places were left out and why.
+pub fn write_standard_csv_report<W: Write>(
+    places: &[Place],
+    w: W,
+    options: &ExportOptions,
+) -> io::Result<ExportReport> {
+    let mut report = ExportReport::default();
     let mut out = csv::WriterBuilder::new()
         .delimiter(b',')
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(w);
     out.write_record(STANDARD_FIELDS)?;
-    for place in places {
+    for place in exportable(places, &mut report) {
         out.write_record(standard_row(place, options))?;
     }
     out.flush()?;
-    Ok(())
+    Ok(report)
 }
 
 /// One place as a standard JSON object: the same fields and values as the CSV, empty optional
@@ -285,25 +344,37 @@ pub fn standard_object(place: &Place, options: &ExportOptions) -> Map<String, Va
     object
 }
 
-/// Writes the standard as a JSON array of objects (see [`standard_object`]).
+/// Writes the standard as a JSON array of objects (see [`standard_object`]); places that
+/// cannot be valid are left out, as in the CSV.
 pub fn write_standard_json<W: Write>(places: &[Place], w: W) -> io::Result<()> {
-    write_standard_json_with(places, w, &ExportOptions::default())
+    write_standard_json_report(places, w, &ExportOptions::default()).map(|_| ())
 }
 
 /// [`write_standard_json`] with explicit [`ExportOptions`].
 pub fn write_standard_json_with<W: Write>(
     places: &[Place],
-    mut w: W,
+    w: W,
     options: &ExportOptions,
 ) -> io::Result<()> {
+    write_standard_json_report(places, w, options).map(|_| ())
+}
+
+/// Writes the standard JSON and says which places were left out and why.
+pub fn write_standard_json_report<W: Write>(
+    places: &[Place],
+    mut w: W,
+    options: &ExportOptions,
+) -> io::Result<ExportReport> {
+    let mut report = ExportReport::default();
     // One object per line inside the array: streamable, and diffs stay readable.
     w.write_all(b"[")?;
-    for (i, place) in places.iter().enumerate() {
+    for (i, place) in exportable(places, &mut report).into_iter().enumerate() {
         w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
         serde_json::to_writer(&mut w, &standard_object(place, options))?;
     }
     w.write_all(b"\n]\n")?;
-    w.flush()
+    w.flush()?;
+    Ok(report)
 }
 
 /// Writes a GeoJSON FeatureCollection of the places that have coordinates (a place without
