@@ -132,3 +132,27 @@ async fn csv_and_geojson_downloads() {
     assert_eq!(features[0]["geometry"]["type"], "MultiPolygon");
     assert_eq!(features[0]["properties"]["categorie"], "france_services");
 }
+
+#[tokio::test]
+async fn suggested_sites_open_a_scenario_recomputed_at_once() {
+    let app = app().await;
+    let a = get(
+        &app.router,
+        "/observatoire?departement=82&categorie=france_services&seuil=10",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Où ouvrir les prochaines permanences ?"));
+    let at = a.body.find("ouvrir=").expect("lien de scénario");
+    let start = a.body[..at].rfind("href=\"").expect("href") + 6;
+    let end = start + a.body[start..].find('"').expect("fin");
+    let link = a.body[start..end]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let b = get(&app.router, &link).await;
+    assert_eq!(b.status, StatusCode::OK, "{link}");
+    assert!(b.body.contains("Scénario : une permanence ouvre à"));
+    assert!(b.body.contains("Communes qui gagnent l'accès"));
+    let bad = get(&app.router, "/observatoire?departement=82&ouvrir=75056").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -57,6 +57,7 @@ async fn observatoire_pages_pass_axe_in_chromium() {
         "/observatoire?departement=82&categorie=france_services&seuil=20&tri=population&ordre=desc"
             .to_string(),
         format!("/observatoire/epci/{epci}"),
+        "/observatoire?departement=82&categorie=france_services&seuil=10&ouvrir=82114".to_string(),
     ];
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")

@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use maillage_model::Place;
 use maillage_territory::coverage::{Category, CommuneAccess, Coverage, CoverageOptions, Reach};
+use maillage_territory::sites::SiteProblem;
 use maillage_territory::{export, Referential};
 
 use crate::error::WebError;
@@ -62,6 +63,8 @@ struct Query {
     seuil: String,
     tri: String,
     ordre: String,
+    /// Scenario: a permanence opens in this commune (INSEE code).
+    ouvrir: String,
 }
 
 fn parse_query(raw: Option<&str>) -> Query {
@@ -74,6 +77,7 @@ fn parse_query(raw: Option<&str>) -> Query {
             "seuil" => q.seuil = v,
             "tri" => q.tri = v,
             "ordre" => q.ordre = v,
+            "ouvrir" => q.ouvrir = v.to_uppercase(),
             _ => {}
         }
     }
@@ -254,6 +258,11 @@ pub struct ObservatoirePage {
     pub csv_href: String,
     pub geojson_href: String,
     pub travel_note: String,
+    /// Scenario summary lines, when `?ouvrir=` is given.
+    pub scenario: Vec<String>,
+    pub scenario_gains: Vec<String>,
+    /// Greedy suggestions: (name, text, scenario link).
+    pub suggestions: Vec<(String, String, String)>,
 }
 
 fn fr_number(n: u64) -> String {
@@ -676,6 +685,9 @@ fn build_page(
             .collect(),
         csv_href: format!("/observatoire/communes.csv?departement={}&{common}", urlencode(&c.departement)),
         geojson_href: format!("/observatoire/communes.geojson?departement={}&{common}", urlencode(&c.departement)),
+        scenario: Vec::new(),
+        scenario_gains: Vec::new(),
+        suggestions: Vec::new(),
         travel_note: format!(
             "Temps estimés à partir de la distance à vol d'oiseau : × {} pour les détours, les {} premiers km à {} km/h, puis {} km/h.",
             fr_decimal(t.detour_factor, 1),
@@ -686,14 +698,111 @@ fn build_page(
     })
 }
 
-/// `GET /observatoire?departement=82&categorie=tout_lieu&seuil=10&tri=population&ordre=desc`
+/// `GET /observatoire?departement=82&categorie=tout_lieu&seuil=10&tri=population&ordre=desc`,
+/// with `&ouvrir=CODE` for the scenario "a permanence opens in this commune".
 pub async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let c = compute(&state, &q)?;
-    render(&build_page(&state, &q, &c, None)?)
+    let mut c = compute(&state, &q)?;
+    let r = referential(&state)?;
+    let before = c.coverage.clone();
+    let mut scenario = Vec::new();
+    let mut gains = Vec::new();
+    if !q.ouvrir.is_empty() {
+        let commune = r
+            .communes_of(&c.departement)
+            .find(|x| x.code == q.ouvrir)
+            .ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "la commune « {} » n'est pas dans ce département",
+                    q.ouvrir
+                ))
+            })?;
+        let centre = commune.centre.ok_or_else(|| {
+            WebError::BadRequest(format!("la position de {} est inconnue", commune.nom))
+        })?;
+        let place = Place {
+            id: format!("scenario-{}", commune.code),
+            nom: format!("Permanence envisagée à {}", commune.nom),
+            commune: commune.nom.clone(),
+            code_insee: Some(commune.code.clone()),
+            position: Some(centre),
+            services: maillage_model::Service::ALL.to_vec(),
+            dispositif_programmes_nationaux: vec![
+                maillage_model::Dispositif::FranceServices,
+                maillage_model::Dispositif::AidantsConnect,
+            ],
+            ..Place::default()
+        };
+        c.coverage = maillage_territory::coverage::with_added_place(&before, &place, usize::MAX);
+        let share = |cov: &Coverage| {
+            cov.by_departement(r, c.category)
+                .into_iter()
+                .next()
+                .and_then(|f| {
+                    let w = f.within.iter().find(|w| w.minutes == c.threshold)?;
+                    Some((w.permanent + w.itinerant_only, f.population))
+                })
+                .unwrap_or((0, 0))
+        };
+        let ((b, pop), (a, _)) = (share(&before), share(&c.coverage));
+        scenario.push(format!(
+            "Scénario : une permanence ouvre à {} (centre de la commune).",
+            commune.nom
+        ));
+        scenario.push(format!(
+            "À {} minutes : {} habitants avant ({} %), {} après ({} %), soit {} de plus.",
+            c.threshold,
+            fr_number(b),
+            fr_decimal(100.0 * b as f64 / pop.max(1) as f64, 1),
+            fr_number(a),
+            fr_decimal(100.0 * a as f64 / pop.max(1) as f64, 1),
+            fr_number(a.saturating_sub(b))
+        ));
+        gains =
+            maillage_territory::coverage::compare(&before, &c.coverage, c.category, c.threshold)
+                .into_iter()
+                .filter(|x| x.gained)
+                .map(|x| format!("{} ({} hab.)", x.nom, fr_number(u64::from(x.population))))
+                .collect();
+    }
+    let problem = SiteProblem::from_coverage(&before, c.category, c.threshold);
+    let greedy = problem.greedy(3);
+    let mut suggestions = Vec::new();
+    let mut covered_so_far = 0u64;
+    for (i, code) in greedy.codes.iter().enumerate() {
+        let partial = problem.greedy(i + 1);
+        let added = partial.population - covered_so_far;
+        covered_so_far = partial.population;
+        let nom = problem
+            .candidates
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| code.clone());
+        suggestions.push((
+            nom,
+            format!(
+                "{} habitants de plus à {} min",
+                fr_number(added),
+                c.threshold
+            ),
+            format!(
+                "/observatoire?departement={}&categorie={}&seuil={}&ouvrir={}",
+                urlencode(&c.departement),
+                c.category.slug(),
+                c.threshold,
+                urlencode(code)
+            ),
+        ));
+    }
+    let mut page = build_page(&state, &q, &c, None)?;
+    page.scenario = scenario;
+    page.scenario_gains = gains;
+    page.suggestions = suggestions;
+    render(&page)
 }
 
 /// `GET /observatoire/epci/{siren}`
