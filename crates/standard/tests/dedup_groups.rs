@@ -355,3 +355,61 @@ fn duplicates_are_found_in_a_block_larger_than_full_block() {
     assert!(grouped(&groups, 137, last), "the duplicate is found");
     assert_eq!(groups.len(), places.len() - 1, "and nothing else is merged");
 }
+
+/// Regression: the same building listed under two INSEE codes of one postal code (Aidants
+/// Connect says Récicourt, the CNFS structures list Les Islettes, both 55120) was never
+/// compared when blocks were by INSEE code only.
+#[test]
+fn same_building_under_two_insee_codes_of_one_postal_code_is_compared() {
+    let places = vec![
+        Place {
+            nom: "Association Pays d'Argonne".into(),
+            adresse: "22 RUE JULES BANCELIN".into(),
+            commune: "Recicourt".into(),
+            code_postal: "55120".into(),
+            code_insee: Some("55419".into()),
+            pivot: "81081923500013".into(),
+            ..Place::default()
+        },
+        Place {
+            nom: "PAYS D'ARGONNE".into(),
+            adresse: "22 RUE JULES BANCELIN 55120 LES ISLETTES".into(),
+            commune: "Les Islettes".into(),
+            code_postal: "55120".into(),
+            code_insee: Some("55253".into()),
+            pivot: "81081923500013".into(),
+            ..Place::default()
+        },
+    ];
+    let sources = vec![src("aidants-connect", "1"), src("cnfs-structures", "2")];
+    let groups = group(&candidates(&places, &sources), &[]);
+    assert_eq!(groups.len(), 1, "{groups:?}");
+}
+
+/// Regression: files that drop apostrophes glue the article to the word ("MONTS DOR" for
+/// "Monts d'Or"), and add the building after the street; the street still agrees.
+#[test]
+fn glued_elision_and_appended_building_still_match_the_street() {
+    let a = Features::of(&Place {
+        nom: "CHAMBRE D AGRICULTURE DU RHONE".into(),
+        adresse: "18 AV DES MONTS D'OR".into(),
+        commune: "LA TOUR-DE-SALVAGNY".into(),
+        code_postal: "69890".into(),
+        ..Place::default()
+    });
+    let b = Features::of(&Place {
+        nom: "CHAMBRE D AGRICULTURE DU RHONE".into(),
+        adresse: "18 AV DES MONTS DOR MAISON DES AGRICULTEURS 69890 LA TOUR-DE-SALVAGNY".into(),
+        commune: "La Tour-de-Salvagny".into(),
+        code_postal: "69890".into(),
+        ..Place::default()
+    });
+    let score = compare(&a, &b);
+    assert_eq!(
+        score.address,
+        similarity::AddressMatch::Same,
+        "{}",
+        score.reason
+    );
+    assert!(score.same, "{}", score.reason);
+}
