@@ -632,6 +632,23 @@ mod tests {
     }
 
     #[test]
+    fn road_mode_on_the_monaco_extract_from_the_command() {
+        let dir = temp("roads");
+        let url = store_with_france_services(&dir);
+        let out = dir.join("06.csv");
+        let mut a = args(&url, "06", OutputFormat::Csv, out.clone());
+        a.roads = Some(shared().join("osm/monaco.osm.pbf"));
+        assert_eq!(run(a).expect("mode routier"), ExitCode::SUCCESS);
+        let text = std::fs::read_to_string(&out).expect("csv");
+        let referential = Referential::load_dir(&shared()).expect("référentiel");
+        assert_eq!(
+            text.lines().count() - 1,
+            referential.communes_of("06").count()
+        );
+        assert!(text.lines().any(|l| l.starts_with("06012,Beausoleil,06,")));
+    }
+
+    #[test]
     fn unknown_departement_is_a_clear_error() {
         let dir = temp("dep");
         let err = run(args(

@@ -101,8 +101,8 @@ pub struct Referential {
     epci_index: HashMap<String, usize>,
     /// Former codes and arrondissements → current commune code.
     aliases: HashMap<String, String>,
-    /// Postal code → communes.
-    by_postal_code: HashMap<String, Vec<usize>>,
+    /// Postal code → indices into [`Self::communes`].
+    pub by_postal_code: HashMap<String, Vec<usize>>,
     /// (département, folded name) → communes.
     by_name: HashMap<(String, String), Vec<usize>>,
     /// Folded names per commune (official name, name without article, former names).
