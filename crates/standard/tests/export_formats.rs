@@ -312,3 +312,19 @@ fn places_the_standard_cannot_hold_are_left_out_and_reported() {
     let mut reader = csv::Reader::from_reader(out.as_slice());
     assert_eq!(reader.records().count(), 1);
 }
+
+#[test]
+fn a_coordinate_that_is_not_a_number_is_never_written() {
+    let p = Place {
+        position: Some(Position::new(f64::NAN, 1.5)),
+        ..place()
+    };
+    let (h, rows) = csv_rows(std::slice::from_ref(&p));
+    let col = |name: &str| h.iter().position(|x| x == name).expect("column");
+    assert_eq!(rows[0][col("latitude")], "");
+    assert_eq!(rows[0][col("longitude")], "");
+    let mut out = Vec::new();
+    write_geojson_with(&[p], &mut out, &options()).expect("written");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert_eq!(v["features"].as_array().map(Vec::len), Some(0));
+}

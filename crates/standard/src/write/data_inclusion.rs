@@ -188,7 +188,7 @@ fn address_fields(place: &Place, s: &mut Map<String, Value>) {
     if let Some(c) = place.code_insee.as_deref().filter(|c| is_code_insee(c)) {
         s.insert("code_insee".into(), json!(c));
     }
-    if let Some(p) = place.position {
+    if let Some(p) = super::position(place) {
         s.insert("latitude".into(), number(p.lat));
         s.insert("longitude".into(), number(p.lon));
     }

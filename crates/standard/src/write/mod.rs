@@ -205,12 +205,10 @@ pub fn standard_row(place: &Place, options: &ExportOptions) -> [String; 32] {
             .to_string(),
         place.adresse.trim().to_string(),
         opt(&place.complement_adresse),
-        place
-            .position
+        position(place)
             .map(|p| p.lat.to_string())
             .unwrap_or_default(),
-        place
-            .position
+        position(place)
             .map(|p| p.lon.to_string())
             .unwrap_or_default(),
         items(&place.typologie),
@@ -326,12 +324,12 @@ pub fn standard_object(place: &Place, options: &ExportOptions) -> Map<String, Va
     for (field, value) in STANDARD_FIELDS.iter().zip(row) {
         match *field {
             "latitude" => {
-                if let Some(p) = place.position {
+                if let Some(p) = position(place) {
                     object.insert("latitude".into(), number(p.lat));
                 }
             }
             "longitude" => {
-                if let Some(p) = place.position {
+                if let Some(p) = position(place) {
                     object.insert("longitude".into(), number(p.lon));
                 }
             }
@@ -393,7 +391,7 @@ pub fn write_geojson_with<W: Write>(
     w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
     let mut first = true;
     for place in places {
-        let Some(position) = place.position else {
+        let Some(position) = position(place) else {
             continue;
         };
         w.write_all(if first { b"\n" } else { b",\n" })?;
@@ -447,6 +445,14 @@ pub fn e164_phone(raw: &str) -> Option<String> {
         .find_map(|p| candidate.strip_prefix(p))
         .filter(|rest| (6..=9).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()))
         .map(|_| candidate.clone())
+}
+
+/// The place's position when both coordinates are numbers (a NaN would make every format
+/// invalid).
+pub(crate) fn position(place: &Place) -> Option<maillage_model::Position> {
+    place
+        .position
+        .filter(|p| p.lat.is_finite() && p.lon.is_finite())
 }
 
 fn opt(value: &Option<String>) -> String {
