@@ -328,3 +328,43 @@ fn greedy_sites_against_the_exact_optimum_in_tarn_et_garonne() {
         assert!(g.weight >= (1.0 - 1.0 / std::f64::consts::E) * e.weight);
     }
 }
+
+#[test]
+fn guyane_place_far_from_the_centroid_of_a_vast_commune_is_kept() {
+    // Camopi is 10,030 km²: its France Services, in the village, is 52 km from the commune's
+    // centroid. It was wrongly excluded as misplaced before the tolerance grew with the area.
+    let r = referential();
+    let camopi = place("camopi", "97356", 3.16648, -52.334036);
+    let centre = r
+        .communes
+        .iter()
+        .find(|c| c.code == "97356")
+        .and_then(|c| c.centre)
+        .expect("centre");
+    assert!(centre.distance_km(Position::new(3.16648, -52.334036)) > 40.0);
+    let options = CoverageOptions {
+        departement: Some("973".into()),
+        ..CoverageOptions::default()
+    };
+    let cov = compute(r, &[camopi], &options);
+    assert!(cov.excluded_places.is_empty(), "{:?}", cov.excluded_places);
+    // A place declared in a small commune but 50 km away is still excluded.
+    let misplaced = place("loin", "82121", 44.0176 + 0.45, 1.3550);
+    let cov = compute(r, &[misplaced], &options_82());
+    assert_eq!(cov.excluded_places.len(), 1);
+}
+
+#[test]
+fn the_demo_referential_subset_loads_with_the_same_layout() {
+    let dir = maillage_territory::workspace_root().join("data/referentiel");
+    if !dir.exists() {
+        panic!("data/referentiel absent du dépôt");
+    }
+    let r = maillage_territory::Referential::load_dir(&dir).expect("référentiel de la démo");
+    assert_eq!(r.communes_of("82").count(), 195);
+    assert!(r
+        .communes_of("82")
+        .all(|c| r.polygons.contains_key(&c.code) && c.centre.is_some()));
+    assert!(r.report.polygons_unmatched == 0);
+    eprintln!("{:?}", r.report.missing_files);
+}
