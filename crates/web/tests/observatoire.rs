@@ -156,3 +156,23 @@ async fn suggested_sites_open_a_scenario_recomputed_at_once() {
     let bad = get(&app.router, "/observatoire?departement=82&ouvrir=75056").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_departement_without_polygons_is_drawn_with_circles_at_the_centres() {
+    let app = app().await;
+    // The demo referential has the Tarn (81) without polygons.
+    let a = get(&app.router, "/observatoire?departement=81").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(!a.body.contains("<path d=\"M"));
+    let circles = a
+        .body
+        .matches("stroke=\"#333\" stroke-width=\"0.5\"><title>")
+        .count();
+    let communes = app
+        .test_store
+        .referential
+        .communes_of("81")
+        .filter(|c| c.centre.is_some())
+        .count();
+    assert_eq!(circles, communes);
+}

@@ -58,6 +58,7 @@ async fn observatoire_pages_pass_axe_in_chromium() {
             .to_string(),
         format!("/observatoire/epci/{epci}"),
         "/observatoire?departement=82&categorie=france_services&seuil=10&ouvrir=82114".to_string(),
+        "/observatoire?departement=81".to_string(),
     ];
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
