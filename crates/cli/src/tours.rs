@@ -65,10 +65,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub parite: bool,
     /// Générations du solveur.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 3000)]
     pub generations: usize,
     /// Temps maximal du solveur en secondes.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 60)]
     pub secondes: usize,
     /// Sans l'amélioration locale après le solveur (pour les mesures).
     #[arg(long)]
@@ -375,9 +375,16 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
             .stops
             .iter()
             .map(|s| {
+                // The commune says where; the venue's name when the commune has several.
                 let name = book
                     .site(&s.site_id)
-                    .map(|x| x.commune.as_str())
+                    .map(|x| {
+                        if book.sites_of_commune(&x.commune).len() > 1 {
+                            x.name.as_str()
+                        } else {
+                            x.commune.as_str()
+                        }
+                    })
                     .unwrap_or(&s.site_id);
                 format!("{name} ({})", s.slot.label_fr())
             })

@@ -69,8 +69,8 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             family: Family::Monthly,
-            max_generations: 1000,
-            max_seconds: Some(30),
+            max_generations: 3000,
+            max_seconds: Some(60),
             polish: true,
         }
     }
