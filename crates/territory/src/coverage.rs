@@ -157,6 +157,9 @@ pub struct CoverageOptions {
     pub departement: Option<String>,
     /// How an itinerant stop is described when its rhythm is not known otherwise.
     pub itinerant_rhythm: String,
+    /// The real rhythm of some itinerant stops, by place id (from the tour planning:
+    /// "les 2e et 4e mardis du mois, matin").
+    pub itinerant_rhythms: BTreeMap<String, String>,
     /// A place farther than this from the centre of its declared commune is misplaced.
     pub max_km_from_commune: f64,
     /// Worker threads (0: as many as the machine has).
@@ -179,6 +182,7 @@ impl Default for CoverageOptions {
             travel: TravelModel::default(),
             departement: None,
             itinerant_rhythm: "2 demi-journées par mois".to_string(),
+            itinerant_rhythms: BTreeMap::new(),
             max_km_from_commune: 40.0,
             threads: 0,
             road_max_min: 90.0,
@@ -502,9 +506,13 @@ fn nearest_of(
         minutes,
         by_road,
         approximate: l.approximate,
-        itinerant: l
-            .itinerant
-            .then(|| itinerant_rhythm(p, &options.itinerant_rhythm)),
+        itinerant: l.itinerant.then(|| {
+            options
+                .itinerant_rhythms
+                .get(&p.id)
+                .cloned()
+                .unwrap_or_else(|| itinerant_rhythm(p, &options.itinerant_rhythm))
+        }),
     }
 }
 
@@ -1007,7 +1015,14 @@ pub fn with_added_place(coverage: &Coverage, place: &Place, place_index: usize) 
         return out;
     };
     let itinerant = place.is_itinerant();
-    let rhythm = itinerant.then(|| itinerant_rhythm(place, &coverage.options.itinerant_rhythm));
+    let rhythm = itinerant.then(|| {
+        coverage
+            .options
+            .itinerant_rhythms
+            .get(&place.id)
+            .cloned()
+            .unwrap_or_else(|| itinerant_rhythm(place, &coverage.options.itinerant_rhythm))
+    });
     for c in &mut out.communes {
         let Some(centre) = c.centre else { continue };
         let km = centre.distance_km(position);

@@ -176,3 +176,30 @@ async fn a_departement_without_polygons_is_drawn_with_circles_at_the_centres() {
         .count();
     assert_eq!(circles, communes);
 }
+
+#[tokio::test]
+async fn tour_stops_count_as_itinerant_with_their_rhythm_never_as_permanent() {
+    let app = app().await;
+    let a = get(
+        &app.router,
+        "/observatoire?departement=82&categorie=france_services&seuil=10",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.body.contains("avec seulement un passage itinérant"),
+        "résumé"
+    );
+    assert!(
+        a.body.contains("itinérant : 2 demi-journées par mois"),
+        "rythme dans le tableau"
+    );
+    assert!(
+        a.body.contains("fill=\"url(#hachures)\" stroke=\"none\""),
+        "hachures sur la carte"
+    );
+    assert!(
+        a.body.contains("passage itinérant seulement"),
+        "colonne d'accès"
+    );
+}
