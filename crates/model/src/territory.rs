@@ -65,6 +65,21 @@ pub fn is_code_postal(s: &str) -> bool {
     s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Looks communes up in the referential, for the readers: fill a missing `code_insee`, check
+/// that coordinates fall near the commune (and detect swapped latitude/longitude).
+///
+/// Implemented by `maillage-territory`; readers take it as an option so they also run without
+/// a referential (then nothing is filled and a warning says so).
+pub trait CommuneLookup {
+    /// The commune with this INSEE code (current COG).
+    fn commune(&self, code_insee: &str) -> Option<&Commune>;
+    /// The commune with this postal code and name. Names are compared folded (case, accents,
+    /// hyphens, `St`/`Saint`, leading article, `CEDEX`), and a postal code shared by several
+    /// communes is resolved by the name. With an empty or unknown name and a postal code of a
+    /// single commune, that commune.
+    fn find_commune(&self, code_postal: &str, nom: &str) -> Option<&Commune>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,19 +95,4 @@ mod tests {
         assert!(is_code_postal("82000"));
         assert!(!is_code_postal("8200"));
     }
-}
-
-/// Looks communes up in the referential, for the readers: fill a missing `code_insee`, check
-/// that coordinates fall near the commune (and detect swapped latitude/longitude).
-///
-/// Implemented by `maillage-territory`; readers take it as an option so they also run without
-/// a referential (then nothing is filled and a warning says so).
-pub trait CommuneLookup {
-    /// The commune with this INSEE code (current COG).
-    fn commune(&self, code_insee: &str) -> Option<&Commune>;
-    /// The commune with this postal code and name. Names are compared folded (case, accents,
-    /// hyphens, `St`/`Saint`, leading article, `CEDEX`), and a postal code shared by several
-    /// communes is resolved by the name. With an empty or unknown name and a postal code of a
-    /// single commune, that commune.
-    fn find_commune(&self, code_postal: &str, nom: &str) -> Option<&Commune>;
 }

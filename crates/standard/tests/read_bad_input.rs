@@ -601,3 +601,29 @@ fn v0_csv_lists_use_semicolons_and_are_upgraded() {
         Some("oui")
     );
 }
+
+#[test]
+fn rows_checked_on_two_threads_keep_their_order_and_lines() {
+    // Enough rows for the batches to be checked in parallel; one bad row in the middle.
+    let rows: Vec<Vec<(&str, &str)>> = (0..700)
+        .map(|i| {
+            if i == 450 {
+                vec![("code_postal", "XXXXX")]
+            } else {
+                vec![]
+            }
+        })
+        .collect();
+    let refs: Vec<&[(&str, &str)]> = rows.iter().map(Vec::as_slice).collect();
+    let csv = v1_csv(&refs, b',');
+    let (report, records) = read_ok("gros.csv", &csv);
+    assert_eq!((report.rows, report.rejected, records.len()), (700, 1, 699));
+    let lines: Vec<u64> = records.iter().map(|r| r.line).collect();
+    let expected: Vec<u64> = (2..=701).filter(|l| *l != 452).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(report.errors().next().and_then(|e| e.line), Some(452));
+    let ids_in_order = records
+        .windows(2)
+        .all(|w| w[0].source.source_id != w[1].source.source_id);
+    assert!(ids_in_order);
+}

@@ -11,14 +11,14 @@
 //! rejected and kept raw for the rejects file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{BufReader, Cursor, Read};
 
 use chrono::{Duration, NaiveDate};
 use maillage_model::hours::{self, HoursGuess};
 use maillage_model::{
     check_siret, is_code_insee, is_code_postal, siret::normalize_siret, typologie_code,
-    CommuneLookup, Place, Position, SiretCheck, SourceRef,
+    CommuneLookup, Place, Position, SiretCheck, SourceRef, TYPOLOGIES,
 };
 use sha2::{Digest, Sha256};
 
@@ -119,20 +119,36 @@ pub fn csv_encoding<R: Read>(input: &CsvInput<R>) -> &'static str {
 /// The values of one row, by field name.
 pub struct Fields<'a> {
     names: &'a [String],
+    /// Column positions by name, computed once per CSV file (JSON objects have none).
+    index: Option<&'a ColumnIndex>,
     values: Vec<&'a str>,
 }
 
 impl<'a> Fields<'a> {
     pub fn new(names: &'a [String], values: Vec<&'a str>) -> Self {
-        Fields { names, values }
+        Fields {
+            names,
+            index: None,
+            values,
+        }
+    }
+
+    /// With a precomputed name → position map (see [`column_index`]).
+    pub fn indexed(names: &'a [String], index: &'a ColumnIndex, values: Vec<&'a str>) -> Self {
+        Fields {
+            names,
+            index: Some(index),
+            values,
+        }
     }
 
     /// The trimmed value of a field; empty when absent.
     pub fn get(&self, name: &str) -> &'a str {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .and_then(|i| self.values.get(i))
+        let pos = match self.index {
+            Some(index) => index.position(self.names, name),
+            None => self.names.iter().position(|n| n == name),
+        };
+        pos.and_then(|i| self.values.get(i))
             .map(|v| v.trim())
             .unwrap_or("")
     }
@@ -170,45 +186,89 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The state of one file being read: the report, the ids already seen.
-pub struct FileState<'a> {
-    pub report: Report,
-    pub mode: Mode,
-    pub file: &'a SourceFile,
-    pub lookup: Option<&'a dyn CommuneLookup>,
-    /// Hash of each id seen, with its line, to report duplicates in bounded memory.
-    seen_ids: HashMap<u64, u64>,
-    /// The latest acceptable `date_maj` (the later of the file date and today, plus a day).
-    max_date: NaiveDate,
-    /// Whether the "no referential" warning was given.
-    warned_no_lookup: bool,
+/// FNV-1a: ids are short, and SipHash showed in the validator's profile.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
-impl<'a> FileState<'a> {
-    pub fn new(file: &'a SourceFile, lookup: Option<&'a dyn CommuneLookup>, mode: Mode) -> Self {
-        let today = chrono::Local::now().date_naive();
-        FileState {
-            report: Report::default(),
-            mode,
-            file,
-            lookup,
-            seen_ids: HashMap::new(),
-            max_date: today.max(file.date) + Duration::days(1),
-            warned_no_lookup: false,
+/// Column positions by name, for the ~40 lookups each row makes: a direct-mapped table on a
+/// cheap key of the name (length and three bytes), checked against the header, with a linear
+/// search when two columns share a slot. (A hash map was the top of the validator's profile.)
+pub struct ColumnIndex {
+    /// Position + 1; 0 = no column; `COLLISION` = search linearly.
+    slots: [u16; 256],
+}
+
+const COLLISION: u16 = u16::MAX;
+
+fn slot(name: &str) -> usize {
+    let b = name.as_bytes();
+    match b.len() {
+        0 => 0,
+        n => {
+            (n * 37 + usize::from(b[0]) * 11 + usize::from(b[n - 1]) * 3 + usize::from(b[n / 2]))
+                & 255
         }
     }
+}
 
-    /// A problem with the whole file (no line).
-    pub fn file_warning(&mut self, field: Option<String>, message: String) {
-        self.report.issues.push(Issue {
-            severity: Severity::Warning,
-            line: None,
-            field,
-            value: None,
-            message,
-        });
+impl ColumnIndex {
+    pub fn new(header: &[String]) -> Self {
+        let mut slots = [0u16; 256];
+        for (i, h) in header.iter().enumerate() {
+            let s = &mut slots[slot(h)];
+            *s = match *s {
+                0 if i + 1 < usize::from(COLLISION) => (i + 1) as u16,
+                _ => COLLISION,
+            };
+        }
+        ColumnIndex { slots }
     }
 
+    fn position(&self, names: &[String], name: &str) -> Option<usize> {
+        match self.slots[slot(name)] {
+            0 => None,
+            COLLISION => names.iter().position(|n| n == name),
+            p => {
+                let i = usize::from(p - 1);
+                (names.get(i).map(String::as_str) == Some(name)).then_some(i)
+            }
+        }
+    }
+}
+
+/// Column positions by name.
+pub fn column_index(header: &[String]) -> ColumnIndex {
+    ColumnIndex::new(header)
+}
+
+/// What the checks of one row need from the file: copied to the threads that check rows in
+/// parallel (the referential and the report stay with the file, see [`FileState`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RowEnv {
+    pub mode: Mode,
+    /// The latest acceptable `date_maj` (the later of the file date and today, plus a day).
+    pub max_date: NaiveDate,
+}
+
+impl RowEnv {
     /// Starts a row.
     pub fn row(&self, line: u64) -> RowCheck {
         RowCheck {
@@ -216,69 +276,6 @@ impl<'a> FileState<'a> {
             mode: self.mode,
             issues: Vec::new(),
         }
-    }
-
-    /// Ends a row: rejected (raw text kept) if it has an error, a record otherwise.
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish(
-        &mut self,
-        mut row: RowCheck,
-        source_id: String,
-        id_from_file: bool,
-        mut place: Place,
-        extra: BTreeMap<String, String>,
-        raw: impl FnOnce() -> String,
-        on_record: &mut dyn FnMut(Record),
-    ) {
-        self.report.rows += 1;
-        if id_from_file {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            source_id.hash(&mut h);
-            match self.seen_ids.entry(h.finish()) {
-                std::collections::hash_map::Entry::Occupied(first) => row.error(
-                    "id",
-                    &source_id,
-                    format!(
-                        "identifiant déjà utilisé ligne {} : chaque lieu doit avoir son propre id",
-                        first.get()
-                    ),
-                ),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(row.line);
-                }
-            }
-        }
-        if place.code_insee.is_none() && self.lookup.is_none() && !self.warned_no_lookup {
-            self.warned_no_lookup = true;
-            self.file_warning(
-                Some("code_insee".into()),
-                "aucun référentiel des communes fourni : les codes INSEE manquants ne sont pas \
-                 complétés et les positions ne sont pas comparées au centre des communes"
-                    .into(),
-            );
-        }
-        let rejected = row.has_errors();
-        let line = row.line;
-        self.report.issues.append(&mut row.issues);
-        if rejected {
-            self.report.rejected += 1;
-            self.report
-                .rejected_rows
-                .push(RejectedRow { line, raw: raw() });
-            return;
-        }
-        let observed = place.date_maj.unwrap_or(self.file.date);
-        place.id.clear();
-        on_record(Record {
-            source: SourceRef {
-                source: self.file.source.clone(),
-                source_id,
-            },
-            line,
-            place,
-            observed,
-            extra,
-        });
     }
 
     /// Checks `date_maj`: the standard's `YYYY-MM-DD`; other day-first or ISO date-time
@@ -320,6 +317,127 @@ impl<'a> FileState<'a> {
             return None;
         }
         Some(date)
+    }
+}
+
+/// The state of one file being read: the report, the ids already seen.
+pub struct FileState<'a> {
+    pub report: Report,
+    pub mode: Mode,
+    pub file: &'a SourceFile,
+    pub lookup: Option<&'a dyn CommuneLookup>,
+    /// Hash of each id seen, with its line, to report duplicates in bounded memory.
+    seen_ids: HashMap<u64, u64, BuildHasherDefault<Fnv>>,
+    /// The latest acceptable `date_maj` (the later of the file date and today, plus a day).
+    max_date: NaiveDate,
+    /// Whether the "no referential" warning was given.
+    warned_no_lookup: bool,
+}
+
+impl<'a> FileState<'a> {
+    pub fn new(file: &'a SourceFile, lookup: Option<&'a dyn CommuneLookup>, mode: Mode) -> Self {
+        let today = chrono::Local::now().date_naive();
+        FileState {
+            report: Report::default(),
+            mode,
+            file,
+            lookup,
+            seen_ids: HashMap::default(),
+            max_date: today.max(file.date) + Duration::days(1),
+            warned_no_lookup: false,
+        }
+    }
+
+    /// A problem with the whole file (no line).
+    pub fn file_warning(&mut self, field: Option<String>, message: String) {
+        self.report.issues.push(Issue {
+            severity: Severity::Warning,
+            line: None,
+            field,
+            value: None,
+            message,
+        });
+    }
+
+    /// Starts a row.
+    pub fn row(&self, line: u64) -> RowCheck {
+        self.env().row(line)
+    }
+
+    /// Ends a row: rejected (raw text kept) if it has an error, a record otherwise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        &mut self,
+        mut row: RowCheck,
+        source_id: String,
+        id_from_file: bool,
+        mut place: Place,
+        extra: BTreeMap<String, String>,
+        raw: impl FnOnce() -> String,
+        on_record: &mut dyn FnMut(Record),
+    ) {
+        self.report.rows += 1;
+        if id_from_file {
+            // 64 bits of the id: two ids colliding by chance among a few million rows is
+            // about a 1 in 10^6 event, and would only mean one spurious duplicate warning.
+            let mut h = Fnv::default();
+            source_id.hash(&mut h);
+            match self.seen_ids.entry(h.finish()) {
+                std::collections::hash_map::Entry::Occupied(first) => row.error(
+                    "id",
+                    &source_id,
+                    format!(
+                        "identifiant déjà utilisé ligne {} : chaque lieu doit avoir son propre id",
+                        first.get()
+                    ),
+                ),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(row.line);
+                }
+            }
+        }
+        if place.code_insee.is_none() && self.lookup.is_none() && !self.warned_no_lookup {
+            self.warned_no_lookup = true;
+            self.file_warning(
+                Some("code_insee".into()),
+                "aucun référentiel des communes fourni : les codes INSEE manquants ne sont pas \
+                 complétés et les positions ne sont pas comparées au centre des communes"
+                    .into(),
+            );
+        }
+        let rejected = row.has_errors();
+        let line = row.line;
+        self.report.issues.append(&mut row.issues);
+        if rejected {
+            self.report.rejected += 1;
+            self.report
+                .rejected_rows
+                .push(RejectedRow { line, raw: raw() });
+            return;
+        }
+        if self.mode == Mode::Validate {
+            return; // the validator only reports
+        }
+        let observed = place.date_maj.unwrap_or(self.file.date);
+        place.id.clear();
+        on_record(Record {
+            source: SourceRef {
+                source: self.file.source.clone(),
+                source_id,
+            },
+            line,
+            place,
+            observed,
+            extra,
+        });
+    }
+
+    /// What the row checks need.
+    pub fn env(&self) -> RowEnv {
+        RowEnv {
+            mode: self.mode,
+            max_date: self.max_date,
+        }
     }
 
     /// Fills and checks the commune's INSEE code, and compares the position with the commune's
@@ -415,6 +533,18 @@ impl<'a> FileState<'a> {
 /// unambiguous spellings (`DD/MM/YYYY`, ISO date-time, `YYYY/MM/DD`).
 pub fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
     let t = raw.trim();
+    // Fast path for the standard's own form (chrono's format parser is slow per call).
+    let b = t.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d).map(|date| (date, true));
+        }
+    }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
             return Some((d, true));
@@ -615,11 +745,11 @@ impl RowCheck {
         if lat_raw.is_empty() && lon_raw.is_empty() {
             return None;
         }
-        let value = format!("{lat_raw}, {lon_raw}");
+        let value = || format!("{lat_raw}, {lon_raw}");
         let (Some(lat), Some(lon)) = (number(lat_raw), number(lon_raw)) else {
             self.violation(
                 "latitude",
-                &value,
+                &value(),
                 "coordonnées illisibles ou incomplètes (deux nombres attendus) : ignorées",
             );
             return None;
@@ -627,12 +757,12 @@ impl RowCheck {
         if lat_raw.contains(',') || lon_raw.contains(',') {
             self.violation(
                 "latitude",
-                &value,
+                &value(),
                 "coordonnées avec une virgule décimale (un point attendu) : lues quand même",
             );
         }
         if lat == 0.0 && lon == 0.0 {
-            self.warn("latitude", &value, "coordonnées nulles (0, 0) : ignorées");
+            self.warn("latitude", &value(), "coordonnées nulles (0, 0) : ignorées");
             return None;
         }
         let p = Position::new(lat, lon);
@@ -643,14 +773,14 @@ impl RowCheck {
         if swapped.in_france() {
             self.warn(
                 "latitude",
-                &value,
+                &value(),
                 "latitude et longitude inversées (le point inversé tombe en France) : corrigées",
             );
             return Some(swapped);
         }
         self.warn(
             "latitude",
-            &value,
+            &value(),
             "coordonnées hors de France (y compris outre-mer) : ignorées",
         );
         None
@@ -715,8 +845,10 @@ impl RowCheck {
         if u.is_empty() {
             return None;
         }
-        let lower = u.to_ascii_lowercase();
-        if (lower.starts_with("https://") || lower.starts_with("http://"))
+        let starts = |p: &str| {
+            u.len() >= p.len() && u.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        };
+        if (starts("https://") || starts("http://"))
             && u.len() > 10
             && !u.contains(char::is_whitespace)
         {
@@ -741,7 +873,7 @@ impl RowCheck {
         if raw.is_empty() {
             return None;
         }
-        if hours::parse(raw).is_ok() {
+        if hours::is_valid(raw) {
             return Some(raw.to_string());
         }
         match hours::normalize_free_text(raw) {
@@ -754,7 +886,7 @@ impl RowCheck {
                 Some(osm)
             }
             HoursGuess::Unclear(text) => {
-                self.warn(
+                self.violation(
                     field,
                     raw,
                     "horaires illisibles en syntaxe OSM et sans lecture sûre : gardés comme texte",
@@ -768,7 +900,8 @@ impl RowCheck {
     pub fn typologie(&mut self, field: &str, raw: &str, seps: &[char]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for v in split_list(raw, seps) {
-            match typologie_code(v) {
+            let exact = TYPOLOGIES.iter().map(|(c, _)| *c).find(|c| *c == v);
+            match exact.or_else(|| typologie_code(v)) {
                 Some(code) => {
                     if code != v {
                         self.violation(
@@ -793,17 +926,20 @@ impl RowCheck {
 
     /// A closed list of the standard: each value parsed (leniently on case and accents);
     /// unknown values dropped with a warning naming them.
-    pub fn list<T: Copy + PartialEq>(
+    pub fn list<T: Copy + PartialEq + 'static>(
         &mut self,
         field: &str,
         raw: &str,
         seps: &[char],
+        all: &'static [T],
         parse: impl Fn(&str) -> Option<T>,
         canonical: impl Fn(T) -> &'static str,
     ) -> Vec<T> {
         let mut out = Vec::new();
         for v in split_list(raw, seps) {
-            match parse(v) {
+            // Exact labels first: the lenient parse folds every label, which is slow.
+            let exact = all.iter().copied().find(|x| canonical(*x) == v);
+            match exact.or_else(|| parse(v)) {
                 Some(x) => {
                     if canonical(x) != v {
                         self.violation(
@@ -841,10 +977,12 @@ pub fn number(raw: &str) -> Option<f64> {
     if t.is_empty() {
         return None;
     }
-    t.replace(',', ".")
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
+    let parsed = if t.contains(',') {
+        t.replace(',', ".").parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    parsed.ok().filter(|v| v.is_finite())
 }
 
 /// Whether a string looks like one e-mail address.
@@ -868,7 +1006,10 @@ pub fn contains_markup(s: &str) -> bool {
         .windows(2)
         .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
         && s.contains('>');
-    tag || s.to_ascii_lowercase().contains("javascript:")
+    tag || (s.contains(':')
+        && s.as_bytes()
+            .windows(11)
+            .any(|w| w.eq_ignore_ascii_case(b"javascript:")))
 }
 
 /// Re-joins CSV fields with the file's delimiter, quoting where needed (rejects file).

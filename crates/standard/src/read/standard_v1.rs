@@ -16,8 +16,8 @@ use maillage_model::{
 };
 
 use super::common::{
-    check_columns, csv_encoding, for_each_json_element, join_csv, json_broken, json_cell, open_csv,
-    split_list, unknown_keys_warning, Fields, FileState, JsonEnd, Mode, RowCheck,
+    check_columns, column_index, for_each_json_element, join_csv, json_broken, json_cell, open_csv,
+    split_list, unknown_keys_warning, Fields, FileState, JsonEnd, Mode, RowCheck, RowEnv,
 };
 use super::ReadError;
 use crate::record::{Record, SourceFile};
@@ -94,7 +94,7 @@ pub struct Dialect {
     pub required_validate: &'static [&'static str],
     /// Separator used to join JSON arrays into a cell.
     pub list_sep: &'static str,
-    pub build: fn(&FileState, &mut RowCheck, &Fields) -> Built,
+    pub build: fn(&RowEnv, &mut RowCheck, &Fields) -> Built,
 }
 
 /// The v1 dialect.
@@ -108,7 +108,7 @@ pub const V1: Dialect = Dialect {
 };
 
 /// Reads a standard v1 CSV.
-pub fn read_csv<R: Read>(
+pub fn read_csv<R: Read + Send>(
     input: R,
     file: &SourceFile,
     lookup: Option<&dyn CommuneLookup>,
@@ -127,8 +127,14 @@ pub fn read_json<R: Read>(
     read_json_with(&V1, input, file, lookup, Mode::Import, on_record)
 }
 
+/// Rows handed from the CSV thread to the checking thread at a time.
+const BATCH: usize = 1024;
+
 /// The CSV driver: streams the rows of a CSV through a dialect.
-pub fn read_csv_with<R: Read>(
+///
+/// Decoding and splitting the CSV run on their own thread, a few batches ahead of the checks
+/// (bounded channel: memory stays flat), so both cores work on a big file.
+pub fn read_csv_with<R: Read + Send>(
     dialect: &Dialect,
     input: R,
     file: &SourceFile,
@@ -156,77 +162,181 @@ pub fn read_csv_with<R: Read>(
         }
     }
     let header = std::mem::take(&mut input.header);
+    let index = column_index(&header);
     let width = header.len();
     let delimiter = input.delimiter;
-    let mut record = csv::StringRecord::new();
-    loop {
-        match input.reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
-                    continue; // a blank line
+    let encoding_of = input.encoding_of;
+    let mut reader = input.reader;
+
+    type Batch = Vec<Result<csv::StringRecord, csv::Error>>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let encoding = std::thread::scope(|scope| -> Result<&'static str, ReadError> {
+        let producer = scope.spawn(move || {
+            let mut batch: Batch = Vec::with_capacity(BATCH);
+            // Sized like the previous row, so a record does not grow by reallocations.
+            let mut last_len = 1024;
+            loop {
+                let mut record = csv::StringRecord::with_capacity(last_len, width);
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        last_len = record.as_slice().len().max(64) * 5 / 4;
+                        batch.push(Ok(record));
+                    }
+                    Err(e) => {
+                        let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
+                        batch.push(Err(e));
+                        if fatal {
+                            break;
+                        }
+                    }
                 }
-                let mut row = state.row(line);
-                if record.len() != width {
-                    row.error(
-                        "",
-                        "",
-                        format!(
-                            "ligne coupée ou mal découpée : {} champs au lieu de {} (fichier tronqué, \
-                             ou délimiteur non protégé par des guillemets)",
-                            record.len(),
-                            width
-                        ),
-                    );
-                    let raw = join_csv(&record, delimiter);
-                    state.finish(
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send(full).is_err() {
+                        break; // the checking side stopped
+                    }
+                }
+            }
+            let _ = tx.send(batch);
+            encoding_of(reader.get_ref().get_ref().1)
+        });
+        let env = state.env();
+        for batch in rx {
+            // Check the rows of the batch on two threads (the checks of one row depend on
+            // nothing else), then finish them in order on this one (ids, referential, report).
+            let checked = check_batch(dialect, &env, &header, &index, width, &batch);
+            for (item, checked) in batch.iter().zip(checked) {
+                let record = match item {
+                    Ok(r) => r,
+                    Err(e) => {
+                        if let csv::ErrorKind::Io(io) = e.kind() {
+                            return Err(ReadError::Unreadable(format!(
+                                "lecture interrompue : {io}"
+                            )));
+                        }
+                        let line = e.position().map_or(0, |p| p.line());
+                        let mut row = state.row(line);
+                        row.error("", "", format!("ligne illisible : {e}"));
+                        state.finish(
+                            row,
+                            String::new(),
+                            false,
+                            Place::default(),
+                            BTreeMap::new(),
+                            String::new,
+                            on_record,
+                        );
+                        continue;
+                    }
+                };
+                let Some((mut row, built)) = checked else {
+                    continue; // a blank line
+                };
+                match built {
+                    Some(mut built) => {
+                        state.locate(&mut row, &mut built.place);
+                        state.finish(
+                            row,
+                            built.source_id,
+                            built.id_from_file,
+                            built.place,
+                            built.extra,
+                            || join_csv(record, delimiter),
+                            on_record,
+                        );
+                    }
+                    None => state.finish(
                         row,
                         String::new(),
                         false,
                         Place::default(),
                         BTreeMap::new(),
-                        || raw,
+                        || join_csv(record, delimiter),
                         on_record,
-                    );
-                    continue;
+                    ),
                 }
-                let fields = Fields::new(&header, record.iter().collect());
-                let built = (dialect.build)(&state, &mut row, &fields);
-                state.finish(
-                    row,
-                    built.source_id,
-                    built.id_from_file,
-                    built.place,
-                    built.extra,
-                    || join_csv(&record, delimiter),
-                    on_record,
-                );
-            }
-            Err(e) => {
-                if let csv::ErrorKind::Io(io) = e.kind() {
-                    return Err(ReadError::Unreadable(format!("lecture interrompue : {io}")));
-                }
-                let line = e.position().map_or(0, |p| p.line());
-                let mut row = state.row(line);
-                row.error("", "", format!("ligne illisible : {e}"));
-                state.finish(
-                    row,
-                    String::new(),
-                    false,
-                    Place::default(),
-                    BTreeMap::new(),
-                    String::new,
-                    on_record,
-                );
             }
         }
-    }
+        producer
+            .join()
+            .map_err(|_| ReadError::Unreadable("la lecture du fichier a échoué".into()))
+    })?;
     if state.report.rows == 0 {
         return Err(ReadError::HeaderOnly);
     }
-    state.report.encoding = Some(csv_encoding(&input).to_string());
+    state.report.encoding = Some(encoding.to_string());
     Ok(state.report)
+}
+
+/// A checked CSV row: `None` for a blank line; the row's issues and its place, or no place
+/// when the row is cut (wrong number of fields).
+type Checked = Option<(RowCheck, Option<Built>)>;
+
+/// Below this many rows a batch is checked on one thread (a thread costs more than it saves).
+const PARALLEL_MIN: usize = 64;
+
+/// Checks a batch of rows, on two threads when it is big enough.
+fn check_batch(
+    dialect: &Dialect,
+    env: &RowEnv,
+    header: &[String],
+    index: &super::common::ColumnIndex,
+    width: usize,
+    batch: &[Result<csv::StringRecord, csv::Error>],
+) -> Vec<Checked> {
+    let one = |item: &Result<csv::StringRecord, csv::Error>| match item {
+        Ok(record) => check_one(dialect, env, header, index, width, record),
+        Err(_) => None,
+    };
+    if batch.len() < PARALLEL_MIN {
+        return batch.iter().map(one).collect();
+    }
+    let (first, second) = batch.split_at(batch.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| second.iter().map(one).collect::<Vec<_>>());
+        let mut out: Vec<Checked> = first.iter().map(one).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            // A panic in a check is a bug; check the rest here rather than lose rows.
+            Err(_) => out.extend(second.iter().map(one)),
+        }
+        out
+    })
+}
+
+/// The checks of one CSV row that need nothing but the row.
+fn check_one(
+    dialect: &Dialect,
+    env: &RowEnv,
+    header: &[String],
+    index: &super::common::ColumnIndex,
+    width: usize,
+    record: &csv::StringRecord,
+) -> Checked {
+    let line = record.position().map_or(0, |p| p.line());
+    if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
+        return None;
+    }
+    let mut row = env.row(line);
+    if record.len() != width {
+        row.error(
+            "",
+            "",
+            format!(
+                "ligne coupée ou mal découpée : {} champs au lieu de {} (fichier tronqué, \
+                 ou délimiteur non protégé par des guillemets)",
+                record.len(),
+                width
+            ),
+        );
+        return Some((row, None));
+    }
+    let mut values = Vec::with_capacity(width);
+    values.extend(record.iter());
+    let fields = Fields::indexed(header, index, values);
+    let built = (dialect.build)(env, &mut row, &fields);
+    Some((row, Some(built)))
 }
 
 /// The JSON driver: streams the objects of a JSON array through a dialect.
@@ -286,7 +396,8 @@ pub fn read_json_with<R: Read>(
             .collect();
         let fields = Fields::new(&names, cells.iter().map(String::as_str).collect());
         let mut row = state.row(index);
-        let built = (dialect.build)(&state, &mut row, &fields);
+        let mut built = (dialect.build)(&state.env(), &mut row, &fields);
+        state.locate(&mut row, &mut built.place);
         let raw = || serde_json::Value::Object(obj.clone()).to_string();
         state.finish(
             row,
@@ -328,7 +439,7 @@ fn list_separators(row: &mut RowCheck, field: &str, raw: &str) {
 }
 
 /// The common part of v1 and v0.1: identity, address, contact, hours, texts.
-pub fn build_common(state: &FileState, row: &mut RowCheck, f: &Fields, place: &mut Place) {
+pub fn build_common(env: &RowEnv, row: &mut RowCheck, f: &Fields, place: &mut Place) {
     place.nom = row.required("nom", f.get("nom"), "nom du lieu");
     place.adresse = row.required("adresse", f.get("adresse"), "adresse");
     place.complement_adresse = row.text("complement_adresse", f.get("complement_adresse"));
@@ -362,7 +473,7 @@ pub fn build_common(state: &FileState, row: &mut RowCheck, f: &Fields, place: &m
     place.presentation_detail = row.text("presentation_detail", f.get("presentation_detail"));
     place.source = row.text("source", f.get("source"));
     place.structure_parente = row.text("structure_parente", f.get("structure_parente"));
-    place.date_maj = state.date_maj(row, "date_maj", f.get("date_maj"));
+    place.date_maj = env.date_maj(row, "date_maj", f.get("date_maj"));
     place.prise_rdv = row.url("prise_rdv", f.get("prise_rdv"));
 }
 
@@ -381,10 +492,10 @@ pub fn source_id(row: &mut RowCheck, f: &Fields) -> (String, bool) {
     }
 }
 
-fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
+fn build_v1(env: &RowEnv, row: &mut RowCheck, f: &Fields) -> Built {
     let mut place = Place::default();
     let (source_id, id_from_file) = source_id(row, f);
-    build_common(state, row, f, &mut place);
+    build_common(env, row, f, &mut place);
     for field in [
         "typologie",
         "courriels",
@@ -408,6 +519,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "itinerance",
         f.get("itinerance"),
         &LIST_SEPS,
+        Itinerance::ALL,
         Itinerance::from_label,
         Itinerance::label,
     );
@@ -415,6 +527,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "services",
         f.get("services"),
         &LIST_SEPS,
+        Service::ALL,
         Service::from_label,
         Service::label,
     );
@@ -422,6 +535,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "publics_specifiquement_adresses",
         f.get("publics_specifiquement_adresses"),
         &LIST_SEPS,
+        Public::ALL,
         Public::from_label,
         Public::label,
     );
@@ -429,6 +543,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "prise_en_charge_specifique",
         f.get("prise_en_charge_specifique"),
         &LIST_SEPS,
+        PriseEnCharge::ALL,
         PriseEnCharge::from_label,
         PriseEnCharge::label,
     );
@@ -436,6 +551,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "frais_a_charge",
         f.get("frais_a_charge"),
         &LIST_SEPS,
+        Frais::ALL,
         Frais::from_label,
         Frais::label,
     );
@@ -443,6 +559,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "dispositif_programmes_nationaux",
         f.get("dispositif_programmes_nationaux"),
         &LIST_SEPS,
+        Dispositif::ALL,
         Dispositif::from_label,
         Dispositif::label,
     );
@@ -450,6 +567,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "formations_labels",
         f.get("formations_labels"),
         &LIST_SEPS,
+        FormationLabel::ALL,
         FormationLabel::from_label,
         FormationLabel::label,
     );
@@ -460,6 +578,7 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "modalites_acces",
         f.get("modalites_acces"),
         &LIST_SEPS,
+        ModaliteAcces::ALL,
         ModaliteAcces::from_label,
         ModaliteAcces::label,
     );
@@ -467,11 +586,11 @@ fn build_v1(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
         "modalites_accompagnement",
         f.get("modalites_accompagnement"),
         &LIST_SEPS,
+        ModaliteAccompagnement::ALL,
         ModaliteAccompagnement::from_label,
         ModaliteAccompagnement::label,
     );
     place.fiche_acces_libre = row.url("fiche_acces_libre", f.get("fiche_acces_libre"));
-    state.locate(row, &mut place);
     Built {
         place,
         source_id,

@@ -24,7 +24,7 @@ use maillage_model::{
     PriseEnCharge, Public, Service,
 };
 
-use super::common::{split_list, Fields, FileState, Mode, RowCheck};
+use super::common::{split_list, Fields, Mode, RowCheck, RowEnv};
 use super::standard_v1::{build_common, read_csv_with, read_json_with, source_id, Built, Dialect};
 use super::ReadError;
 use crate::record::{Record, SourceFile};
@@ -88,7 +88,7 @@ pub const V0: Dialect = Dialect {
 };
 
 /// Reads a v0.1 CSV.
-pub fn read_csv<R: Read>(
+pub fn read_csv<R: Read + Send>(
     input: R,
     file: &SourceFile,
     lookup: Option<&dyn CommuneLookup>,
@@ -256,11 +256,11 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
-fn build_v0(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
+fn build_v0(env: &RowEnv, row: &mut RowCheck, f: &Fields) -> Built {
     let mut place = Place::default();
     let mut extra = BTreeMap::new();
     let (source_id, id_from_file) = source_id(row, f);
-    build_common(state, row, f, &mut place);
+    build_common(env, row, f, &mut place);
     place.typologie = row.typologie("typologie", f.get("typologie"), &SEP);
     place.courriels = row.courriels("courriel", f.get("courriel"));
     place.site_web = row.urls("site_web", f.get("site_web"), &SEP);
@@ -321,7 +321,6 @@ fn build_v0(state: &FileState, row: &mut RowCheck, f: &Fields) -> Built {
             extra.insert(key.to_string(), v.to_string());
         }
     }
-    state.locate(row, &mut place);
     Built {
         place,
         source_id,

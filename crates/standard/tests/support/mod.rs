@@ -153,3 +153,31 @@ pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, bytes).expect("write temp file");
     (dir, path)
 }
+
+/// The `frictionless` command: `MAILLAGE_FRICTIONLESS`, else `<workspace>/.venv/bin/frictionless`,
+/// else on the PATH. `None` (with a loud message) only when it is absent and `CI` is unset;
+/// on CI a missing tool is a failure.
+pub fn frictionless() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("MAILLAGE_FRICTIONLESS").map(PathBuf::from),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/frictionless")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if c.exists() {
+            return Some(c);
+        }
+    }
+    if std::process::Command::new("frictionless")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Some(PathBuf::from("frictionless"));
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "frictionless is missing on CI (python3 -m venv .venv && .venv/bin/pip install frictionless)"
+    );
+    eprintln!("\n*** frictionless absent: test SKIPPED (install it in <workspace>/.venv) ***\n");
+    None
+}
