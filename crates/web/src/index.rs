@@ -52,14 +52,17 @@ pub struct Entry {
     schemes: u16,
     free: bool,
     walk_in: bool,
-    hours: Option<OpeningHours>,
+    /// Parsed hours, shared between places with the same hours text.
+    hours: Option<Arc<OpeningHours>>,
     week: Option<WeekMask>,
     folded_name: String,
+    /// Ids (positions in the sorted vocabulary) of the entry's words, ascending.
+    words: Box<[u32]>,
 }
 
 impl Entry {
     pub fn hours(&self) -> Option<&OpeningHours> {
-        self.hours.as_ref()
+        self.hours.as_deref()
     }
 }
 
@@ -122,6 +125,18 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("telephon", &["outil", "telephon"]),
 ];
 
+/// [`SYNONYMS`] with their keys stemmed once.
+static SYNONYM_STEMS: std::sync::LazyLock<Vec<(&'static str, String, &'static [&'static str])>> =
+    std::sync::LazyLock::new(|| {
+        SYNONYMS
+            .iter()
+            .map(|(key, alts)| {
+                let stemmed = key.split(' ').map(stem).collect::<Vec<_>>().join(" ");
+                (*key, stemmed, *alts)
+            })
+            .collect()
+    });
+
 impl SearchIndex {
     pub fn build(places: Vec<Place>, communes: &[Commune], epcis: &[Epci]) -> SearchIndex {
         let mut places = places;
@@ -129,6 +144,8 @@ impl SearchIndex {
         let mut vocab: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
         let mut entries = Vec::with_capacity(places.len());
+        let mut parsed_hours: HashMap<String, (Option<Arc<OpeningHours>>, Option<WeekMask>)> =
+            HashMap::new();
         let mut by_id = HashMap::with_capacity(places.len());
         for (i, place) in places.into_iter().enumerate() {
             let i = i as u32;
@@ -170,10 +187,20 @@ impl SearchIndex {
             if let Some(p) = place.position {
                 grid.entry(cell(p)).or_default().push(i);
             }
-            let parsed = place.horaires.as_deref().and_then(hours::parse);
-            let week = parsed
-                .as_ref()
-                .map(|oh| WeekMask::from_table(&hours::week_table(oh)));
+            // Many places share the same hours text: parse (and keep) each text once.
+            let (parsed, week) = match place.horaires.as_deref().map(str::trim) {
+                Some(text) if !text.is_empty() => parsed_hours
+                    .entry(text.to_string())
+                    .or_insert_with(|| {
+                        let oh = hours::parse(text).map(Arc::new);
+                        let week = oh
+                            .as_ref()
+                            .map(|oh| WeekMask::from_table(&hours::week_table(oh)));
+                        (oh, week)
+                    })
+                    .clone(),
+                _ => (None, None),
+            };
             by_id.insert(place.id.clone(), i);
             entries.push(Entry {
                 services: bits(Service::ALL, &place.services),
@@ -185,6 +212,7 @@ impl SearchIndex {
                 hours: parsed,
                 week,
                 folded_name: fold(&place.nom),
+                words: Box::new([]),
                 place: Arc::new(place),
             });
         }
@@ -260,13 +288,23 @@ impl SearchIndex {
             .map(|e| (e.code.clone(), e.nom.clone()))
             .collect();
         epci_list.sort_by(|a, b| a.1.cmp(&b.1));
+        let vocab: Vec<(Box<str>, Vec<u32>)> = vocab
+            .into_iter()
+            .map(|(k, v)| (k.into_boxed_str(), v))
+            .collect();
+        let mut words: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
+        for (id, (_, postings)) in vocab.iter().enumerate() {
+            for &i in postings {
+                words[i as usize].push(id as u32);
+            }
+        }
+        for (entry, w) in entries.iter_mut().zip(words) {
+            entry.words = w.into_boxed_slice();
+        }
         SearchIndex {
             entries,
             by_id,
-            vocab: vocab
-                .into_iter()
-                .map(|(k, v)| (k.into_boxed_str(), v))
-                .collect(),
+            vocab,
             grid,
             localities,
             by_postal,
@@ -300,20 +338,24 @@ impl SearchIndex {
             .map(|i| self.localities[*i].name.as_str())
     }
 
-    /// Marks in `set` every entry having a word that starts with `prefix`.
-    fn mark_prefix(&self, prefix: &str, set: &mut [u64]) -> bool {
-        let start = self.vocab.partition_point(|(w, _)| w.as_ref() < prefix);
-        let mut any = false;
-        for (w, postings) in &self.vocab[start..] {
-            if !w.starts_with(prefix) {
-                break;
-            }
-            any = true;
+    /// The vocabulary ids of the words starting with `prefix`: a contiguous range, since the
+    /// vocabulary is sorted.
+    fn prefix_range(&self, prefix: &str) -> Option<(u32, u32)> {
+        let lo = self.vocab.partition_point(|(w, _)| w.as_ref() < prefix);
+        let len = self.vocab[lo..]
+            .iter()
+            .take_while(|(w, _)| w.starts_with(prefix))
+            .count();
+        (len > 0).then_some((lo as u32, (lo + len) as u32))
+    }
+
+    /// Marks in `set` every entry having a word in `range`.
+    fn mark_range(&self, (lo, hi): (u32, u32), set: &mut [u64]) {
+        for (_, postings) in &self.vocab[lo as usize..hi as usize] {
             for &i in postings {
                 set[i as usize / 64] |= 1 << (i % 64);
             }
         }
-        any
     }
 
     /// Resolves the "where" of a search: a commune name, postal code or INSEE code.
@@ -451,35 +493,56 @@ impl SearchIndex {
             })?)
         };
 
-        // Text: every word must match (itself or a synonym) as a word prefix.
-        let mut text_set: Option<Vec<u64>> = None;
+        // Text: every word must match (itself or a synonym) as a word prefix. Each query word
+        // becomes a few ranges of vocabulary ids.
         let mut unknown_words = Vec::new();
         let folded_text = fold(&text);
+        let mut terms: Vec<Vec<(u32, u32)>> = Vec::new();
         for word in tokens(&text) {
             if word.len() < 2 {
                 continue;
             }
-            let mut set = vec![0u64; n.div_ceil(64)];
-            let mut any = self.mark_prefix(&word, &mut set);
-            for (key, alternatives) in SYNONYMS {
-                let key_stem: String = key.split(' ').map(stem).collect::<Vec<_>>().join(" ");
-                if word == key_stem || (key.contains(' ') && folded_text.contains(key)) {
-                    for alt in *alternatives {
-                        any |= self.mark_prefix(alt, &mut set);
-                    }
+            let mut ranges: Vec<(u32, u32)> = self.prefix_range(&word).into_iter().collect();
+            for (key, key_stem, alternatives) in SYNONYM_STEMS.iter() {
+                if word == *key_stem || (key.contains(' ') && folded_text.contains(key)) {
+                    ranges.extend(alternatives.iter().filter_map(|alt| self.prefix_range(alt)));
                 }
             }
-            if !any {
+            if ranges.is_empty() {
                 unknown_words.push(word.clone());
             }
-            text_set = Some(match text_set {
-                None => set,
-                Some(mut acc) => {
-                    acc.iter_mut().zip(&set).for_each(|(a, b)| *a &= b);
-                    acc
-                }
-            });
+            terms.push(ranges);
         }
+        let spatial = center.is_some() && radius.is_some() && only_commune.is_none();
+        // Around a point, the few candidates of the grid cells check their own word ids; for a
+        // search over everything, a bit set per query word is cheaper.
+        let text_set: Option<Vec<u64>> = if spatial || terms.is_empty() {
+            None
+        } else {
+            let mut acc: Option<Vec<u64>> = None;
+            for ranges in &terms {
+                let mut set = vec![0u64; n.div_ceil(64)];
+                for r in ranges {
+                    self.mark_range(*r, &mut set);
+                }
+                acc = Some(match acc {
+                    None => set,
+                    Some(mut a) => {
+                        a.iter_mut().zip(&set).for_each(|(x, y)| *x &= y);
+                        a
+                    }
+                });
+            }
+            acc
+        };
+        let has_words = |e: &Entry| {
+            terms.iter().all(|ranges| {
+                ranges.iter().any(|&(lo, hi)| {
+                    let k = e.words.partition_point(|w| *w < lo);
+                    k < e.words.len() && e.words[k] < hi
+                })
+            })
+        };
 
         let service_bits = bits(Service::ALL, &q.services);
         let public_bits = bits(Public::ALL, &q.publics);
@@ -489,12 +552,19 @@ impl SearchIndex {
             folded_text.split_whitespace().map(str::to_string).collect();
 
         let keep = |i: usize| -> Option<Option<f64>> {
-            if let Some(set) = &text_set {
-                if set[i / 64] & (1 << (i % 64)) == 0 {
-                    return None;
+            let e = &self.entries[i];
+            match &text_set {
+                Some(set) => {
+                    if set[i / 64] & (1 << (i % 64)) == 0 {
+                        return None;
+                    }
+                }
+                None => {
+                    if !terms.is_empty() && !has_words(e) {
+                        return None;
+                    }
                 }
             }
-            let e = &self.entries[i];
             let p = &e.place;
             if e.services & service_bits != service_bits
                 || e.publics & public_bits != public_bits

@@ -113,7 +113,26 @@ async fn build_index(
     store: &dyn Store,
     referential: Option<&Referential>,
 ) -> Result<SearchIndex, WebError> {
-    let places = store.places(&PlaceFilter::default()).await?;
+    // Page through the store so that only one page of stored places (with their source
+    // records and provenance, which the index does not keep) is in memory at a time.
+    const PAGE: u64 = 2_000;
+    let mut places = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = store
+            .places(&PlaceFilter {
+                limit: Some(PAGE),
+                offset,
+                ..Default::default()
+            })
+            .await?;
+        let n = page.len() as u64;
+        places.extend(page.into_iter().map(|sp| sp.place));
+        if n < PAGE {
+            break;
+        }
+        offset += PAGE;
+    }
     let mut communes = store.communes(None).await?;
     let mut epcis = store.epcis().await?;
     if let Some(r) = referential {
@@ -124,7 +143,6 @@ async fn build_index(
             epcis = r.epcis.clone();
         }
     }
-    let places = places.into_iter().map(|sp| sp.place).collect();
     let index = tokio::task::spawn_blocking(move || SearchIndex::build(places, &communes, &epcis))
         .await
         .map_err(|e| WebError::Unavailable(format!("construction de l'index : {e}")))?;

@@ -258,3 +258,50 @@ async fn a_date_respects_public_holidays_where_a_weekday_does_not() {
     .await
     .json()));
 }
+
+/// The text match has two code paths (a bit set over every place; word ids checked on the
+/// few candidates around a point): both must give the same places.
+#[tokio::test]
+async fn text_and_distance_together_match_text_alone_then_distance() {
+    let app = app().await;
+    let ids = |v: serde_json::Value| -> std::collections::BTreeSet<String> {
+        v["lieux"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    for word in [
+        "demarche",
+        "numerique",
+        "caf",
+        "france+services",
+        "mediatheque",
+    ] {
+        let text = ids(
+            get(&app.router, &format!("/api/v1/lieux?q={word}&par_page=500"))
+                .await
+                .json(),
+        );
+        let near = ids(get(
+            &app.router,
+            "/api/v1/lieux?ou=Montauban&rayon=30&par_page=500",
+        )
+        .await
+        .json());
+        let both = ids(get(
+            &app.router,
+            &format!("/api/v1/lieux?q={word}&ou=Montauban&rayon=30&par_page=500"),
+        )
+        .await
+        .json());
+        let expected: std::collections::BTreeSet<String> =
+            text.intersection(&near).cloned().collect();
+        assert_eq!(both, expected, "{word}");
+        assert!(
+            !both.is_empty() || word == "mediatheque",
+            "{word}: nothing near Montauban"
+        );
+    }
+}

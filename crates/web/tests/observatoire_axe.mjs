@@ -2,7 +2,7 @@
 // wcag2aa, wcag21aa) must report 0 violations and the console must stay free of errors (CSP).
 // Started by crates/web/tests/observatoire_browser.rs:  node observatoire_axe.mjs BASE_URL PATH…
 import { chromium } from "playwright-core";
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,7 +18,10 @@ const context = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1280, height: 900 },
   locale: "fr-FR",
 });
+const shots = path.join(process.cwd(), "test-output", "screenshots");
+mkdirSync(shots, { recursive: true });
 const failures = [];
+let n = 0;
 for (const url of paths) {
   const page = await context.newPage();
   const errors = [];
@@ -34,6 +37,7 @@ for (const url of paths) {
   if (!response || response.status() !== 200) failures.push(`${url}: HTTP ${response ? response.status() : 0}`);
   if (violations.length) failures.push(`${url}: ${JSON.stringify(violations)}`);
   if (errors.length) failures.push(`${url}: console: ${errors.join(" | ")}`);
+  await page.screenshot({ path: path.join(shots, `observatoire-${++n}.png`), fullPage: true });
   await page.close();
 }
 await context.close();

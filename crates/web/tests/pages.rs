@@ -12,7 +12,12 @@ async fn search_page_works_without_javascript() {
     let app = app().await;
     let a = get(&app.router, "/?q=demarche&ou=Montauban&rayon=20").await;
     assert_eq!(a.status, StatusCode::OK);
-    assert!(a.body.contains("lieux autour de Montauban"), "heading");
+    let h = a
+        .body
+        .find("id=\"resultats\"")
+        .map(|i| &a.body[i..i + 120])
+        .unwrap_or("");
+    assert!(a.body.contains("lieux autour de Montauban"), "heading: {h}");
     assert!(a.body.contains("href=\"/lieux/"), "result links");
     assert!(a.body.contains("<html lang=\"fr\""));
     assert!(a.body.contains("href=\"#contenu\""), "skip link");

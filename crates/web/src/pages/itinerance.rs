@@ -219,18 +219,22 @@ pub async fn page(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     }
     let mut stops: Vec<StopView> = Vec::new();
     for s in &book.sites {
-        if let Some(p) = book
-            .calendar
-            .passages
-            .iter()
-            .find(|p| p.site_id == s.id && matches!(p.status, Status::Stopped { .. }))
-        {
-            if wanted.is_empty() || fold(&s.commune).contains(&wanted) {
-                stops.push(StopView {
-                    commune: s.commune.clone(),
-                    text: p.notice.clone().unwrap_or_default(),
-                });
-            }
+        if !(wanted.is_empty() || fold(&s.commune).contains(&wanted)) {
+            continue;
+        }
+        // Stopped before the calendar starts (left out of the plan), or during it.
+        let notice = book.stop_notice(&s.id).or_else(|| {
+            book.calendar
+                .passages
+                .iter()
+                .find(|p| p.site_id == s.id && matches!(p.status, Status::Stopped { .. }))
+                .and_then(|p| p.notice.clone())
+        });
+        if let Some(text) = notice {
+            stops.push(StopView {
+                commune: s.commune.clone(),
+                text,
+            });
         }
     }
     let not_found = !wanted.is_empty() && groups.is_empty() && stops.is_empty();
