@@ -153,6 +153,10 @@ async fn suggested_sites_open_a_scenario_recomputed_at_once() {
     assert_eq!(b.status, StatusCode::OK, "{link}");
     assert!(b.body.contains("Scénario : une permanence ouvre à"));
     assert!(b.body.contains("Communes qui gagnent l'accès"));
+    assert!(
+        !b.body.contains("soit 0 de plus"),
+        "le scénario ajoute des habitants"
+    );
     let bad = get(&app.router, "/observatoire?departement=82&ouvrir=75056").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

@@ -811,7 +811,7 @@ pub async fn page(
                 .next()
                 .and_then(|f| {
                     let w = f.within.iter().find(|w| w.minutes == c.threshold)?;
-                    Some((w.permanent + w.itinerant_only, f.population))
+                    Some((w.permanent, f.population))
                 })
                 .unwrap_or((0, 0))
         };
@@ -821,7 +821,7 @@ pub async fn page(
             commune.nom
         ));
         scenario.push(format!(
-            "À {} minutes : {} habitants avant ({} %), {} après ({} %), soit {} de plus.",
+            "À {} minutes d'un lieu permanent : {} habitants avant ({} %), {} après ({} %), soit {} de plus.",
             c.threshold,
             fr_number(b),
             fr_decimal(100.0 * b as f64 / pop.max(1) as f64, 1),
