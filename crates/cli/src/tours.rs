@@ -406,6 +406,14 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
     for w in p.warnings.iter().chain(&book.calendar.warnings) {
         eprintln!("Attention : {w}");
     }
+    for (id, l) in &book.stopped {
+        let name = book.site(id).map(|s| s.name.as_str()).unwrap_or(id);
+        println!(
+            "  {name} : plus de permanence depuis le {} ({} labellisée)",
+            date_fr_year(l.date),
+            l.name
+        );
+    }
     for u in &p.unserved {
         eprintln!("Non desservi : {}", u.reason);
     }
@@ -474,7 +482,20 @@ fn calendar(a: CalendarArgs) -> anyhow::Result<ExitCode> {
     let filter = site_filter(&book, a.commune.as_deref(), a.vehicule.as_deref())?;
     let list = next_passages(&book.calendar, from, filter, a.limite);
     if list.is_empty() {
-        println!("Pas de passage prévu à partir du {}.", date_fr_year(from));
+        let notices: Vec<String> = match &a.commune {
+            Some(c) => book
+                .sites_of_commune(c)
+                .iter()
+                .filter_map(|s| book.stop_notice(&s.id))
+                .collect(),
+            None => Vec::new(),
+        };
+        if notices.is_empty() {
+            println!("Pas de passage prévu à partir du {}.", date_fr_year(from));
+        }
+        for n in notices {
+            println!("{n}");
+        }
     }
     for p in list {
         if let (Some(s), Some(v)) = (book.site(&p.site_id), book.vehicle(&p.vehicle_id)) {

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Site, Vehicle};
+use crate::model::{Labelling, Site, Vehicle};
 use crate::plan::{plan_with_matrix, Plan, PlanError, PlanOptions};
 use crate::schedule::{build, Calendar, Events, ScheduleError};
 
@@ -20,6 +20,10 @@ pub struct TourBook {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub calendar: Calendar,
+    /// Sites left out of the plan because a France Services was labelled in their commune
+    /// before the calendar starts, with that labelling (for the public notice).
+    #[serde(default)]
+    pub stopped: Vec<(String, Labelling)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +44,27 @@ impl TourBook {
         to: NaiveDate,
         options: &PlanOptions,
     ) -> Result<TourBook, BookError> {
-        let matrix = crate::plan::estimate_matrix(&sites, &vehicles);
-        let plan = plan_with_matrix(&sites, &vehicles, matrix, options)?;
+        // A site whose permanences stopped before the calendar starts takes no slot: the
+        // planner shares its half-days among the others.
+        let stopped: Vec<(String, Labelling)> = sites
+            .iter()
+            .filter(|s| s.stops_on_labelling())
+            .filter_map(|s| {
+                events
+                    .labellings
+                    .iter()
+                    .filter(|l| l.code_insee == s.code_insee && l.date <= from)
+                    .min_by_key(|l| l.date)
+                    .map(|l| (s.id.clone(), l.clone()))
+            })
+            .collect();
+        let active: Vec<Site> = sites
+            .iter()
+            .filter(|s| !stopped.iter().any(|(id, _)| id == &s.id))
+            .cloned()
+            .collect();
+        let matrix = crate::plan::estimate_matrix(&active, &vehicles);
+        let plan = plan_with_matrix(&active, &vehicles, matrix, options)?;
         let calendar = build(&plan, &sites, &vehicles, from, to, &events)?;
         Ok(TourBook {
             sites,
@@ -51,7 +74,21 @@ impl TourBook {
             from,
             to,
             calendar,
+            stopped,
         })
+    }
+
+    /// The public notice of a site whose permanences stopped before the calendar starts.
+    pub fn stop_notice(&self, site_id: &str) -> Option<String> {
+        let (_, l) = self.stopped.iter().find(|(id, _)| id == site_id)?;
+        let site = self.site(site_id)?;
+        Some(format!(
+            "Depuis le {}, {} vous accueille à {} ({}) : le bus France Services ne passe plus ici.",
+            crate::calendar::date_fr_year(l.date),
+            l.name,
+            site.commune,
+            l.address
+        ))
     }
 
     pub fn site(&self, id: &str) -> Option<&Site> {

@@ -223,3 +223,50 @@ fn a_labelling_date_in_the_past_keeps_the_passages_already_held() {
         assert_eq!(p.takes_place(), p.date < d(2027, 2, 1), "{p:?}");
     }
 }
+
+#[test]
+fn sites_stopped_before_the_calendar_starts_take_no_slot_and_keep_their_notice() {
+    let events = maillage_tours::input::read_events(
+        "evenements-82.csv",
+        &read(&workspace().join("data/tours/evenements-82.csv")),
+    )
+    .unwrap();
+    let book = maillage_tours::TourBook::new(
+        sites(),
+        vehicles(),
+        events,
+        d(2026, 12, 1),
+        d(2027, 2, 28),
+        &maillage_tours::PlanOptions {
+            max_generations: 200,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut stopped: Vec<&str> = book.stopped.iter().map(|(id, _)| id.as_str()).collect();
+    stopped.sort();
+    assert_eq!(
+        stopped,
+        [
+            "82-beaumont-de-lomagne",
+            "82-la-ville-dieu-du-temple",
+            "82-montaigu-de-quercy",
+            "82-villebrumier"
+        ]
+    );
+    for id in &stopped {
+        assert!(book.plan.assignment(id).is_none(), "{id} still planned");
+        assert!(!book
+            .calendar
+            .passages
+            .iter()
+            .any(|p| &p.site_id == id && p.takes_place()));
+    }
+    assert!(book.plan.unserved.is_empty(), "{:?}", book.plan.unserved);
+    let notice = book.stop_notice("82-montaigu-de-quercy").unwrap();
+    assert!(
+        notice.contains("France services Montaigu")
+            && notice.contains("2 place de l'Hotel de ville"),
+        "{notice}"
+    );
+}
