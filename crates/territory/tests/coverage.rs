@@ -368,3 +368,46 @@ fn the_demo_referential_subset_loads_with_the_same_layout() {
     assert!(r.report.polygons_unmatched == 0);
     eprintln!("{:?}", r.report.missing_files);
 }
+
+#[test]
+fn branch_and_bound_equals_brute_force_on_every_pair_of_sites() {
+    // The exact optimum is checked against trying every pair of candidates (Tarn-et-Garonne,
+    // France Services, 10 min: 195 candidates, 18,915 pairs).
+    let r = referential();
+    let places = read(
+        "france-services/liste-fs-20240801.csv",
+        Format::FranceServices,
+        "fs-2024",
+    );
+    let cov = compute(r, &places, &options_82());
+    let p = SiteProblem::from_coverage(&cov, Category::FranceServices, 10.0);
+    let weight = |sites: &[usize]| -> f64 {
+        let mut covered = vec![false; p.demands.len()];
+        for &s in sites {
+            for &d in &p.covers[s] {
+                covered[d as usize] = true;
+            }
+        }
+        covered
+            .iter()
+            .zip(&p.demands)
+            .filter(|(c, _)| **c)
+            .map(|(_, d)| d.3)
+            .sum()
+    };
+    let n = p.candidates.len();
+    let mut best = 0.0f64;
+    for a in 0..n {
+        for b in a + 1..n {
+            best = best.max(weight(&[a, b]));
+        }
+    }
+    let exact = p.exact(2, 10_000_000).expect("optimum");
+    assert!(
+        (exact.weight - best).abs() < 1e-6,
+        "{} contre {}",
+        exact.weight,
+        best
+    );
+    assert!((weight(&exact.sites) - best).abs() < 1e-6);
+}
