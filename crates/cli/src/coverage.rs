@@ -234,6 +234,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("démarrage du moteur asynchrone")?;
     let places = runtime.block_on(load_places(&args.db.url))?;
+    if places.is_empty() && args.avant.is_none() {
+        eprintln!(
+            "Attention : la base {} ne contient aucun lieu ; importez d'abord les sources (maillage import …) : toutes les communes apparaîtront sans aide.",
+            args.db.url
+        );
+    }
     let options = CoverageOptions {
         thresholds_min: args.seuils.clone(),
         reach_min: args.portee,
