@@ -855,3 +855,165 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The commands end to end on the shipped Tarn-et-Garonne files, in a temporary folder.
+    use super::*;
+
+    fn data(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/tours")
+            .join(name)
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("maillage-tours-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir.join(name)
+    }
+
+    fn plan_args(out: &Path) -> PlanArgs {
+        PlanArgs {
+            sites: data("sites-82.csv"),
+            vehicules: data("vehicules-82.csv"),
+            evenements: Some(data("evenements-82.csv")),
+            du: Some("2026-12-01".into()),
+            mois: 3,
+            parite: false,
+            generations: 200,
+            secondes: 30,
+            sans_polissage: false,
+            synthetique: None,
+            out: out.to_path_buf(),
+            export_matrix: Some(out.with_extension("instance.json")),
+        }
+    }
+
+    #[test]
+    fn plan_then_publish_then_label_then_visit() {
+        let book_path = tmp("tournees.json");
+        assert_eq!(
+            run(Command::Plan(plan_args(&book_path))).expect("plan"),
+            ExitCode::SUCCESS
+        );
+        let book = load_book(&book_path).expect("book");
+        assert_eq!(book.stopped.len(), 4);
+        let instance: serde_json::Value =
+            serde_json::from_str(&read_text(&book_path.with_extension("instance.json")).unwrap())
+                .unwrap();
+        assert_eq!(instance["jobs"].as_array().map(Vec::len), Some(23));
+
+        let ics = tmp("bus-1.ics");
+        run(Command::Ical(IcalArgs {
+            book: BookArg {
+                livre: book_path.clone(),
+            },
+            commune: None,
+            vehicule: Some("bus-1".into()),
+            out: Some(ics.clone()),
+        }))
+        .expect("ical");
+        assert!(read_text(&ics).unwrap().contains("BEGIN:VEVENT\r\n"));
+
+        let poster = tmp("dunes.html");
+        run(Command::Affiche(PosterArgs {
+            book: BookArg {
+                livre: book_path.clone(),
+            },
+            commune: "Dunes".into(),
+            mois: "2027-01".into(),
+            out: Some(poster.clone()),
+        }))
+        .expect("poster");
+        assert!(read_text(&poster).unwrap().contains("janvier 2027"));
+
+        let places = tmp("lieux.csv");
+        run(Command::Lieux(PlacesArgs {
+            book: BookArg {
+                livre: book_path.clone(),
+            },
+            pivot: "22820001400013".into(),
+            out: Some(places.clone()),
+        }))
+        .expect("places");
+        let csv_text = read_text(&places).unwrap();
+        assert_eq!(csv_text.lines().count(), 1 + 23);
+        assert!(csv_text.contains("Itinérant"));
+
+        run(Command::Labelliser(LabelArgs {
+            book: BookArg {
+                livre: book_path.clone(),
+            },
+            commune: "82050".into(),
+            date: "2027-01-15".into(),
+            nom: "France services de Dunes".into(),
+            adresse: "place de la mairie".into(),
+        }))
+        .expect("label");
+        let book = load_book(&book_path).expect("book");
+        assert!(book
+            .calendar
+            .passages
+            .iter()
+            .filter(|p| p.site_id == "82-dunes"
+                && p.date >= NaiveDate::from_ymd_opt(2027, 1, 15).unwrap())
+            .all(|p| !p.takes_place()));
+
+        let files = VisitFiles {
+            livre: book_path.clone(),
+            fichier: tmp("visites.json"),
+        };
+        run(Command::Visites(VisitCommand::Demander(VisitRequestArgs {
+            files: files.clone(),
+            partenaire: "mairie".into(),
+            partenaire_nom: "Mairie de Lavit".into(),
+            commune: "82097".into(),
+            latitude: None,
+            longitude: None,
+            nom: "Mme L.".into(),
+            telephone: String::new(),
+            adresse: "route de Gramont".into(),
+            motif: "sortie d'hôpital, ne peut pas conduire".into(),
+        })))
+        .expect("request");
+        run(Command::Visites(VisitCommand::Annuler(VisitIdArgs {
+            files: files.clone(),
+            id: "visite-1".into(),
+        })))
+        .expect("cancel");
+        run(Command::Visites(VisitCommand::Purger {
+            files: files.clone(),
+            conservation_jours: 0,
+        }))
+        .expect("purge");
+        let visits = load_visits(&files.fichier).expect("visits");
+        assert_eq!(visits[0].person, None);
+        let e = run(Command::Visites(VisitCommand::Terminer(VisitIdArgs {
+            files,
+            id: "visite-1".into(),
+        })))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("impossible de passer de « annulée » à « réalisée »"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(book_path.parent().unwrap());
+    }
+
+    #[test]
+    fn missing_book_and_unknown_commune_say_what_to_do() {
+        let e = run(Command::Calendrier(CalendarArgs {
+            book: BookArg {
+                livre: tmp("absent.json"),
+            },
+            commune: None,
+            vehicule: None,
+            du: None,
+            limite: 3,
+        }))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("maillage tours plan"), "{e:#}");
+    }
+}
