@@ -233,7 +233,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("démarrage du moteur asynchrone")?;
-    let places = runtime.block_on(load_places(&args.db.url))?;
+    let pb = spinner("Lecture des lieux de la base");
+    let places = runtime.block_on(load_places(&args.db.url));
+    pb.finish_and_clear();
+    let places = places?;
     if places.is_empty() && args.avant.is_none() {
         eprintln!(
             "Attention : la base {} ne contient aucun lieu ; importez d'abord les sources (maillage import …) : toutes les communes apparaîtront sans aide.",
