@@ -127,6 +127,50 @@ pub struct StopView {
     pub text: String,
 }
 
+/// One labelling of the history: what it stopped, what went on.
+pub struct HistoryRow {
+    pub date: String,
+    pub name: String,
+    pub effect: String,
+}
+
+/// The labellings that touched the bus's communes, oldest first, with their effect: the
+/// permanences hosted by the commune stop, the département's MDS keep theirs.
+fn history(book: &TourBook) -> Vec<HistoryRow> {
+    let mut rows: Vec<(NaiveDate, HistoryRow)> = Vec::new();
+    for l in &book.events.labellings {
+        let sites: Vec<_> = book
+            .sites
+            .iter()
+            .filter(|s| s.code_insee == l.code_insee)
+            .collect();
+        if sites.is_empty() {
+            continue;
+        }
+        let effect = sites
+            .iter()
+            .map(|s| {
+                if s.stops_on_labelling() {
+                    format!("{} : permanences arrêtées", s.name)
+                } else {
+                    format!("{} : continue ({})", s.name, s.kind.label_fr())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ; ");
+        rows.push((
+            l.date,
+            HistoryRow {
+                date: date_fr_year(l.date),
+                name: l.name.clone(),
+                effect,
+            },
+        ));
+    }
+    rows.sort_by_key(|r| r.0);
+    rows.into_iter().map(|r| r.1).collect()
+}
+
 #[derive(Template)]
 #[template(path = "itinerance.html")]
 pub struct ItinerancePage {
@@ -139,6 +183,7 @@ pub struct ItinerancePage {
     pub period: String,
     pub month: String,
     pub not_found: bool,
+    pub history: Vec<HistoryRow>,
 }
 
 fn fold(s: &str) -> String {
@@ -256,6 +301,7 @@ pub async fn page(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
         ),
         month: format!("{:04}-{:02}", today.year(), today.month()),
         not_found,
+        history: history(&book),
     };
     render(&page)
 }
@@ -383,6 +429,17 @@ mod tests {
         let (_, _, html) = get("/itinerance?commune=Villebrumier").await;
         assert!(html.contains("France services de Villebrumier"), "{html}");
         assert!(html.contains("ne passe plus"), "{html}");
+        // The history of labellings, with what each one did.
+        let (_, _, html) = get("/itinerance").await;
+        assert!(html.contains("Historique"), "{html}");
+        assert!(
+            html.contains("Mairie de Villebrumier : permanences arrêtées"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Maison départementale des solidarités de Montech : continue"),
+            "{html}"
+        );
     }
 
     #[tokio::test]
