@@ -344,6 +344,15 @@ pub fn normalize_free_text(text: &str) -> HoursGuess {
     let Some(tokens) = tokenize(t) else {
         return unclear();
     };
+    // A text that does not end on a time was cut or goes on about something else
+    // (« de 9h à 12h et d… » is 50 characters of a longer text).
+    let last = tokens
+        .iter()
+        .rev()
+        .find(|t| !matches!(t, Tok::Sep('.') | Tok::Sep(';')));
+    if !matches!(last, Some(Tok::Time(..))) {
+        return unclear();
+    }
     let mut groups: Vec<Group> = Vec::new();
     let mut days: Vec<u8> = Vec::new();
     let mut ranges: Vec<(u16, u16)> = Vec::new();
@@ -822,6 +831,7 @@ mod tests {
             "Les mardis de 9h00 à 10h30 ou de 16h00 à 17h30",
             "Mar : 9-11h et 14h30-16h30 et Mer et Jeu : 3-11 h",
             "le lundi de 14h00 à 17h00, du mardi au vendredi d",
+            "Du lundi au vendredi de 9h à 12h et d",
             "du lundi au vendredi de 08h30 à 12h00 et de 13h30",
             "Du lundi au vendredi : 9h00-12h30 / 13h30",
             "Vendredi matin : 10h/11h30",

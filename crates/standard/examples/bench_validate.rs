@@ -12,16 +12,14 @@
 //! `frictionless` is looked up as `MAILLAGE_FRICTIONLESS`, `<workspace>/.venv/bin/frictionless`,
 //! then on the PATH.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::NaiveDate;
-use maillage_standard::read::{read_path, Format};
 use maillage_standard::validate::validate_path;
-use maillage_standard::write::write_standard_csv;
-use maillage_standard::SourceFile;
+
+#[path = "../tests/support/bigfile.rs"]
+mod bigfile;
 
 fn shared_dir() -> PathBuf {
     match std::env::var_os("MAILLAGE_SHARED_DATA") {
@@ -44,50 +42,6 @@ fn frictionless() -> Option<PathBuf> {
         .ok()
         .filter(|o| o.status.success())
         .map(|_| PathBuf::from("frictionless"))
-}
-
-/// Writes a valid standard CSV of `rows` rows made from the real conseiller numérique places.
-pub fn build_csv(path: &Path, rows: usize) -> std::io::Result<()> {
-    let file = SourceFile {
-        source: "conseiller-numerique".into(),
-        date: NaiveDate::from_ymd_opt(2022, 12, 2).unwrap_or_default(),
-    };
-    let mut places = Vec::new();
-    read_path(
-        &shared_dir()
-            .join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json"),
-        &Format::CnfsJson,
-        &file,
-        None,
-        &mut |r| {
-            let mut p = r.place;
-            p.id = r.source.source_id;
-            // Keep the bench file valid: hours that are not OSM syntax stay out.
-            if p.horaires
-                .as_deref()
-                .is_some_and(|h| maillage_model::hours::parse(h).is_err())
-            {
-                p.horaires = None;
-            }
-            places.push(p);
-        },
-    )
-    .map_err(std::io::Error::other)?;
-    let mut one = Vec::new();
-    write_standard_csv(&places, &mut one)?;
-    let text = String::from_utf8(one).map_err(std::io::Error::other)?;
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default().to_string();
-    let body: Vec<&str> = lines.collect();
-    let mut out = BufWriter::new(std::fs::File::create(path)?);
-    writeln!(out, "{header}")?;
-    for k in 0..rows {
-        let line = body[k % body.len()];
-        // Every row gets its own id: the first field, unquoted hex in this source.
-        let rest = line.split_once(',').map_or("", |(_, r)| r);
-        writeln!(out, "lieu-{k},{rest}")?;
-    }
-    out.flush()
 }
 
 /// CPU seconds (user + system) used so far by this process and by its waited-for children,
@@ -130,7 +84,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("maillage-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("lieux.csv");
-    build_csv(&path, rows).expect("bench file written");
+    bigfile::write_big_csv(&path, rows, u64::MAX).expect("bench file written");
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let mb = bytes as f64 / 1e6;
     println!("file: {rows} rows, {mb:.1} MB");
@@ -163,8 +117,8 @@ fn main() {
         "maillage validate: {ours:.3} s wall, {ours_cpu:.2} s CPU, {:.0} rows/s, {:.1} MB/s, {} errors, {} warnings (best of {repeat})",
         rows as f64 / ours,
         mb / ours,
-        report.errors().count(),
-        report.warnings().count()
+        report.error_count(),
+        report.warning_count()
     );
 
     let Some(tool) = frictionless() else {

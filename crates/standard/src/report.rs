@@ -45,7 +45,15 @@ pub struct Report {
     pub encoding: Option<String>,
     /// The CSV delimiter found, when the file is a CSV.
     pub delimiter: Option<char>,
+    /// Row-level problems not kept in `issues` because the report already holds
+    /// [`MAX_ISSUES`] (a huge file with a systematic problem must not fill memory with
+    /// messages): warnings and errors, counted.
+    pub omitted_warnings: u64,
+    pub omitted_errors: u64,
 }
+
+/// How many row-level issues a report keeps (beyond, they are only counted).
+pub const MAX_ISSUES: usize = 100_000;
 
 /// A row that was not imported, as it was in the file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +75,16 @@ impl Report {
     }
 
     pub fn is_valid(&self) -> bool {
-        self.errors().next().is_none()
+        self.errors().next().is_none() && self.omitted_errors == 0
+    }
+
+    /// Every error, including the ones only counted (see [`MAX_ISSUES`]).
+    pub fn error_count(&self) -> u64 {
+        self.errors().count() as u64 + self.omitted_errors
+    }
+
+    /// Every warning, including the ones only counted.
+    pub fn warning_count(&self) -> u64 {
+        self.warnings().count() as u64 + self.omitted_warnings
     }
 }

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use super::ReadError;
 use crate::decode::{sniff_delimiter, DecodingReader};
 use crate::record::{Record, SourceFile};
-use crate::report::{Issue, RejectedRow, Report, Severity};
+use crate::report::{Issue, RejectedRow, Report, Severity, MAX_ISSUES};
 
 /// Splits a header line on the delimiter, honouring quotes.
 pub fn split_header(line: &str, delimiter: u8) -> Vec<String> {
@@ -407,7 +407,16 @@ impl<'a> FileState<'a> {
         }
         let rejected = row.has_errors();
         let line = row.line;
-        self.report.issues.append(&mut row.issues);
+        if self.report.issues.len() + row.issues.len() <= MAX_ISSUES {
+            self.report.issues.append(&mut row.issues);
+        } else {
+            for i in row.issues.drain(..) {
+                match i.severity {
+                    Severity::Error => self.report.omitted_errors += 1,
+                    Severity::Warning => self.report.omitted_warnings += 1,
+                }
+            }
+        }
         if rejected {
             self.report.rejected += 1;
             self.report
