@@ -42,29 +42,14 @@ pub fn read(rel: &str, format: Format, source: &str) -> Vec<Place> {
     places
 }
 
-/// The Aidants Connect structures (no coordinates: commune code only). Read here because the
-/// project's reader for this list is not written yet.
+/// The Aidants Connect structures (no coordinates: commune code only), with the project's
+/// reader.
 pub fn aidants_connect() -> Vec<Place> {
-    let path = shared_data_dir().join("dispositifs/20240212-aidants-connect-structures.csv");
-    let mut rdr = match csv::Reader::from_path(&path) {
-        Ok(r) => r,
-        Err(e) => panic!("{}: {e}", path.display()),
-    };
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let Ok(rec) = rec else { continue };
-        let code = rec.get(4).unwrap_or("").trim().to_string();
-        out.push(Place {
-            id: format!("aidants-connect:{i}"),
-            nom: rec.get(0).unwrap_or("").to_string(),
-            commune: rec.get(9).unwrap_or("").to_string(),
-            code_postal: rec.get(6).unwrap_or("").to_string(),
-            code_insee: (!code.is_empty()).then_some(code),
-            dispositif_programmes_nationaux: vec![Dispositif::AidantsConnect],
-            ..Place::default()
-        });
-    }
-    out
+    read(
+        "dispositifs/20240212-aidants-connect-structures.csv",
+        Format::AidantsConnect,
+        "aidants-connect",
+    )
 }
 
 /// Every place of the national lists: conseillers numériques, France Services 2024, Aidants
