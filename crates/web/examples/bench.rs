@@ -356,6 +356,22 @@ async fn drive(total: usize) {
     let dataset_gz = gzip_len(&dataset).await;
     let _ = child.kill();
     let _ = child.wait();
+    // The same server without the territory referential in memory (the search still knows
+    // every commune from the store; only the observatory needs the referential).
+    let mut bare = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["serve", &db, "/nonexistent"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server process");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(bare.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("server address");
+    let rss_bare = vm_rss_kb(bare.id());
+    let _ = bare.kill();
+    let _ = bare.wait();
 
     println!("\n== /api/v1/lieux, text + distance, {CLIENTS} concurrent clients, {REQUESTS} requests, {} places ==", places.len());
     println!("baseline /healthz : {:>8.0} req/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  errors {}", baseline.rps, ms(baseline.p50), ms(baseline.p95), ms(baseline.p99), baseline.errors);
@@ -366,7 +382,11 @@ async fn drive(total: usize) {
     );
     println!("\n== server memory (VmRSS) ==");
     println!(
-        "after start (index built): {:.1} MB; after the load: {:.1} MB",
+        "without the territory referential in the process: {:.1} MB",
+        rss_bare as f64 / 1024.0
+    );
+    println!(
+        "with the national referential, after start (index built): {:.1} MB; after the load: {:.1} MB",
         rss_idle as f64 / 1024.0,
         rss_loaded as f64 / 1024.0
     );

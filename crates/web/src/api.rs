@@ -27,19 +27,78 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     Json(json!({ "statut": "ok", "lieux": n })).into_response()
 }
 
-/// A place as the API returns it: the standard's field names, plus `latitude`/`longitude`
-/// and, in a search around a point, `distance_km`.
+/// A place as the API returns it, serialised straight to the output (no intermediate JSON
+/// tree: the list endpoint is the hot path): the standard's field names, `latitude` /
+/// `longitude` instead of `position`, and `distance_km` in a search around a point.
+pub struct ApiPlace<'a>(pub &'a Place, pub Option<f64>);
+
+impl serde::Serialize for ApiPlace<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let p = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &p.id)?;
+        m.serialize_entry("pivot", &p.pivot)?;
+        m.serialize_entry("nom", &p.nom)?;
+        m.serialize_entry("commune", &p.commune)?;
+        m.serialize_entry("code_postal", &p.code_postal)?;
+        m.serialize_entry("code_insee", &p.code_insee)?;
+        m.serialize_entry("adresse", &p.adresse)?;
+        m.serialize_entry("complement_adresse", &p.complement_adresse)?;
+        m.serialize_entry("latitude", &p.position.map(|x| x.lat))?;
+        m.serialize_entry("longitude", &p.position.map(|x| x.lon))?;
+        m.serialize_entry("typologie", &p.typologie)?;
+        m.serialize_entry("telephone", &p.telephone)?;
+        m.serialize_entry("courriels", &p.courriels)?;
+        m.serialize_entry("site_web", &p.site_web)?;
+        m.serialize_entry("horaires", &p.horaires)?;
+        m.serialize_entry("presentation_resume", &p.presentation_resume)?;
+        m.serialize_entry("presentation_detail", &p.presentation_detail)?;
+        m.serialize_entry("source", &p.source)?;
+        m.serialize_entry("itinerance", &p.itinerance)?;
+        m.serialize_entry("structure_parente", &p.structure_parente)?;
+        m.serialize_entry("date_maj", &p.date_maj)?;
+        m.serialize_entry("services", &p.services)?;
+        m.serialize_entry(
+            "publics_specifiquement_adresses",
+            &p.publics_specifiquement_adresses,
+        )?;
+        m.serialize_entry("prise_en_charge_specifique", &p.prise_en_charge_specifique)?;
+        m.serialize_entry("frais_a_charge", &p.frais_a_charge)?;
+        m.serialize_entry(
+            "dispositif_programmes_nationaux",
+            &p.dispositif_programmes_nationaux,
+        )?;
+        m.serialize_entry("formations_labels", &p.formations_labels)?;
+        m.serialize_entry("autres_formations_labels", &p.autres_formations_labels)?;
+        m.serialize_entry("modalites_acces", &p.modalites_acces)?;
+        m.serialize_entry("modalites_accompagnement", &p.modalites_accompagnement)?;
+        m.serialize_entry("fiche_acces_libre", &p.fiche_acces_libre)?;
+        m.serialize_entry("prise_rdv", &p.prise_rdv)?;
+        if let Some(d) = self.1 {
+            m.serialize_entry("distance_km", &((d * 100.0).round() / 100.0))?;
+        }
+        m.end()
+    }
+}
+
+/// [`ApiPlace`] as a JSON tree, for the one-place endpoint that adds its sources.
 pub fn place_json(p: &Place, distance_km: Option<f64>) -> Value {
-    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut v {
-        map.remove("position");
-        map.insert("latitude".into(), json!(p.position.map(|x| x.lat)));
-        map.insert("longitude".into(), json!(p.position.map(|x| x.lon)));
-        if let Some(d) = distance_km {
-            map.insert("distance_km".into(), json!((d * 100.0).round() / 100.0));
+    serde_json::to_value(ApiPlace(p, distance_km)).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+#[test]
+fn api_place_has_every_field_of_the_place() {
+    // A field added to Place must be added to ApiPlace too.
+    let p = Place::default();
+    let full = serde_json::to_value(&p).expect("place");
+    let api = place_json(&p, None);
+    for key in full.as_object().expect("object").keys() {
+        if key != "position" {
+            assert!(api.get(key).is_some(), "{key} missing from the API");
         }
     }
-    v
 }
 
 fn attachment(mut response: Response, content_type: &'static str, name: &str) -> Response {
@@ -65,18 +124,35 @@ pub async fn list(
         Format::Json => {
             let pages = r.total.div_ceil(q.per_page).max(1);
             let link = |p: usize| format!("/api/v1/lieux?{}", q.to_query(Some(p)));
-            let body = json!({
-                "total": r.total,
-                "page": q.page,
-                "par_page": q.per_page,
-                "pages": pages,
-                "suivante": (q.page < pages).then(|| link(q.page + 1)),
-                "precedente": (q.page > 1).then(|| link(q.page - 1)),
-                "centre": r.center.as_ref().map(|c| json!({
-                    "latitude": c.position.lat, "longitude": c.position.lon, "libelle": c.label
-                })),
-                "lieux": r.hits.iter().map(|h| place_json(&h.entry.place, h.distance_km)).collect::<Vec<_>>(),
-            });
+            #[derive(serde::Serialize)]
+            struct Page<'a> {
+                total: usize,
+                page: usize,
+                par_page: usize,
+                pages: usize,
+                suivante: Option<String>,
+                precedente: Option<String>,
+                centre: Option<Value>,
+                lieux: Vec<ApiPlace<'a>>,
+            }
+            let body = Page {
+                total: r.total,
+                page: q.page,
+                par_page: q.per_page,
+                pages,
+                suivante: (q.page < pages).then(|| link(q.page + 1)),
+                precedente: (q.page > 1).then(|| link(q.page - 1)),
+                centre: r.center.as_ref().map(|c| {
+                    json!({
+                        "latitude": c.position.lat, "longitude": c.position.lon, "libelle": c.label
+                    })
+                }),
+                lieux: r
+                    .hits
+                    .iter()
+                    .map(|h| ApiPlace(&h.entry.place, h.distance_km))
+                    .collect(),
+            };
             Ok(Json(body).into_response())
         }
         Format::GeoJson => {

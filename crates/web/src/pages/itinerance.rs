@@ -10,7 +10,7 @@
 //! files (`data/tours/`, or `MAILLAGE_TOURS_DIR`) for the next three months.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::extract::RawQuery;
@@ -26,7 +26,9 @@ use crate::error::WebError;
 use crate::hours::now_paris;
 use crate::layout::{render, Layout};
 
-static BOOK: OnceLock<Result<Arc<TourBook>, String>> = OnceLock::new();
+/// The book and the day it was planned for: planned again when the day changes, so the
+/// "next passages" and the three months ahead stay current on a long-running server.
+static BOOK: Mutex<Option<(NaiveDate, Arc<TourBook>)>> = Mutex::new(None);
 
 fn tours_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MAILLAGE_TOURS_DIR") {
@@ -75,17 +77,23 @@ fn load(today: NaiveDate) -> Result<Arc<TourBook>, String> {
 }
 
 async fn book() -> Result<Arc<TourBook>, WebError> {
-    if let Some(b) = BOOK.get() {
-        return b.clone().map_err(WebError::Unavailable);
-    }
     let today = now_paris().date();
+    if let Ok(guard) = BOOK.lock() {
+        if let Some((day, b)) = guard.as_ref() {
+            if *day == today {
+                return Ok(b.clone());
+            }
+        }
+    }
     // Planning takes a fraction of a second of CPU: keep it off the async workers.
     let loaded = tokio::task::spawn_blocking(move || load(today))
         .await
-        .map_err(|e| WebError::Unavailable(e.to_string()))?;
-    BOOK.get_or_init(|| loaded)
-        .clone()
-        .map_err(WebError::Unavailable)
+        .map_err(|e| WebError::Unavailable(e.to_string()))?
+        .map_err(WebError::Unavailable)?;
+    if let Ok(mut guard) = BOOK.lock() {
+        *guard = Some((today, loaded.clone()));
+    }
+    Ok(loaded)
 }
 
 /// The query string's `commune`, `vehicule`, `mois` (anything else is ignored).
