@@ -6,7 +6,7 @@
 //! address of the new one.
 //!
 //! The tour book comes from `MAILLAGE_TOURS_BOOK` (a JSON written by `maillage tours plan`)
-//! or, by default, is planned once at the first request from the shipped Tarn-et-Garonne
+//! or, by default, is planned at the first request of each day from the shipped Tarn-et-Garonne
 //! files (`data/tours/`, or `MAILLAGE_TOURS_DIR`) for the next three months.
 
 use std::path::PathBuf;
