@@ -219,9 +219,13 @@ pub enum VisitCommand {
 pub struct VisitFiles {
     #[arg(long, default_value = "tournees.json")]
     pub livre: PathBuf,
-    /// Fichier des visites (données personnelles : à protéger).
+    /// Fichier des visites (données personnelles : à protéger), quand `--db` n'est pas donné.
     #[arg(long, default_value = "visites.json")]
     pub fichier: PathBuf,
+    /// Base de données où garder les visites (sqlite:CHEMIN ou postgres://…) au lieu du
+    /// fichier.
+    #[arg(long = "db", env = "MAILLAGE_DATABASE_URL")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -687,16 +691,62 @@ fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_visits(path: &Path) -> anyhow::Result<Vec<Visit>> {
+/// Where the visits are kept: the database when `--db` is given, else a JSON file.
+fn load_visits(files: &VisitFiles) -> anyhow::Result<Vec<Visit>> {
+    if let Some(url) = &files.db {
+        let rows = block_on(async {
+            let store = maillage_store::open(url).await?;
+            store.home_visits().await
+        })?;
+        return rows
+            .iter()
+            .map(|r| {
+                serde_json::from_str(&r.data).with_context(|| format!("visite {} illisible", r.id))
+            })
+            .collect();
+    }
+    let path = &files.fichier;
     if !path.exists() {
         return Ok(Vec::new());
     }
     serde_json::from_str(&read_text(path)?).with_context(|| format!("{} illisible", path.display()))
 }
 
-fn save_visits(path: &Path, visits: &[Visit]) -> anyhow::Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(visits)?)
-        .with_context(|| format!("impossible d'écrire {}", path.display()))
+fn save_visits(files: &VisitFiles, visits: &[Visit]) -> anyhow::Result<()> {
+    if let Some(url) = &files.db {
+        let rows: Vec<maillage_store::HomeVisitRow> = visits
+            .iter()
+            .map(|v| {
+                Ok(maillage_store::HomeVisitRow {
+                    id: v.id.clone(),
+                    status: serde_json::to_value(v.status)?
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    closed_on: v.closed_on.map(|d| d.to_string()),
+                    data: serde_json::to_string(v)?,
+                })
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        return block_on(async {
+            let store = maillage_store::open(url).await?;
+            for r in &rows {
+                store.save_home_visit(r).await?;
+            }
+            Ok(())
+        });
+    }
+    std::fs::write(&files.fichier, serde_json::to_string_pretty(visits)?)
+        .with_context(|| format!("impossible d'écrire {}", files.fichier.display()))
+}
+
+fn block_on<T>(
+    f: impl std::future::Future<Output = Result<T, maillage_store::StoreError>>,
+) -> anyhow::Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(f)?)
 }
 
 fn find<'a>(visits: &'a mut [Visit], id: &str) -> anyhow::Result<&'a mut Visit> {
@@ -710,7 +760,7 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         VisitCommand::Demander(a) => {
             let book = load_book(&a.files.livre)?;
-            let mut visits = load_visits(&a.files.fichier)?;
+            let mut visits = load_visits(&a.files)?;
             let kind = match a.partenaire.as_str() {
                 "france-services" => PartnerKind::FranceServices,
                 "mairie" => PartnerKind::Mairie,
@@ -748,12 +798,12 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
                 today(),
             )?;
             visits.push(v);
-            save_visits(&a.files.fichier, &visits)?;
+            save_visits(&a.files, &visits)?;
             println!("Demande enregistrée : {id}");
         }
         VisitCommand::Proposer(a) => {
             let book = load_book(&a.files.livre)?;
-            let visits = load_visits(&a.files.fichier)?;
+            let visits = load_visits(&a.files)?;
             let v = visits
                 .iter()
                 .find(|v| v.id == a.id)
@@ -786,7 +836,7 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
         }
         VisitCommand::Planifier { id, choix } => {
             let book = load_book(&id.files.livre)?;
-            let mut visits = load_visits(&id.files.fichier)?;
+            let mut visits = load_visits(&id.files)?;
             let slots = {
                 let v = find(&mut visits, &id.id)?;
                 visits::propose(
@@ -810,19 +860,19 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
                 time_fr(slot.start)
             );
             find(&mut visits, &id.id)?.schedule(slot)?;
-            save_visits(&id.files.fichier, &visits)?;
+            save_visits(&id.files, &visits)?;
             println!("{msg}");
         }
         VisitCommand::Terminer(a) => {
-            let mut visits = load_visits(&a.files.fichier)?;
+            let mut visits = load_visits(&a.files)?;
             find(&mut visits, &a.id)?.done(today())?;
-            save_visits(&a.files.fichier, &visits)?;
+            save_visits(&a.files, &visits)?;
             println!("Visite {} réalisée.", a.id);
         }
         VisitCommand::Annuler(a) => {
-            let mut visits = load_visits(&a.files.fichier)?;
+            let mut visits = load_visits(&a.files)?;
             find(&mut visits, &a.id)?.cancel(today())?;
-            save_visits(&a.files.fichier, &visits)?;
+            save_visits(&a.files, &visits)?;
             println!("Visite {} annulée.", a.id);
         }
         VisitCommand::Feuille {
@@ -831,7 +881,7 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
             date,
         } => {
             let book = load_book(&files.livre)?;
-            let visits = load_visits(&files.fichier)?;
+            let visits = load_visits(&files)?;
             let v = book
                 .vehicle(&vehicule)
                 .with_context(|| format!("véhicule « {vehicule} » inconnu"))?;
@@ -844,9 +894,9 @@ fn visit(cmd: VisitCommand) -> anyhow::Result<ExitCode> {
             files,
             conservation_jours,
         } => {
-            let mut visits = load_visits(&files.fichier)?;
+            let mut visits = load_visits(&files)?;
             let cleaned = visits::purge_personal_data(&mut visits, today(), conservation_jours);
-            save_visits(&files.fichier, &visits)?;
+            save_visits(&files, &visits)?;
             println!(
                 "{} visite(s) anonymisée(s) (conservation : {conservation_jours} jours).",
                 cleaned.len()
@@ -868,7 +918,13 @@ mod tests {
     }
 
     fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("maillage-tours-cli-{}", std::process::id()));
+        // One folder per test (tests run in parallel threads named after them).
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "-");
+        let dir =
+            std::env::temp_dir().join(format!("maillage-tours-cli-{}-{test}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir.join(name)
     }
@@ -960,10 +1016,23 @@ mod tests {
                 && p.date >= NaiveDate::from_ymd_opt(2027, 1, 15).unwrap())
             .all(|p| !p.takes_place()));
 
-        let files = VisitFiles {
+        visit_flow(VisitFiles {
             livre: book_path.clone(),
             fichier: tmp("visites.json"),
-        };
+            db: None,
+        });
+        // The same in the database (SQLite file), through the store's home_visits table.
+        let db = format!("sqlite:{}", tmp("visites.sqlite").display());
+        visit_flow(VisitFiles {
+            livre: book_path.clone(),
+            fichier: tmp("unused.json"),
+            db: Some(db),
+        });
+        assert!(!tmp("unused.json").exists());
+        let _ = std::fs::remove_dir_all(book_path.parent().unwrap());
+    }
+
+    fn visit_flow(files: VisitFiles) {
         run(Command::Visites(VisitCommand::Demander(VisitRequestArgs {
             files: files.clone(),
             partenaire: "mairie".into(),
@@ -987,7 +1056,7 @@ mod tests {
             conservation_jours: 0,
         }))
         .expect("purge");
-        let visits = load_visits(&files.fichier).expect("visits");
+        let visits = load_visits(&files).expect("visits");
         assert_eq!(visits[0].person, None);
         let e = run(Command::Visites(VisitCommand::Terminer(VisitIdArgs {
             files,
@@ -999,7 +1068,27 @@ mod tests {
             e.contains("impossible de passer de « annulée » à « réalisée »"),
             "{e}"
         );
-        let _ = std::fs::remove_dir_all(book_path.parent().unwrap());
+    }
+
+    #[test]
+    fn home_visits_in_postgresql() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let Some(pg) = rt.block_on(maillage_store::testing::postgres_or_skip()) else {
+            return;
+        };
+        drop(rt);
+        let book_path = tmp("tournees-pg.json");
+        let mut args = plan_args(&book_path);
+        args.export_matrix = None;
+        assert_eq!(run(Command::Plan(args)).expect("plan"), ExitCode::SUCCESS);
+        visit_flow(VisitFiles {
+            livre: book_path,
+            fichier: tmp("unused-pg.json"),
+            db: Some(pg.url.clone()),
+        });
     }
 
     #[test]

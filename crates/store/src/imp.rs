@@ -1105,6 +1105,14 @@ impl Store for DbStore {
     async fn reports(&self, pending_only: bool) -> Result<Vec<crate::PlaceReport>> {
         self.reports_impl(pending_only).await
     }
+
+    async fn save_home_visit(&self, row: &crate::HomeVisitRow) -> Result<()> {
+        self.save_home_visit_impl(row).await
+    }
+
+    async fn home_visits(&self) -> Result<Vec<crate::HomeVisitRow>> {
+        self.home_visits_impl().await
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1132,3 +1140,4 @@ fn keep_apart_of_row(row: &<DB as sqlx::Database>::Row) -> Result<KeepApart> {
 }
 
 include!("reports_imp.rs");
+include!("visits_imp.rs");

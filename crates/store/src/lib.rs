@@ -16,9 +16,11 @@ mod open;
 pub mod reports;
 #[doc(hidden)]
 pub mod testing;
+pub mod visits;
 
 pub use open::open;
 pub use reports::{NewPlaceReport, PlaceReport};
+pub use visits::HomeVisitRow;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -226,6 +228,19 @@ pub trait Store: Send + Sync {
     /// Error reports, oldest first; only those waiting for moderation when `pending_only`.
     async fn reports(&self, pending_only: bool) -> Result<Vec<PlaceReport>> {
         let _ = pending_only;
+        Ok(Vec::new())
+    }
+
+    /// Creates or replaces a home visit (added by the tours helper; see [`visits`]).
+    async fn save_home_visit(&self, row: &HomeVisitRow) -> Result<()> {
+        let _ = row;
+        Err(StoreError::Database(
+            "ce stockage ne garde pas les visites à domicile".into(),
+        ))
+    }
+
+    /// Every home visit, by id.
+    async fn home_visits(&self) -> Result<Vec<HomeVisitRow>> {
         Ok(Vec::new())
     }
 }
