@@ -603,8 +603,8 @@ fn v0_csv_lists_use_semicolons_and_are_upgraded() {
 }
 
 #[test]
-fn rows_checked_on_two_threads_keep_their_order_and_lines() {
-    // Enough rows for the batches to be checked in parallel; one bad row in the middle.
+fn rows_read_in_batches_on_another_thread_keep_their_order_and_lines() {
+    // Several batches of the CSV thread; one bad row in the middle.
     let rows: Vec<Vec<(&str, &str)>> = (0..700)
         .map(|i| {
             if i == 450 {
