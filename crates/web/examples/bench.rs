@@ -327,15 +327,26 @@ async fn drive(total: usize) {
             )
         })
         .collect();
-    // Keep only queries that answer 200 (a few source commune names are not in the COG).
+    // Keep only queries that answer with results (a few source commune names are not in the
+    // COG, and some communes have no matching place within 10 km).
     let mut ok = Vec::new();
+    let mut results = 0u64;
     for u in &search {
         let body = fetch(&base, u).await;
-        if body.starts_with(b"{\"centre\"") || body.windows(7).any(|w| w == b"\"total\"") {
+        let total = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["total"].as_u64())
+            .unwrap_or(0);
+        if total > 0 {
             ok.push(u.clone());
+            results += total;
         }
     }
-    println!("  {} search URLs (text + commune + 10 km)", ok.len());
+    println!(
+        "  {} search URLs (text + commune + 10 km), {:.1} matching places on average (20 per page returned)",
+        ok.len(),
+        results as f64 / ok.len().max(1) as f64
+    );
     let _ = load(&base, Arc::new(ok.clone())).await; // warm-up
     let baseline = load(&base, Arc::new(vec!["/healthz".to_string()])).await;
     let api = load(&base, Arc::new(ok.clone())).await;
