@@ -67,19 +67,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads every place of the store into the search index.
+    /// Loads every place of the store into the search index. `referential` is an
+    /// `Arc<Referential>`, or an `Option` of one (`None`: the search takes the communes from
+    /// the store).
     pub async fn new(
         store: Arc<dyn Store>,
-        referential: Option<Arc<Referential>>,
+        referential: impl Into<Option<Arc<Referential>>>,
     ) -> Result<AppState, WebError> {
         Self::with_config(store, referential, WebConfig::default()).await
     }
 
     pub async fn with_config(
         store: Arc<dyn Store>,
-        referential: Option<Arc<Referential>>,
+        referential: impl Into<Option<Arc<Referential>>>,
         config: WebConfig,
     ) -> Result<AppState, WebError> {
+        let referential = referential.into();
         let index = build_index(store.as_ref(), referential.as_deref()).await?;
         Ok(AppState {
             store,
