@@ -126,7 +126,8 @@ pub struct Plan {
     pub matrix: Matrix,
     /// Sum of the routes' driving times (each route runs twice a month).
     pub template_driving_s: u64,
-    /// The same, as the solver left it before the polish.
+    /// The same, as the solver left it (with the sites it left out and the repair placed)
+    /// before the polish.
     #[serde(default)]
     pub solver_driving_s: u64,
     pub solve_ms: u64,
@@ -339,34 +340,21 @@ pub fn plan_with_matrix(
             }
             by_actor[ai] = stops;
         }
-        solver_driving_s = by_actor
+        solver_driving_s = polish(
+            &mut by_actor,
+            &eligible,
+            vehicles,
+            &base_idx,
+            &actors,
+            &classes,
+            &matrix,
+            options.polish,
+        );
+        assigned = by_actor
             .iter()
-            .enumerate()
-            .filter(|(_, stops)| !stops.is_empty())
-            .map(|(ai, stops)| {
-                let (vi, weekday, ci) = actors[ai];
-                let r = finish_route(
-                    &matrix,
-                    &vehicles[vi],
-                    base_idx[vi],
-                    weekday,
-                    classes[ci].clone(),
-                    stops.clone(),
-                );
-                r.driving_s as u64
-            })
-            .sum();
-        if options.polish {
-            polish(
-                &mut by_actor,
-                &eligible,
-                vehicles,
-                &base_idx,
-                &actors,
-                &classes,
-                &matrix,
-            );
-        }
+            .flatten()
+            .map(|s| s.site_id.clone())
+            .collect();
         for (ai, stops) in by_actor.into_iter().enumerate() {
             if stops.is_empty() {
                 continue;
@@ -516,7 +504,9 @@ pub(crate) fn eligibility<'a>(
 /// Local improvement after the solver. A day route holds at most a morning and an afternoon
 /// stop, so single-stop moves are cheap to evaluate exactly: move a stop to a free half-day
 /// of another route, or swap two stops, whenever the total driving shrinks and both routes
-/// still fit in the working day. Routes with a full-day stop are left as they are.
+/// still fit in the working day. Routes with a full-day stop are left as they are. Before
+/// that, a *repair* places any servable site the solver left out. Returns the driving after
+/// the repair, before the improvement.
 #[allow(clippy::too_many_arguments)]
 fn polish(
     by_actor: &mut [Vec<Stop>],
@@ -526,7 +516,8 @@ fn polish(
     actors: &[(usize, Weekday, usize)],
     classes: &[WeekRule; 2],
     matrix: &Matrix,
-) {
+    improve: bool,
+) -> u64 {
     const HALVES: [Slot; 2] = [Slot::Morning, Slot::Afternoon];
     let by_id: HashMap<&str, usize> = eligible
         .iter()
@@ -535,20 +526,20 @@ fn polish(
         .collect();
     // grid[actor][half] = eligible index; actors holding a full day are locked.
     let mut grid: Vec<[Option<usize>; 2]> = vec![[None, None]; actors.len()];
-    let mut locked = vec![false; actors.len()];
+    let locked: Vec<std::cell::Cell<bool>> = vec![std::cell::Cell::new(false); actors.len()];
     for (ai, stops) in by_actor.iter().enumerate() {
         for s in stops {
             match (s.slot, by_id.get(s.site_id.as_str())) {
                 (Slot::Morning, Some(e)) => grid[ai][0] = Some(*e),
                 (Slot::Afternoon, Some(e)) => grid[ai][1] = Some(*e),
-                _ => locked[ai] = true,
+                _ => locked[ai].set(true),
             }
         }
     }
     let allowed = |e: usize, ai: usize, half: usize| -> bool {
         let (_, site, _, reachable) = &eligible[e];
         let (vi, d, ci) = actors[ai];
-        !locked[ai]
+        !locked[ai].get()
             && reachable.contains(&vi)
             && slot_options(site).contains(&HALVES[half])
             && match &site.rhythm {
@@ -578,6 +569,141 @@ fn polish(
         let back = matrix.get(at, base);
         (t + back <= secs(v.end)).then_some(total + back)
     };
+    // Repair: a servable site the solver left out (it happens with full-day stops) goes to
+    // the free place that adds the least driving, so no site is refused while a day can
+    // take it.
+    let placed: HashSet<usize> = grid.iter().flatten().flatten().copied().collect();
+    let full_placed: HashSet<&str> = by_actor
+        .iter()
+        .flatten()
+        .filter(|s| s.slot == Slot::FullDay)
+        .map(|s| s.site_id.as_str())
+        .collect();
+    let mut full_new: Vec<(usize, usize)> = Vec::new(); // (actor, eligible)
+    for (e, (_, site, loc, reachable)) in eligible.iter().enumerate() {
+        if placed.contains(&e) || full_placed.contains(site.id.as_str()) {
+            continue;
+        }
+        let slots = slot_options(site);
+        let fixed_ok = |ai: usize| {
+            let (vi, d, ci) = actors[ai];
+            reachable.contains(&vi)
+                && match &site.rhythm {
+                    Rhythm::Fixed(p) => p.weekday == d && classes[ci] == p.weeks,
+                    Rhythm::TwicePerMonth => true,
+                }
+        };
+        if slots.contains(&Slot::FullDay) {
+            let (open, close) = Slot::FullDay.hours();
+            let best = (0..actors.len())
+                .filter(|ai| !locked[*ai].get() && grid[*ai] == [None, None] && fixed_ok(*ai))
+                .filter(|ai| !full_new.iter().any(|(a, _)| a == ai))
+                .filter_map(|ai| {
+                    let (vi, _, _) = actors[ai];
+                    let (v, base) = (&vehicles[vi], base_idx[vi]);
+                    let (go, back) = (matrix.get(base, *loc), matrix.get(*loc, base));
+                    (secs(v.start) + go <= secs(open) && secs(close) + back <= secs(v.end))
+                        .then_some((go + back, ai))
+                })
+                .min();
+            if let Some((_, ai)) = best {
+                full_new.push((ai, e));
+            }
+            continue;
+        }
+        let before: Vec<Option<u32>> = (0..actors.len()).map(|ai| cost(ai, grid[ai])).collect();
+        let best = (0..actors.len())
+            .flat_map(|ai| (0..2).map(move |h| (ai, h)))
+            .filter(|(ai, h)| grid[*ai][*h].is_none() && allowed(e, *ai, *h))
+            .filter(|(ai, _)| !full_new.iter().any(|(a, _)| a == ai))
+            .filter_map(|(ai, h)| {
+                let mut g = grid[ai];
+                g[h] = Some(e);
+                let c = cost(ai, g)?;
+                Some((c.saturating_sub(before[ai].unwrap_or(0)), ai, h))
+            })
+            .min();
+        if let Some((_, ai, h)) = best {
+            grid[ai][h] = Some(e);
+            continue;
+        }
+        // No free place: take one whose occupant can move to a free place of its own (a
+        // fixed pattern has fewer choices than a site the planner places freely).
+        'eject: for ai in 0..actors.len() {
+            for h in 0..2 {
+                let Some(o) = grid[ai][h] else { continue };
+                if !allowed(e, ai, h) {
+                    continue;
+                }
+                let mut ga = grid[ai];
+                ga[h] = Some(e);
+                if cost(ai, ga).is_none() {
+                    continue;
+                }
+                for bi in 0..actors.len() {
+                    for hb in 0..2 {
+                        if bi == ai || grid[bi][hb].is_some() || !allowed(o, bi, hb) {
+                            continue;
+                        }
+                        if full_new.iter().any(|(a, _)| *a == bi) {
+                            continue;
+                        }
+                        let mut gb = grid[bi];
+                        gb[hb] = Some(o);
+                        if cost(bi, gb).is_some() {
+                            grid[ai] = ga;
+                            grid[bi] = gb;
+                            break 'eject;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (ai, e) in full_new {
+        locked[ai].set(true);
+        by_actor[ai] = vec![Stop {
+            site_id: eligible[e].1.id.clone(),
+            slot: Slot::FullDay,
+        }];
+    }
+    // The driving as the solver left it, with the repaired sites: the polish is measured
+    // against this.
+    let repaired: u64 = (0..actors.len())
+        .map(|ai| {
+            let (vi, d, ci) = actors[ai];
+            if locked[ai].get() {
+                let r = finish_route(
+                    matrix,
+                    &vehicles[vi],
+                    base_idx[vi],
+                    d,
+                    classes[ci].clone(),
+                    by_actor[ai].clone(),
+                );
+                r.driving_s as u64
+            } else {
+                cost(ai, grid[ai]).unwrap_or(0) as u64
+            }
+        })
+        .sum();
+    if !improve {
+        for (ai, stops) in by_actor.iter_mut().enumerate() {
+            if !locked[ai].get() {
+                *stops = grid[ai]
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(h, e)| {
+                        e.map(|e| Stop {
+                            site_id: eligible[e].1.id.clone(),
+                            slot: HALVES[h],
+                        })
+                    })
+                    .collect();
+            }
+        }
+        return repaired;
+    }
     let mut costs: Vec<u32> = (0..actors.len())
         .map(|ai| cost(ai, grid[ai]).unwrap_or(u32::MAX / 4))
         .collect();
@@ -633,7 +759,7 @@ fn polish(
         }
     }
     for (ai, stops) in by_actor.iter_mut().enumerate() {
-        if locked[ai] {
+        if locked[ai].get() {
             continue;
         }
         *stops = grid[ai]
@@ -647,6 +773,7 @@ fn polish(
             })
             .collect();
     }
+    repaired
 }
 
 /// Orders the stops by time of day and computes driving, departure and return.

@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{date_fr, date_fr_year, days, holiday_name};
-use crate::model::{Closure, Labelling, Leave, Site, Slot, Vehicle, MIN_CREW};
+use crate::calendar::{date_fr, date_fr_year, days, holiday_name, time_fr};
+use crate::model::{Closure, Labelling, Leave, Rhythm, Site, Slot, Vehicle, MIN_CREW};
 use crate::plan::{finish_route, Plan};
 
 /// What happens to a passage.
@@ -212,21 +212,38 @@ pub fn build(
                 .map(|s| format!("{} ({})", s.name, s.commune))
                 .unwrap_or_else(|| stop.site_id.clone());
             // Look for a free working day later in the same week, then the next week.
-            let replacement = (1..=6).map(|i| date + Duration::days(i)).find(|d| {
-                *d <= to
-                    && vehicle.days.contains(&chrono::Datelike::weekday(d))
-                    && ctx.obstacle(vehicle, &stop.site_id, *d).is_none()
-                    && !busy
-                        .iter()
-                        .any(|(v, bd, s)| v == &vehicle.id && bd == d && s.overlaps(stop.slot))
-            });
+            // The same half-day first; the other one when the site's rhythm leaves it open.
+            let mut halves = vec![stop.slot];
+            if let Some(site) = ctx.sites.get(stop.site_id.as_str()) {
+                if site.rhythm == Rhythm::TwicePerMonth && site.slot.is_none() {
+                    match stop.slot {
+                        Slot::Morning => halves.push(Slot::Afternoon),
+                        Slot::Afternoon => halves.push(Slot::Morning),
+                        Slot::FullDay => {}
+                    }
+                }
+            }
+            let replacement = (1..=6)
+                .map(|i| date + Duration::days(i))
+                .flat_map(|d| halves.iter().map(move |h| (d, *h)))
+                .find(|(d, h)| {
+                    *d <= to
+                        && vehicle.days.contains(&chrono::Datelike::weekday(d))
+                        && ctx.obstacle(vehicle, &stop.site_id, *d).is_none()
+                        && !busy
+                            .iter()
+                            .any(|(v, bd, s)| v == &vehicle.id && bd == d && s.overlaps(*h))
+                });
             match replacement {
-                Some(new_date) => {
-                    busy.insert((vehicle.id.clone(), new_date, stop.slot));
+                Some((new_date, half)) => {
+                    busy.insert((vehicle.id.clone(), new_date, half));
+                    let (start, end) = half.hours();
                     passage.notice = Some(format!(
-                        "Le passage du {} ({reason}) est reporté au {}.",
+                        "Le passage du {} ({reason}) est reporté au {}, de {} à {}.",
                         date_fr(date),
-                        date_fr(new_date)
+                        date_fr(new_date),
+                        time_fr(start),
+                        time_fr(end)
                     ));
                     calendar.warnings.push(format!(
                         "{site_name} : le passage du {} tombe un jour empêché ({reason}) ; reporté au {}",
@@ -235,6 +252,9 @@ pub fn build(
                     ));
                     passage.status = Status::Moved { from: date, reason };
                     passage.date = new_date;
+                    passage.slot = half;
+                    passage.start = start;
+                    passage.end = end;
                 }
                 None => {
                     passage.notice =
