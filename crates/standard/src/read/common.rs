@@ -652,7 +652,13 @@ impl RowCheck {
             return String::new();
         }
         let n = normalize_siret(raw);
-        match check_siret(&n) {
+        // `check_siret` normalises again; the common clean value skips a second copy.
+        let verdict = if n.len() == raw.len() {
+            check_siret(raw)
+        } else {
+            check_siret(&n)
+        };
+        match verdict {
             SiretCheck::Valid => {}
             SiretCheck::Placeholder => self.warn(
                 field,
@@ -799,6 +805,9 @@ impl RowCheck {
     pub fn telephone(&mut self, field: &str, raw: &str) -> Option<String> {
         if raw.is_empty() {
             return None;
+        }
+        if is_e164_as_standard(raw) {
+            return Some(raw.to_string());
         }
         match super::source_fields::phone_e164(raw) {
             Some(p) => {
@@ -970,6 +979,22 @@ impl RowCheck {
         }
         out
     }
+}
+
+/// Whether a number is already a mainland `+33` number in E.164 — the common case, checked
+/// without allocating. Overseas numbers written `+33 594…` are not: they go through
+/// `phone_e164`, which gives them their own country code.
+fn is_e164_as_standard(raw: &str) -> bool {
+    const OVERSEAS: [&str; 14] = [
+        "590", "690", "691", "594", "694", "596", "696", "697", "262", "692", "693", "269", "639",
+        "508",
+    ];
+    let b = raw.as_bytes();
+    b.len() == 12
+        && raw.starts_with("+33")
+        && b[3] != b'0'
+        && b[1..].iter().all(u8::is_ascii_digit)
+        && !OVERSEAS.iter().any(|p| raw[3..].starts_with(p))
 }
 
 /// Splits a multi-valued cell on any of the separators, trimming and dropping empty values.
