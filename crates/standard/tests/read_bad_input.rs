@@ -544,6 +544,8 @@ fn phone_numbers_are_written_in_e164() {
             &[("telephone", "05.55.77.75.89")],
             &[("telephone", "+33180059880")],
             &[("telephone", "appeler la mairie")],
+            // Guyane written as a mainland number (seen in the national list).
+            &[("telephone", "+33594341747")],
         ],
         b',',
     );
@@ -558,10 +560,11 @@ fn phone_numbers_are_written_in_e164() {
             Some("+33555777589"),
             Some("+33555777589"),
             Some("+33180059880"),
-            None
+            None,
+            Some("+594594341747")
         ]
     );
-    assert_eq!(issues_on(&report, "telephone").len(), 3);
+    assert_eq!(issues_on(&report, "telephone").len(), 4);
 }
 
 #[test]
