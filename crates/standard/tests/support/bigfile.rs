@@ -34,8 +34,7 @@ pub fn real_rows() -> std::io::Result<(String, Vec<String>)> {
         &mut |r| {
             let mut p = r.place;
             p.id = r.source.source_id;
-            if p
-                .horaires
+            if p.horaires
                 .as_deref()
                 .is_some_and(|h| !maillage_model::hours::is_valid(h))
             {
