@@ -92,6 +92,7 @@ pub struct SearchIndex {
     /// Folded commune name → locality (the most populated when names repeat).
     by_name: HashMap<String, usize>,
     epci_communes: HashMap<String, HashSet<String>>,
+    /// (SIREN, name) of the intercommunalités that have places, by name.
     pub epcis: Vec<(String, String)>,
 }
 
@@ -283,8 +284,18 @@ impl SearchIndex {
             .iter()
             .map(|e| (e.code.clone(), e.communes.iter().cloned().collect()))
             .collect();
+        // Only the intercommunalités that have places, for the forms' lists.
+        let place_communes: HashSet<&str> = entries
+            .iter()
+            .filter_map(|e| e.place.code_insee.as_deref())
+            .collect();
         let mut epci_list: Vec<(String, String)> = epcis
             .iter()
+            .filter(|e| {
+                e.communes
+                    .iter()
+                    .any(|c| place_communes.contains(c.as_str()))
+            })
             .map(|e| (e.code.clone(), e.nom.clone()))
             .collect();
         epci_list.sort_by(|a, b| a.1.cmp(&b.1));

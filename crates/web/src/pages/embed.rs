@@ -78,7 +78,11 @@ pub struct GeneratorPage {
 }
 
 /// `GET /embed/generateur`: a form (commune, radius, services) that writes the iframe code.
-pub async fn generator(headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn generator(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let q = SearchQuery::parse(raw.as_deref())?;
     let host = headers
         .get(axum::http::header::HOST)
@@ -110,7 +114,7 @@ pub async fn generator(headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Re
     };
     render(&GeneratorPage {
         layout: Layout::new("Intégrer l'annuaire à votre site", ""),
-        form: Form::new(&q),
+        form: Form::new(&q).with_epcis(&state.index()),
         snippet,
         preview_url,
     })

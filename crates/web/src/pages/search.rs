@@ -49,11 +49,34 @@ pub struct Form {
     pub free: bool,
     pub itinerant: bool,
     pub epci: String,
+    /// The intercommunalités to choose from (empty when there are too many for a list).
+    pub epcis: Vec<Opt>,
     /// Number of filters set beyond text and place (shown on the filter panel).
     pub active_filters: usize,
 }
 
+/// Past this many, a list of intercommunalités is no help: people type their commune.
+const MAX_EPCI_OPTIONS: usize = 150;
+
 impl Form {
+    /// Adds the list of intercommunalités that have places.
+    pub fn with_epcis(mut self, index: &crate::index::SearchIndex) -> Form {
+        if index.epcis.len() <= MAX_EPCI_OPTIONS {
+            self.epcis = std::iter::once(Opt {
+                value: String::new(),
+                label: "Toutes".into(),
+                checked: self.epci.is_empty(),
+            })
+            .chain(index.epcis.iter().map(|(code, nom)| Opt {
+                value: code.clone(),
+                label: nom.clone(),
+                checked: *code == self.epci,
+            }))
+            .collect();
+        }
+        self
+    }
+
     pub fn new(q: &SearchQuery) -> Form {
         let day = match q.when {
             Some(When::Day(d, _)) => Some(d),
@@ -163,6 +186,7 @@ impl Form {
             free: q.free,
             itinerant: q.itinerant,
             epci: q.epci.clone(),
+            epcis: Vec::new(),
             active_filters,
         }
     }
@@ -268,7 +292,7 @@ pub async fn page(
     };
     render(&SearchPage {
         layout: Layout::new(title, "/"),
-        form: Form::new(&q),
+        form: Form::new(&q).with_epcis(&index),
         results,
         total,
         heading,
