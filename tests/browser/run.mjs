@@ -106,6 +106,8 @@ await audit("liste-imprimable", "/imprimer?ou=82121");
 await audit("api", "/api");
 await audit("accessibilite", "/accessibilite");
 await audit("erreur-404", "/nulle-part");
+await audit("itinerance", "/itinerance");
+await audit("observatoire", "/observatoire");
 
 // Keyboard only: Tab to the search field, type, tick a service with the space bar, submit
 // with Enter, then Tab to the first result and open it with Enter.
