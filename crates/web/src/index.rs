@@ -723,3 +723,96 @@ impl SearchIndex {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::SearchQuery;
+
+    fn place(
+        id: &str,
+        nom: &str,
+        commune: &str,
+        cp: &str,
+        insee: &str,
+        lat: f64,
+        lon: f64,
+    ) -> Place {
+        Place {
+            id: id.into(),
+            nom: nom.into(),
+            commune: commune.into(),
+            code_postal: cp.into(),
+            code_insee: Some(insee.into()),
+            position: Some(Position::new(lat, lon)),
+            services: vec![Service::AideDemarches],
+            ..Default::default()
+        }
+    }
+
+    fn index() -> SearchIndex {
+        SearchIndex::build(
+            vec![
+                place(
+                    "a",
+                    "Mairie",
+                    "Saint-Antonin-Noble-Val",
+                    "82140",
+                    "82155",
+                    44.152,
+                    1.756,
+                ),
+                place(
+                    "b",
+                    "Médiathèque",
+                    "Montauban",
+                    "82000",
+                    "82121",
+                    44.0176,
+                    1.355,
+                ),
+                place(
+                    "c",
+                    "Espace numérique",
+                    "Caussade",
+                    "82300",
+                    "82037",
+                    44.161,
+                    1.537,
+                ),
+            ],
+            &[],
+            &[],
+        )
+    }
+
+    fn ids(q: &str) -> Vec<String> {
+        let idx = index();
+        let q = SearchQuery::parse(Some(q)).expect("query");
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .expect("date");
+        let r = idx.search(&q, now).expect("search");
+        r.hits.iter().map(|h| h.entry.place.id.clone()).collect()
+    }
+
+    #[test]
+    fn st_is_read_as_saint_in_a_commune_name() {
+        assert_eq!(ids("ou=St+Antonin+Noble+Val&rayon=0"), vec!["a"]);
+        assert_eq!(ids("ou=saint-antonin-noble-val&rayon=0"), vec!["a"]);
+    }
+
+    #[test]
+    fn postal_code_and_insee_code_locate_the_commune() {
+        assert_eq!(ids("ou=82000&rayon=5"), vec!["b"]);
+        assert_eq!(ids("ou=82121&rayon=5"), vec!["b"]);
+        // Caussade is about 22 km from Montauban: in at 30 km, nearest first.
+        assert_eq!(ids("ou=82000&rayon=30"), vec!["b", "c"]);
+    }
+
+    #[test]
+    fn a_commune_typed_in_the_text_becomes_the_centre() {
+        assert_eq!(ids("q=mediatheque+montauban"), vec!["b"]);
+        assert_eq!(ids("q=caf+caussade"), vec!["c"]);
+    }
+}
