@@ -109,6 +109,24 @@ await audit("erreur-404", "/nulle-part");
 await audit("itinerance", "/itinerance");
 await audit("observatoire", "/observatoire");
 
+// The widget works inside another site's page; the other pages refuse to be framed.
+{
+  const page = await context.newPage();
+  await page.setContent(
+    `<html lang="fr"><body><iframe id="w" title="widget" src="${base}/embed?ou=Montauban"></iframe>` +
+    `<iframe id="home" title="accueil" src="${base}/"></iframe></body></html>`
+  );
+  await page.waitForTimeout(1500);
+  const widget = page.frames().find((f) => f.url().includes("/embed"));
+  const heading = widget ? await widget.textContent("h1").catch(() => null) : null;
+  if (!heading || !heading.includes("Montauban")) failures.push(`the widget does not render inside another page: ${heading}`);
+  const home = page.frames().find((f) => f.url() === base + "/");
+  const homeHeading = home ? await home.$("h1").catch(() => null) : null;
+  if (homeHeading) failures.push("the home page can be framed by another site");
+  report.framing = { widget: heading, home_framed: Boolean(homeHeading) };
+  await page.close();
+}
+
 // Keyboard only: Tab to the search field, type, tick a service with the space bar, submit
 // with Enter, then Tab to the first result and open it with Enter.
 {
