@@ -194,6 +194,9 @@ await audit("observatoire", "/observatoire");
   await page.waitForTimeout(300);
   const total = files.reduce((a, f) => a + f.bytes, 0);
   report.weight = { page: "/?q=demarche&ou=Montauban&rayon=20", total_bytes: total, files };
+  // The issue's budget: the search page with results under 150 KB compressed, map aside.
+  if (total > 150 * 1024) failures.push(`the search page weighs ${total} bytes (budget 153600)`);
+  if (files.some((f) => f.url.includes("leaflet"))) failures.push("the search page loads the map library before it is asked for");
   await fresh.close();
 }
 
