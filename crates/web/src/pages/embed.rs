@@ -92,6 +92,21 @@ pub async fn generator(
                 .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
         })
         .unwrap_or("localhost");
+    // Behind a proxy the scheme is in X-Forwarded-Proto; a local address is plain http.
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("http") => "http",
+        Some(_) => "https",
+        None if host.starts_with("127.")
+            || host.starts_with("localhost")
+            || host.starts_with('[') =>
+        {
+            "http"
+        }
+        None => "https",
+    };
     let qs = q.to_query(None);
     let (snippet, preview_url) = if raw.as_deref().is_some_and(|r| !r.is_empty()) {
         let src = format!(
@@ -104,7 +119,7 @@ pub async fn generator(
         );
         (
             Some(format!(
-                "<iframe src=\"https://{host}{}\" title=\"Lieux d'aide au numérique près de chez vous\" width=\"100%\" height=\"600\" style=\"border:0\" loading=\"lazy\"></iframe>",
+                "<iframe src=\"{scheme}://{host}{}\" title=\"Lieux d'aide au numérique près de chez vous\" width=\"100%\" height=\"600\" style=\"border:0\" loading=\"lazy\"></iframe>",
                 src.replace('&', "&amp;")
             )),
             Some(src),
