@@ -155,6 +155,17 @@ async fn error_report_needs_its_token_is_bounded_and_waits_for_moderation() {
     .await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(too_long.body.contains("trop long"));
+    // Not a form at all: the French error page, not a technical message.
+    let garbage = send(
+        &app.router,
+        Request::post(uri)
+            .header("content-type", "text/plain")
+            .body(Body::from("x"))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert!(garbage.body.contains("formulaire envoyé est illisible"));
     // A good one is stored, pending.
     let ok = send(
         &app.router,

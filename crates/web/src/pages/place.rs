@@ -263,8 +263,13 @@ pub async fn report(
     State(state): State<AppState>,
     Path(id): Path<String>,
     parts: axum::http::request::Parts,
-    Form(form): Form<ReportForm>,
+    form: Result<Form<ReportForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
+    let Form(form) = form.map_err(|_| {
+        WebError::BadRequest(
+            "le formulaire envoyé est illisible ; renvoyez-le depuis la page du lieu".into(),
+        )
+    })?;
     let headers = &parts.headers;
     let cookie = crate::security::cookie(headers, CSRF_COOKIE).unwrap_or_default();
     if !state.security.check(&cookie, &form.jeton) {
