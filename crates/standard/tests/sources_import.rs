@@ -159,7 +159,9 @@ fn haute_vienne_rows_are_grouped_into_places() {
         .map(|r| r.extra["lignes_source"].split(',').count())
         .sum();
     assert_eq!(grouped as u64 + report.rejected, report.rows);
-    assert_eq!(report.warnings().count(), 123);
+    // 122 since the hours normaliser stopped reading the cut text « Du lundi au vendredi de
+    // 9h à 12h et d » (3 rows) as Mo-Fr 09:00-12:00 (change by readers-core).
+    assert_eq!(report.warnings().count(), 122);
     let geocoding_dropped = report
         .warnings()
         .filter(|i| i.message.starts_with("géocodage hors du territoire"))
