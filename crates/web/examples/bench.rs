@@ -284,7 +284,11 @@ async fn fetch(base: &str, uri: &str) -> Vec<u8> {
 async fn drive(total: usize) {
     let shared = shared_data();
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = format!("sqlite:{}", dir.path().join("bench.sqlite").display());
+    // BENCH_KEEP_DB=PATH keeps the store for other measurements (the map with many points).
+    let db = match std::env::var("BENCH_KEEP_DB") {
+        Ok(path) => format!("sqlite:{path}"),
+        Err(_) => format!("sqlite:{}", dir.path().join("bench.sqlite").display()),
+    };
     println!(
         "building a store of {total} places from {} …",
         shared.display()

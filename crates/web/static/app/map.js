@@ -15,7 +15,7 @@
     }).addTo(map).bringToBack();
   });
   fetch(el.dataset.points).then((r) => r.json()).then((points) => {
-    const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+    const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, animate: false, maxClusterRadius: 60 });
     const markers = points.map(([lat, lon, id, nom]) => {
       const m = L.marker([lat, lon], { title: nom, alt: nom, keyboard: true });
       const a = document.createElement("a");
