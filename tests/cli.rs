@@ -20,7 +20,10 @@ fn maillage(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("MAILLAGE_DATABASE_URL")
-        .env("MAILLAGE_DATA_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+        .env(
+            "MAILLAGE_DATA_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        )
         .output()
         .expect("the maillage binary runs")
 }
@@ -36,9 +39,16 @@ fn text(o: &Output) -> String {
 /// Asserts the exit code and that nothing looks like a panic or a stack trace.
 fn check(o: &Output, code: i32) -> String {
     let t = text(o);
-    assert_eq!(o.status.code(), Some(code), "unexpected exit code; output:\n{t}");
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "unexpected exit code; output:\n{t}"
+    );
     assert!(!t.contains("panicked"), "panic in output:\n{t}");
-    assert!(!t.contains("RUST_BACKTRACE"), "backtrace hint in output:\n{t}");
+    assert!(
+        !t.contains("RUST_BACKTRACE"),
+        "backtrace hint in output:\n{t}"
+    );
     t
 }
 
@@ -54,7 +64,9 @@ fn count_places(dir: &Path, db: &str) -> usize {
 fn help_lists_the_contract_commands() {
     let dir = tempfile::tempdir().unwrap();
     let t = check(&maillage(dir.path(), &["--help"]), 0);
-    for cmd in ["demo", "serve", "validate", "import", "export", "coverage", "tours"] {
+    for cmd in [
+        "demo", "serve", "validate", "import", "export", "coverage", "tours",
+    ] {
         assert!(t.contains(cmd), "`{cmd}` missing from --help:\n{t}");
     }
 }
@@ -68,7 +80,10 @@ fn unknown_command_is_a_usage_error_not_a_panic() {
 #[test]
 fn validate_official_example_is_valid() {
     let dir = tempfile::tempdir().unwrap();
-    let t = check(&maillage(dir.path(), &["validate", example_v1().to_str().unwrap()]), 0);
+    let t = check(
+        &maillage(dir.path(), &["validate", example_v1().to_str().unwrap()]),
+        0,
+    );
     assert!(t.contains("valide"), "{t}");
 }
 
@@ -77,12 +92,23 @@ fn validate_unreadable_files_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("vide.csv");
     std::fs::write(&empty, b"").unwrap();
-    check(&maillage(dir.path(), &["validate", empty.to_str().unwrap()]), 2);
+    check(
+        &maillage(dir.path(), &["validate", empty.to_str().unwrap()]),
+        2,
+    );
     let random = dir.path().join("hasard.csv");
-    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(&random, bytes).unwrap();
-    check(&maillage(dir.path(), &["validate", random.to_str().unwrap()]), 2);
-    check(&maillage(dir.path(), &["validate", "/nonexistent/file.csv"]), 2);
+    check(
+        &maillage(dir.path(), &["validate", random.to_str().unwrap()]),
+        2,
+    );
+    check(
+        &maillage(dir.path(), &["validate", "/nonexistent/file.csv"]),
+        2,
+    );
 }
 
 #[test]
@@ -112,9 +138,15 @@ fn importing_the_same_file_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
     let f = example_v1();
-    let t = check(&maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]), 0);
+    let t = check(
+        &maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]),
+        0,
+    );
     assert!(t.contains("1 créés"), "{t}");
-    let t = check(&maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]), 0);
+    let t = check(
+        &maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]),
+        0,
+    );
     assert!(t.contains("0 créés, 0 mis à jour, 1 inchangés"), "{t}");
     assert_eq!(count_places(dir.path(), &db), 1);
 }
@@ -124,17 +156,27 @@ fn failed_import_leaves_the_database_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
     check(
-        &maillage(dir.path(), &["import", "--db", &db, example_v1().to_str().unwrap()]),
+        &maillage(
+            dir.path(),
+            &["import", "--db", &db, example_v1().to_str().unwrap()],
+        ),
         0,
     );
     let before = count_places(dir.path(), &db);
     // A good file and an unusable one in the same import: nothing of it is written.
-    let cnfs = shared_data().join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
+    let cnfs = shared_data()
+        .join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
     let empty = dir.path().join("vide.csv");
     std::fs::write(&empty, b"").unwrap();
     let o = maillage(
         dir.path(),
-        &["import", "--db", &db, cnfs.to_str().unwrap(), empty.to_str().unwrap()],
+        &[
+            "import",
+            "--db",
+            &db,
+            cnfs.to_str().unwrap(),
+            empty.to_str().unwrap(),
+        ],
     );
     let t = text(&o);
     assert_ne!(o.status.code(), Some(0), "{t}");
@@ -156,7 +198,10 @@ fn rejected_rows_are_reported_and_written_to_a_rejects_file() {
         .replace("\"Anonymal\"", "\"\"");
     let file = dir.path().join("lieux.csv");
     std::fs::write(&file, format!("{header}\n{row}\n{bad}\n")).unwrap();
-    let t = check(&maillage(dir.path(), &["import", "--db", &db, file.to_str().unwrap()]), 1);
+    let t = check(
+        &maillage(dir.path(), &["import", "--db", &db, file.to_str().unwrap()]),
+        1,
+    );
     assert!(t.contains("ligne 3"), "{t}");
     let rejects = std::fs::read_to_string(dir.path().join("rejets/lieux.csv.rejets.txt"))
         .expect("rejects file written");
@@ -168,18 +213,30 @@ fn rejected_rows_are_reported_and_written_to_a_rejects_file() {
 fn standard_csv_export_validates() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
-    let cnfs = shared_data().join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
+    let cnfs = shared_data()
+        .join("lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json");
     let o = maillage(dir.path(), &["import", "--db", &db, cnfs.to_str().unwrap()]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
     let out = dir.path().join("export.csv");
     check(
         &maillage(
             dir.path(),
-            &["export", "--db", &db, "--format", "standard-csv", "--out", out.to_str().unwrap()],
+            &[
+                "export",
+                "--db",
+                &db,
+                "--format",
+                "standard-csv",
+                "--out",
+                out.to_str().unwrap(),
+            ],
         ),
         0,
     );
-    check(&maillage(dir.path(), &["validate", out.to_str().unwrap()]), 0);
+    check(
+        &maillage(dir.path(), &["validate", out.to_str().unwrap()]),
+        0,
+    );
 }
 
 #[test]

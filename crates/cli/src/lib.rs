@@ -9,7 +9,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod coverage;
+pub mod export;
+pub mod import;
+pub mod paths;
+pub mod pipeline;
+pub mod progress;
+pub mod report_print;
+pub mod serve;
 pub mod tours;
+pub mod validate;
 
 /// Default database: an SQLite file in the current folder.
 pub const DEFAULT_DB: &str = "sqlite:maillage.sqlite";
@@ -35,6 +43,16 @@ pub struct DbArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Crée une base de démonstration (Tarn-et-Garonne) et lance le site.
+    Demo(serve::DemoArgs),
+    /// Lance le site web et l'API sur une base existante.
+    Serve(serve::ServeArgs),
+    /// Vérifie un fichier au standard des lieux de médiation numérique, sans l'importer.
+    Validate(validate::Args),
+    /// Importe des fichiers de lieux (standard, France Services, data·inclusion…).
+    Import(import::Args),
+    /// Exporte les lieux en données ouvertes (standard CSV/JSON, GeoJSON, data·inclusion).
+    Export(export::Args),
     /// Observatoire : accès aux lieux par commune, population couverte, communes sans aide.
     Coverage(coverage::Args),
     /// Itinérance France Services : planification, calendrier, visites à domicile.
@@ -57,6 +75,11 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => serve::demo(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Tours(cmd) => tours::run(cmd),
     };
@@ -67,4 +90,33 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The async runtime for commands that talk to the store or serve.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("démarrage impossible : {e}"))
+}
+
+/// Loads the territory referential from `dir`, or the shipped one.
+pub fn load_referential(
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<maillage_territory::Referential> {
+    use anyhow::Context;
+    let dir = dir
+        .map(|d| d.to_path_buf())
+        .unwrap_or_else(paths::referentiel_dir);
+    maillage_territory::Referential::load_dir(&dir).with_context(|| {
+        format!(
+            "chargement du référentiel territorial depuis {}",
+            dir.display()
+        )
+    })
+}
+
+/// The shipped referential if it can be loaded (used where it only refines checks).
+pub fn load_referential_quiet() -> Option<maillage_territory::Referential> {
+    load_referential(None).ok()
 }

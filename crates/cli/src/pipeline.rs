@@ -105,7 +105,8 @@ pub fn file_date(path: &Path) -> NaiveDate {
         .unwrap_or_else(|_| chrono::Utc::now().date_naive())
 }
 
-/// Builds the plan for the records of one import against the store's content.
+/// Builds the plan for the records of one import against the store's content. Also returns
+/// how many stored places the files confirmed without change (they are not in the plan).
 pub async fn plan_import(
     store: &dyn Store,
     reads: &[FileRead],
@@ -114,12 +115,12 @@ pub async fn plan_import(
         .places(&PlaceFilter::default())
         .await
         .context("lecture des lieux existants")?;
-    let keep_apart: Vec<(SourceRef, SourceRef)> = store
+    let keep_apart: Vec<dedup::KeepApartPair> = store
         .keep_apart()
         .await
         .context("lecture des décisions de séparation")?
         .into_iter()
-        .map(|k| (k.a, k.b))
+        .map(|k| dedup::KeepApartPair { a: k.a, b: k.b })
         .collect();
 
     // Where each known source record lives.
@@ -134,6 +135,7 @@ pub async fn plan_import(
     let mut place_records: Vec<Vec<SourceRecord>> =
         stored.iter().map(|sp| sp.records.clone()).collect();
     let mut touched = vec![false; stored.len()];
+    let mut seen = vec![false; stored.len()];
     let mut fresh: Vec<SourceRecord> = Vec::new();
     // Within one import, a source id seen twice: the last row wins (reported by the reader).
     let mut fresh_index: HashMap<SourceRef, usize> = HashMap::new();
@@ -147,6 +149,7 @@ pub async fn plan_import(
                 observed: rec.observed,
             };
             if let Some(&i) = owner.get(&rec.source) {
+                seen[i] = true;
                 if let Some(slot) = place_records[i].iter_mut().find(|r| r.source == sr.source) {
                     if *slot != sr {
                         *slot = sr;
@@ -176,8 +179,7 @@ pub async fn plan_import(
             observed: sp.place.date_maj.unwrap_or(sp.updated_at.date_naive()),
         });
     }
-    let fresh_sources: Vec<Vec<SourceRef>> =
-        fresh.iter().map(|r| vec![r.source.clone()]).collect();
+    let fresh_sources: Vec<Vec<SourceRef>> = fresh.iter().map(|r| vec![r.source.clone()]).collect();
     for (j, r) in fresh.iter().enumerate() {
         candidates.push(Candidate {
             key: CandidateKey::Incoming(j),
@@ -191,7 +193,12 @@ pub async fn plan_import(
     let mut planned = Vec::new();
     let mut in_group = vec![false; stored.len()];
     for g in groups {
-        let mut existing: Vec<usize> = g.members.iter().copied().filter(|&m| m < stored.len()).collect();
+        let mut existing: Vec<usize> = g
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| m < stored.len())
+            .collect();
         let incoming: Vec<usize> = g
             .members
             .iter()
@@ -212,8 +219,15 @@ pub async fn plan_import(
         }
         records.extend(incoming.iter().map(|&j| fresh[j].clone()));
         reasons.extend(g.reasons);
-        let id = existing.first().map(|&e| stored[e].place.id.clone()).unwrap_or_default();
-        let absorbs = existing.iter().skip(1).map(|&e| stored[e].place.id.clone()).collect();
+        let id = existing
+            .first()
+            .map(|&e| stored[e].place.id.clone())
+            .unwrap_or_default();
+        let absorbs = existing
+            .iter()
+            .skip(1)
+            .map(|&e| stored[e].place.id.clone())
+            .collect();
         planned.push(planned_place(id, records, reasons, absorbs));
     }
     // Stored places whose own records changed, and not already re-planned above.
@@ -227,7 +241,10 @@ pub async fn plan_import(
             ));
         }
     }
-    let merged = planned.iter().filter(|p| p.records.len() > 1).count() as u64;
+    // Stored places that were in the files but neither changed nor regrouped.
+    let unchanged = (0..stored.len())
+        .filter(|&i| seen[i] && !touched[i] && !in_group[i])
+        .count() as u64;
     let files: Vec<String> = reads.iter().map(|r| r.path.display().to_string()).collect();
     let sources: BTreeMap<&str, ()> = reads.iter().map(|r| (r.source.as_str(), ())).collect();
     let plan = ImportPlan {
@@ -236,7 +253,7 @@ pub async fn plan_import(
         places: planned,
         rejected,
     };
-    Ok((plan, merged))
+    Ok((plan, unchanged))
 }
 
 fn planned_place(
@@ -245,7 +262,12 @@ fn planned_place(
     reasons: Vec<String>,
     absorbs: Vec<String>,
 ) -> PlannedPlace {
-    records.sort_by(|a, b| a.source.source.cmp(&b.source.source).then(a.source.source_id.cmp(&b.source.source_id)));
+    records.sort_by(|a, b| {
+        a.source
+            .source
+            .cmp(&b.source.source)
+            .then(a.source.source_id.cmp(&b.source.source_id))
+    });
     let members: Vec<(&maillage_model::Place, &[SourceRef], NaiveDate)> = records
         .iter()
         .map(|r| (&r.place, std::slice::from_ref(&r.source), r.observed))
@@ -277,10 +299,11 @@ pub async fn import(
     store: &dyn Store,
     reads: Vec<FileRead>,
 ) -> anyhow::Result<(ImportOutcome, Vec<FileRead>)> {
-    let (plan, _merged) = plan_import(store, &reads).await?;
-    let outcome = store
+    let (plan, unchanged) = plan_import(store, &reads).await?;
+    let mut outcome = store
         .apply_import(plan)
         .await
         .context("écriture dans la base de données (rien n'a été modifié)")?;
+    outcome.unchanged += unchanged;
     Ok((outcome, reads))
 }

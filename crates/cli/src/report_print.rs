@@ -53,7 +53,11 @@ pub fn print_report(out: &mut dyn Write, report: &Report) {
 
 /// Writes the rejected rows of a file next to the current folder's `rejets/` and returns the
 /// path, or `None` when nothing was rejected.
-pub fn write_rejects(dir: &Path, source_path: &Path, report: &Report) -> std::io::Result<Option<PathBuf>> {
+pub fn write_rejects(
+    dir: &Path,
+    source_path: &Path,
+    report: &Report,
+) -> std::io::Result<Option<PathBuf>> {
     if report.rejected_rows.is_empty() {
         return Ok(None);
     }
@@ -64,7 +68,11 @@ pub fn write_rejects(dir: &Path, source_path: &Path, report: &Report) -> std::io
         .unwrap_or_else(|| "import".into());
     let path = dir.join(format!("{stem}.rejets.txt"));
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    writeln!(f, "# Lignes non importées de {} (ligne d'origine, puis la ligne telle quelle)", source_path.display())?;
+    writeln!(
+        f,
+        "# Lignes non importées de {} (ligne d'origine, puis la ligne telle quelle)",
+        source_path.display()
+    )?;
     for row in &report.rejected_rows {
         writeln!(f, "{}\t{}", row.line, row.raw.replace('\n', "\\n"))?;
     }

@@ -45,7 +45,10 @@ pub fn demo_files() -> Vec<(PathBuf, Format)> {
             lieux.join("cnfs-lieux-conseillers-numeriques-2022-12-82.json"),
             Format::CnfsJson,
         ),
-        (lieux.join("liste-fs-20240801-82.csv"), Format::FranceServices),
+        (
+            lieux.join("liste-fs-20240801-82.csv"),
+            Format::FranceServices,
+        ),
         (
             lieux.join("20240212-aidants-connect-structures-82.csv"),
             Format::AidantsConnect,
@@ -80,9 +83,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Base de démonstration : {}", db_file.display());
     let rt = crate::runtime()?;
     rt.block_on(async {
-        let store = maillage_store::open(&url).await.context("création de la base")?;
+        let store = maillage_store::open(&url)
+            .await
+            .context("création de la base")?;
         store
-            .replace_territory(referential.communes(), referential.epcis())
+            .replace_territory(&referential.communes, &referential.epcis)
             .await
             .context("chargement du référentiel territorial")?;
         let rejects = std::env::temp_dir().join("maillage-demo-rejets");

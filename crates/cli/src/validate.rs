@@ -15,7 +15,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let referential = crate::load_referential_quiet();
-    let lookup = referential.as_ref().map(|r| r as &dyn maillage_model::CommuneLookup);
+    let lookup = referential
+        .as_ref()
+        .map(|r| r as &dyn maillage_model::CommuneLookup);
     let report = match maillage_standard::validate::validate_path(&args.file, lookup) {
         Ok(r) => r,
         Err(e) => {
@@ -48,7 +50,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.rejected
         );
         crate::report_print::print_report(&mut std::io::stdout(), &report);
-        println!("{}", if valid { "Fichier valide." } else { "Fichier non valide." });
+        println!(
+            "{}",
+            if valid {
+                "Fichier valide."
+            } else {
+                "Fichier non valide."
+            }
+        );
     }
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -78,6 +78,12 @@ pub trait CommuneLookup {
     /// communes is resolved by the name. With an empty or unknown name and a postal code of a
     /// single commune, that commune.
     fn find_commune(&self, code_postal: &str, nom: &str) -> Option<&Commune>;
+    /// Whether the referential holds the communes of this département. A referential may be
+    /// partial (the demo ships 82 and its neighbours): a code it does not cover is not
+    /// "unknown", only unchecked.
+    fn covers_departement(&self, _departement: &str) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

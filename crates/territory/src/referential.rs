@@ -845,6 +845,10 @@ pub fn geometry_to_multipolygon(geometry: &serde_json::Value) -> Option<MultiPol
 }
 
 impl CommuneLookup for Referential {
+    fn covers_departement(&self, departement: &str) -> bool {
+        self.has_departement(departement)
+    }
+
     /// Current code; an arrondissement or a former commune's code gives the current commune.
     fn commune(&self, code_insee: &str) -> Option<&Commune> {
         self.commune_by_any_code(code_insee.trim())

@@ -456,6 +456,11 @@ impl<'a> FileState<'a> {
         let mut commune = None;
         if let Some(code) = place.code_insee.clone() {
             commune = lookup.commune(&code);
+            let dep = maillage_model::departement_of(&code).unwrap_or_default();
+            if commune.is_none() && !lookup.covers_departement(dep) {
+                // A partial referential: the code is kept as read, unchecked.
+                return;
+            }
             if commune.is_none() {
                 row.warn(
                     "code_insee",
@@ -467,8 +472,20 @@ impl<'a> FileState<'a> {
         }
         if commune.is_none() {
             commune = lookup.find_commune(&place.code_postal, &place.commune);
+            let dep_of_postal = place.code_postal.get(..2).unwrap_or_default();
             match commune {
                 Some(c) => place.code_insee = Some(c.code.clone()),
+                None if !dep_of_postal.is_empty()
+                    && !dep_of_postal.starts_with("97")
+                    && dep_of_postal != "20"
+                    && !lookup.covers_departement(dep_of_postal) =>
+                {
+                    row.warn(
+                        "code_insee",
+                        &format!("{} {}", place.code_postal, place.commune),
+                        "commune hors du référentiel territorial chargé : code INSEE non renseigné",
+                    )
+                }
                 None => row.warn(
                     "code_insee",
                     &format!("{} {}", place.code_postal, place.commune),

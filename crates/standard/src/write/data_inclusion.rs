@@ -83,7 +83,7 @@ pub fn structure(place: &Place, export: &DataInclusionExport) -> Value {
     if let Some(d) = description(place) {
         s.insert("description".into(), json!(d));
     }
-    if let Some(h) = non_empty(&place.horaires) {
+    if let Some(h) = super::osm_hours(place) {
         s.insert("horaires_accueil".into(), json!(h));
     }
     if let Some(url) = place.fiche_acces_libre.as_deref().and_then(uri) {
@@ -137,7 +137,7 @@ pub fn service_object(place: &Place, service: Service, export: &DataInclusionExp
     s.insert("mobilisable_par".into(), json!(mobilisable_par(place)));
     address_fields(place, &mut s);
     contact_fields(place, &mut s);
-    if let Some(h) = non_empty(&place.horaires) {
+    if let Some(h) = super::osm_hours(place) {
         s.insert("horaires_accueil".into(), json!(h));
     }
     Value::Object(s)

@@ -219,7 +219,7 @@ pub fn standard_row(place: &Place, options: &ExportOptions) -> [String; 32] {
             .unwrap_or_default(),
         items(&place.courriels),
         items(&place.site_web),
-        opt(&place.horaires),
+        osm_hours(place).unwrap_or_default().to_string(),
         place
             .presentation_resume
             .as_deref()
@@ -536,4 +536,15 @@ mod tests {
         assert_eq!(t.chars().count(), 280);
         assert!(t.ends_with('…'));
     }
+}
+
+/// The place's hours when they are valid OSM `opening_hours`. Hours kept as free text at
+/// import (ambiguous or cut in the source) stay in the store and on the place page, but an
+/// open-data export only carries what re-users can parse.
+pub(crate) fn osm_hours(place: &Place) -> Option<&str> {
+    place
+        .horaires
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && maillage_model::hours::is_valid(h))
 }
