@@ -59,14 +59,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     use maillage_standard::write;
-    match args.format {
-        ExportFormat::StandardCsv => write::write_standard_csv(&places, &mut out),
-        ExportFormat::StandardJson => write::write_standard_json(&places, &mut out),
-        ExportFormat::Geojson => write::write_geojson(&places, &mut out),
-        ExportFormat::DataInclusion => write::write_data_inclusion(&places, &mut out),
+    let options = write::ExportOptions::default();
+    // The standard's required fields: a place that cannot fill one is left out (the file
+    // stays valid) and named here, so nothing disappears without a word.
+    let report = match args.format {
+        ExportFormat::StandardCsv => Some(write::write_standard_csv_report(
+            &places, &mut out, &options,
+        )),
+        ExportFormat::StandardJson => Some(write::write_standard_json_report(
+            &places, &mut out, &options,
+        )),
+        ExportFormat::Geojson => {
+            write::write_geojson(&places, &mut out).context("écriture de l'export")?;
+            None
+        }
+        ExportFormat::DataInclusion => {
+            write::write_data_inclusion(&places, &mut out).context("écriture de l'export")?;
+            None
+        }
     }
+    .transpose()
     .context("écriture de l'export")?;
     out.flush().context("écriture de l'export")?;
+    if let Some(report) = report.filter(|r| !r.left_out.is_empty()) {
+        eprintln!(
+            "{} lieux non exportés (champ obligatoire du standard manquant) :",
+            report.left_out_places()
+        );
+        for gap in report.left_out.iter().take(30) {
+            eprintln!(
+                "  {} : champ « {} » : {}",
+                gap.place_id, gap.field, gap.message
+            );
+        }
+        if report.left_out.len() > 30 {
+            eprintln!("  … et {} autres", report.left_out.len() - 30);
+        }
+    }
     if let Some(p) = &args.out {
         eprintln!("{} lieux exportés dans {}", places.len(), p.display());
     }

@@ -94,7 +94,7 @@ pub async fn import_with_progress(
             r.report.rows,
             r.records.len(),
             r.report.rejected,
-            r.report.warnings().count()
+            r.report.warning_count()
         );
         crate::report_print::print_report(&mut std::io::stdout(), &r.report);
         if let Some(p) = crate::report_print::write_rejects(rejects_dir, &r.path, &r.report)? {

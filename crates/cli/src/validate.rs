@@ -39,8 +39,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::json!({"valide": valid, "lisible": true, "rapport": report})
         );
     } else {
-        let errors = report.errors().count();
-        let warnings = report.warnings().count();
+        let errors = report.error_count();
+        let warnings = report.warning_count();
         println!(
             "{} : {} lignes, {} erreurs, {} avertissements, {} lignes rejetées",
             args.file.display(),
