@@ -498,6 +498,17 @@ fn number(x: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The place's hours when they are valid OSM `opening_hours`. Hours kept as free text at
+/// import (ambiguous or cut in the source) stay in the store and on the place page, but an
+/// open-data export only carries what re-users can parse.
+pub(crate) fn osm_hours(place: &Place) -> Option<&str> {
+    place
+        .horaires
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && maillage_model::hours::is_valid(h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,15 +547,4 @@ mod tests {
         assert_eq!(t.chars().count(), 280);
         assert!(t.ends_with('…'));
     }
-}
-
-/// The place's hours when they are valid OSM `opening_hours`. Hours kept as free text at
-/// import (ambiguous or cut in the source) stay in the store and on the place page, but an
-/// open-data export only carries what re-users can parse.
-pub(crate) fn osm_hours(place: &Place) -> Option<&str> {
-    place
-        .horaires
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty() && maillage_model::hours::is_valid(h))
 }
