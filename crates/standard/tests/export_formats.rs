@@ -219,7 +219,12 @@ fn real_places_round_trip_through_standard_csv_and_json() {
                 a.modalites_accompagnement, b.modalites_accompagnement,
                 "{name}"
             );
-            assert_eq!(a.horaires, b.horaires, "{name}");
+            // Hours kept as free text at import are not exported (re-users parse them).
+            let exported = a
+                .horaires
+                .as_deref()
+                .filter(|h| maillage_model::hours::is_valid(h));
+            assert_eq!(exported, b.horaires.as_deref(), "{name}");
             match (a.position, b.position) {
                 (Some(p), Some(q)) => assert!(p.distance_km(q) < 0.001, "{name}"),
                 (None, None) => {}
