@@ -57,23 +57,29 @@ fn search_text(place: &Place) -> String {
     ))
 }
 
+/// The row of `place` stored under `id` (the place's own `id` field is not stored).
 fn place_row(
+    id: &str,
     place: &Place,
     provenance: &[FieldProvenance],
     merge_reasons: &[String],
 ) -> Result<PlaceRow> {
     let json = |what: &str, r: serde_json::Result<String>| {
-        r.map_err(|e| StoreError::Database(format!("{what} du lieu {} : {e}", place.id)))
+        r.map_err(|e| StoreError::Database(format!("{what} du lieu {id} : {e}")))
     };
-    let data = json(
-        "valeurs",
-        serde_json::to_string(&Place {
-            id: String::new(),
-            ..place.clone()
-        }),
-    )?;
+    let data = if place.id.is_empty() {
+        json("valeurs", serde_json::to_string(place))?
+    } else {
+        json(
+            "valeurs",
+            serde_json::to_string(&Place {
+                id: String::new(),
+                ..place.clone()
+            }),
+        )?
+    };
     Ok(PlaceRow {
-        id: place.id.clone(),
+        id: id.to_string(),
         data,
         provenance: json("provenance", serde_json::to_string(&dedup_provenance(provenance)))?,
         merge_reasons: json("raisons", serde_json::to_string(merge_reasons))?,
@@ -577,9 +583,12 @@ impl Store for DbStore {
         let mut writes: HashMap<String, usize> = HashMap::new(); // target → index in `rows`
         let mut rows: Vec<(PlaceRow, usize)> = Vec::new(); // row, planned place index
         for (i, (planned, decision)) in plan.places.iter().zip(&decisions).enumerate() {
-            let mut place = planned.place.clone();
-            place.id = decision.target.clone();
-            let row = place_row(&place, &planned.provenance, &planned.merge_reasons)?;
+            let row = place_row(
+                &decision.target,
+                &planned.place,
+                &planned.provenance,
+                &planned.merge_reasons,
+            )?;
             let current = match writes.get(&decision.target) {
                 Some(&w) => {
                     let r = &rows[w].0;
@@ -926,13 +935,12 @@ impl Store for DbStore {
         };
         let new_id =
             crate::ids::new_place_id(Some(source), &place, |id| taken.contains(id));
-        place.id = new_id.clone();
         // The split-off place keeps the provenance of the values its own source gave.
         let own: Vec<FieldProvenance> = provenance
             .into_iter()
             .filter(|p| p.source == source.source)
             .collect();
-        upsert_places(&mut tx, &[&place_row(&place, &own, &[])?], now).await?;
+        upsert_places(&mut tx, &[&place_row(&new_id, &place, &own, &[])?], now).await?;
         // The record keeps its stored form: NULL still means the values of the place it was
         // in, which are now exactly the split-off place's values.
         sqlx::query("UPDATE place_sources SET place_id = $1 WHERE source = $2 AND source_id = $3")

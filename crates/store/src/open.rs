@@ -46,6 +46,9 @@ async fn open_sqlite(url: &str) -> Result<Arc<dyn Store>> {
         options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            // An import of the national lists writes tens of MB in one transaction: a 64 MB
+            // page cache keeps it from spilling to the WAL before the commit.
+            .pragma("cache_size", "-65536")
     };
     // An in-memory database lives as long as one of its connections: keep exactly one open.
     let pool_options = if in_memory {

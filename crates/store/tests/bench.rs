@@ -49,7 +49,11 @@ fn synthetic_place(i: usize) -> Place {
             "Accompagnement aux démarches administratives en ligne et aux usages du numérique."
                 .into(),
         ),
-        presentation_detail: Some("Ateliers collectifs, accompagnement individuel sur rendez-vous, accès libre à des ordinateurs, imprimante et scanner. ".repeat(3)),
+        presentation_detail: Some(
+            "Ateliers collectifs, accompagnement individuel sur rendez-vous, accès libre à des \
+             ordinateurs, imprimante et scanner."
+                .into(),
+        ),
         source: Some("Conseiller numérique".into()),
         itinerance: vec![Itinerance::Fixe],
         structure_parente: Some("Communauté de communes".into()),

@@ -7,8 +7,8 @@ CREATE TABLE places (
     -- below are copies for filters.
     data TEXT NOT NULL,
     -- JSON arrays, read and written with the place: [{field, source, date}] and [reason].
-    -- (Kept here rather than one row per field: 20 rows per place made an import of the
-    -- national lists 4x slower, and nothing queries them on their own.)
+    -- (Kept here rather than one row per field: with 20 rows per place, inserting the
+    -- 260,000 provenance rows of 13,000 places took 1.2 s of a 2.7 s import on SQLite.)
     provenance TEXT NOT NULL,
     merge_reasons TEXT NOT NULL,
     nom TEXT NOT NULL,
