@@ -928,7 +928,7 @@ impl Store for DbStore {
         {
             taken.insert(row.try_get::<String, _>(0).map_err(db)?);
         }
-        let mut place = match record {
+        let place = match record {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|e| unreadable("enregistrement", &place_id, e))?,
             None => merged,
