@@ -175,7 +175,10 @@ impl AppState {
             let count = s.store.count_places().await.ok()?;
             Some((last_import, count))
         };
-        let mut seen = fingerprint(self.clone()).await;
+        // Unknown at first: the index may have been built before an import that committed
+        // while this watch was starting, so the first tick reloads once (regression: a test
+        // importing right after spawning the watch could be missed).
+        let mut seen = None;
         loop {
             tokio::time::sleep(every).await;
             let now = fingerprint(self.clone()).await;
