@@ -73,7 +73,7 @@ pub async fn import_with_progress(
     let mut reads = Vec::new();
     for path in files {
         bar.set_message(path.display().to_string());
-        match crate::pipeline::read_file(path, format, source, lookup) {
+        match maillage_directory::import::read_file(path, format, source, lookup) {
             Ok(r) => reads.push(r),
             Err(e) => {
                 bar.finish_and_clear();
@@ -103,7 +103,7 @@ pub async fn import_with_progress(
         }
     }
     let spinner = progress::spinner("dédoublonnage et écriture");
-    let (outcome, _) = crate::pipeline::import(store, reads).await?;
+    let (outcome, _) = maillage_directory::import::import(store, reads).await?;
     spinner.finish_and_clear();
     println!(
         "Import terminé : {} créés, {} mis à jour, {} inchangés, {} fusionnés, {} rejetés.",

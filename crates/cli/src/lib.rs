@@ -12,7 +12,6 @@ pub mod coverage;
 pub mod export;
 pub mod import;
 pub mod paths;
-pub mod pipeline;
 pub mod progress;
 pub mod report_print;
 pub mod serve;

@@ -29,7 +29,8 @@ pub struct DemoArgs {
     /// Adresse d'écoute
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Fichier SQLite de la démonstration (recréé à chaque lancement)
+    /// Fichier SQLite de la démonstration (recréé à chaque lancement ; par défaut une base
+    /// propre à ce lancement, effacée à l'arrêt, pour que deux démonstrations ne se gênent pas)
     #[arg(long)]
     pub db_file: Option<PathBuf>,
     /// Prépare la base puis s'arrête sans lancer le site (pour les tests)
@@ -69,10 +70,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let referential = crate::load_referential(None)?;
-    let db_file = args
-        .db_file
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("maillage-demo.sqlite"));
+    // Each demo has its own base unless one is named: two demos running side by side must not
+    // delete each other's file (the directory is removed when this process ends).
+    let own_dir = match args.db_file {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("maillage-demo-")
+                .tempdir()
+                .context("création d'un dossier temporaire pour la base")?,
+        ),
+    };
+    let db_file = match (&args.db_file, &own_dir) {
+        (Some(f), _) => f.clone(),
+        (None, Some(d)) => d.path().join("demo.sqlite"),
+        (None, None) => anyhow::bail!("aucun fichier pour la base de démonstration"),
+    };
     for suffix in ["", "-wal", "-shm"] {
         let p = PathBuf::from(format!("{}{suffix}", db_file.display()));
         if p.exists() {

@@ -54,41 +54,23 @@ pub async fn store_with(extra: Vec<Place>) -> TestStore {
         .replace_territory(&referential.communes, &referential.epcis)
         .await
         .expect("territory");
-    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
-    for (file, source) in FILES {
-        let path = workspace().join("data/lieux").join(file);
-        let mut planned = Vec::new();
-        read_path(
-            &path,
-            &Format::Auto,
-            &SourceFile {
-                source: source.to_string(),
-                date,
-            },
-            Some(&referential),
-            &mut |record| {
-                planned.push(PlannedPlace {
-                    place: record.place.clone(),
-                    records: vec![SourceRecord {
-                        source: record.source.clone(),
-                        place: record.place,
-                        observed: record.observed,
-                    }],
-                    ..Default::default()
-                })
-            },
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-        store
-            .apply_import(ImportPlan {
-                source: source.to_string(),
-                file: file.to_string(),
-                places: planned,
-                rejected: 0,
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
+    // The demo's own path: read, check, de-duplicate, one transaction (the directory crate).
+    let reads = FILES
+        .iter()
+        .map(|(file, source)| {
+            let path = workspace().join("data/lieux").join(file);
+            maillage_directory::import::read_file(
+                &path,
+                &Format::Auto,
+                Some(source),
+                Some(&referential as &dyn maillage_model::CommuneLookup),
+            )
+            .unwrap_or_else(|e| panic!("{file}: {e:#}"))
+        })
+        .collect();
+    maillage_directory::import(store.as_ref(), reads)
+        .await
+        .unwrap_or_else(|e| panic!("import: {e:#}"));
     if !extra.is_empty() {
         import_places(store.as_ref(), extra).await;
     }

@@ -7,14 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use maillage_cli::pipeline;
+use maillage_directory::import as pipeline;
 use maillage_model::CommuneLookup;
 use maillage_standard::read::Format;
 
 fn shared() -> PathBuf {
     std::env::var_os("MAILLAGE_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
 }
 
 fn files() -> Vec<(PathBuf, Format)> {

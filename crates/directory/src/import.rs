@@ -1,4 +1,4 @@
-//! The import pipeline: read files, de-duplicate against what is stored, write one plan.
+//! The import use case: read files, de-duplicate against what is stored, write one plan.
 //!
 //! A place is the merge of its source records. An incoming record whose source id is already
 //! stored replaces that record and its place is re-merged; an unknown record is grouped with
@@ -105,12 +105,20 @@ pub fn file_date(path: &Path) -> NaiveDate {
         .unwrap_or_else(|_| chrono::Utc::now().date_naive())
 }
 
-/// Builds the plan for the records of one import against the store's content. Also returns
-/// how many stored places the files confirmed without change (they are not in the plan).
-pub async fn plan_import(
-    store: &dyn Store,
-    reads: &[FileRead],
-) -> anyhow::Result<(ImportPlan, u64)> {
+/// The plan of one import, with the counts the store cannot know.
+#[derive(Debug, Clone)]
+pub struct PlannedImport {
+    pub plan: ImportPlan,
+    /// Stored places the files confirmed without change (they are not in the plan).
+    pub unchanged: u64,
+    /// Records that joined another record in this import: an incoming record grouped with a
+    /// stored place, incoming records grouped together into one new place, stored places
+    /// absorbed into another. Every merge is counted, not only the absorbed stored places.
+    pub merged: u64,
+}
+
+/// Builds the plan for the records of one import against the store's content.
+pub async fn plan_import(store: &dyn Store, reads: &[FileRead]) -> anyhow::Result<PlannedImport> {
     let stored = store
         .places(&PlaceFilter::default())
         .await
@@ -192,6 +200,7 @@ pub async fn plan_import(
 
     let mut planned = Vec::new();
     let mut in_group = vec![false; stored.len()];
+    let mut merged = 0u64;
     for g in groups {
         let mut existing: Vec<usize> = g
             .members
@@ -209,6 +218,7 @@ pub async fn plan_import(
         if incoming.is_empty() {
             continue; // groups of stored places only are left as they are
         }
+        merged += (g.members.len() - 1) as u64;
         existing.sort_by(|&a, &b| stored[a].place.id.cmp(&stored[b].place.id));
         let mut records: Vec<SourceRecord> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
@@ -253,10 +263,14 @@ pub async fn plan_import(
         places: planned,
         rejected,
     };
-    Ok((plan, unchanged))
+    Ok(PlannedImport {
+        plan,
+        unchanged,
+        merged,
+    })
 }
 
-fn planned_place(
+pub(crate) fn planned_place(
     id: String,
     mut records: Vec<SourceRecord>,
     reasons: Vec<String>,
@@ -299,11 +313,12 @@ pub async fn import(
     store: &dyn Store,
     reads: Vec<FileRead>,
 ) -> anyhow::Result<(ImportOutcome, Vec<FileRead>)> {
-    let (plan, unchanged) = plan_import(store, &reads).await?;
+    let planned = plan_import(store, &reads).await?;
     let mut outcome = store
-        .apply_import(plan)
+        .apply_import(planned.plan)
         .await
         .context("écriture dans la base de données (rien n'a été modifié)")?;
-    outcome.unchanged += unchanged;
+    outcome.unchanged += planned.unchanged;
+    outcome.merged = outcome.merged.max(planned.merged);
     Ok((outcome, reads))
 }

@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use maillage_cli::pipeline::{self, FileRead};
+use maillage_directory::import::{self as pipeline, FileRead};
 use maillage_model::CommuneLookup;
 use maillage_standard::read::Format;
 use maillage_store::{PlaceFilter, Store};
 use maillage_territory::Referential;
 
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }
 
 fn referential() -> Referential {

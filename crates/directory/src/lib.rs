@@ -1,0 +1,19 @@
+//! maillage-directory: every use case that changes the directory, written once and called by
+//! the command line and the web alike.
+//!
+//! - [`import`]: read files → check → de-duplicate against the store → one transaction, with
+//!   the report of every rejected row.
+//! - [`edit`]: one change to one place (a structure's edit, an approved moderation), through
+//!   the same checks as an import and recorded as a source record of its own, so that the
+//!   freshest-value merge and the provenance work as for any source, and an older file
+//!   imported later never overwrites a newer value a structure gave.
+//! - [`split`]: an operator's keep-apart decision.
+//!
+//! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
+//! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
+
+pub mod edit;
+pub mod import;
+
+pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
+pub use import::{import, plan_import, read_file, FileRead, PlannedImport};
