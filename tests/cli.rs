@@ -257,3 +257,93 @@ fn demo_builds_its_database_from_shipped_data_only() {
     let n = count_places(dir.path(), &db_url);
     assert!(n >= 40, "only {n} places in the demo:\n{t}");
 }
+
+#[test]
+fn import_json_prints_the_whole_report_and_every_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/lieux");
+    let fs = data.join("liste-fs-20240801-82.csv");
+    let ac = data.join("20240212-aidants-connect-structures-82.csv");
+    let o = maillage(
+        dir.path(),
+        &[
+            "import",
+            "--json",
+            "--db",
+            &db,
+            fs.to_str().unwrap(),
+            ac.to_str().unwrap(),
+        ],
+    );
+    let t = text(&o);
+    assert!(!t.contains("panicked"), "{t}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{t}"));
+    assert_eq!(v["importe"], true, "{v:#}");
+    let files = v["fichiers"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    let records: u64 = files
+        .iter()
+        .map(|f| f["enregistrements"].as_u64().unwrap())
+        .sum();
+    let bilan = &v["bilan"];
+    let created = bilan["crees"].as_u64().unwrap();
+    let merged = bilan["fusionnes"].as_u64().unwrap();
+    // regression: records merged into a *new* place were not counted as merges. Two files of
+    // one département describe some places twice: every record is either a new place or a
+    // merge.
+    assert!(merged > 0, "{bilan}");
+    assert_eq!(created + merged, records, "{bilan}");
+    // Every problem is in the JSON, not only the first thirty.
+    for f in files {
+        let issues = f["rapport"]["issues"].as_array().expect("issues");
+        let warnings = f["rapport"]["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["severity"] == "warning")
+            .count();
+        assert!(issues.len() >= warnings);
+    }
+}
+
+#[test]
+fn two_demos_side_by_side_keep_their_own_base() {
+    // regression: two `maillage demo` shared /tmp/maillage-demo.sqlite and the second deleted
+    // the first one's base. Each demo now prepares its own; with --db-file, that file.
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sqlite");
+    let b = dir.path().join("b.sqlite");
+    let t = check(
+        &maillage(
+            dir.path(),
+            &["demo", "--no-serve", "--db-file", a.to_str().unwrap()],
+        ),
+        0,
+    );
+    assert!(t.contains("lieux"), "{t}");
+    check(
+        &maillage(
+            dir.path(),
+            &["demo", "--no-serve", "--db-file", b.to_str().unwrap()],
+        ),
+        0,
+    );
+    assert!(a.exists() && b.exists());
+    let db_a = format!("sqlite:{}", a.display());
+    let db_b = format!("sqlite:{}", b.display());
+    assert_eq!(
+        count_places(dir.path(), &db_a),
+        count_places(dir.path(), &db_b)
+    );
+    // Without --db-file, the demo's base lives in a directory of its own, gone at exit.
+    let o = maillage(dir.path(), &["demo", "--no-serve"]);
+    let t = check(&o, 0);
+    let base = t
+        .lines()
+        .find_map(|l| l.strip_prefix("Base de démonstration : "))
+        .expect("the demo names its base");
+    assert!(!base.ends_with("/tmp/maillage-demo.sqlite"), "{base}");
+    assert!(!Path::new(base).exists(), "removed at exit: {base}");
+}

@@ -32,6 +32,9 @@ pub struct Args {
     /// Dossier du référentiel territorial (communes, EPCI)
     #[arg(long)]
     pub referentiel: Option<PathBuf>,
+    /// Affiche le rapport complet en JSON (chaque fichier, chaque problème, le bilan)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -52,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.source.as_deref(),
             Some(&referential),
             &args.rejects,
+            args.json,
         )
         .await?;
         Ok(outcome)
@@ -67,6 +71,7 @@ pub async fn import_with_progress(
     source: Option<&str>,
     referential: Option<&maillage_territory::Referential>,
     rejects_dir: &std::path::Path,
+    json: bool,
 ) -> anyhow::Result<ExitCode> {
     let lookup = referential.map(|r| r as &dyn maillage_model::CommuneLookup);
     let bar = progress::bar(files.len() as u64, "lecture");
@@ -77,6 +82,16 @@ pub async fn import_with_progress(
             Ok(r) => reads.push(r),
             Err(e) => {
                 bar.finish_and_clear();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "importe": false,
+                            "fichier": path.display().to_string(),
+                            "erreur": format!("{e:#}"),
+                        })
+                    );
+                }
                 eprintln!("Import annulé, la base n'a pas été modifiée.");
                 return Err(e);
             }
@@ -85,7 +100,21 @@ pub async fn import_with_progress(
     }
     bar.finish_and_clear();
     let mut any_rejected = false;
+    let mut files_json = Vec::new();
     for r in &reads {
+        let rejects = crate::report_print::write_rejects(rejects_dir, &r.path, &r.report)?;
+        any_rejected |= rejects.is_some();
+        if json {
+            files_json.push(serde_json::json!({
+                "fichier": r.path.display().to_string(),
+                "format": format_name(&r.format),
+                "source": r.source,
+                "enregistrements": r.records.len(),
+                "rejets": rejects.as_ref().map(|p| p.display().to_string()),
+                "rapport": r.report,
+            }));
+            continue;
+        }
         println!(
             "{} ({}, source « {} ») : {} lignes lues, {} enregistrements, {} rejetées, {} avertissements",
             r.path.display(),
@@ -97,18 +126,34 @@ pub async fn import_with_progress(
             r.report.warning_count()
         );
         crate::report_print::print_report(&mut std::io::stdout(), &r.report);
-        if let Some(p) = crate::report_print::write_rejects(rejects_dir, &r.path, &r.report)? {
+        if let Some(p) = rejects {
             println!("  lignes rejetées écrites dans {}", p.display());
-            any_rejected = true;
         }
     }
     let spinner = progress::spinner("dédoublonnage et écriture");
     let (outcome, _) = maillage_directory::import::import(store, reads).await?;
     spinner.finish_and_clear();
-    println!(
-        "Import terminé : {} créés, {} mis à jour, {} inchangés, {} fusionnés, {} rejetés.",
-        outcome.created, outcome.updated, outcome.unchanged, outcome.merged, outcome.rejected
-    );
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "importe": true,
+                "fichiers": files_json,
+                "bilan": {
+                    "crees": outcome.created,
+                    "mis_a_jour": outcome.updated,
+                    "inchanges": outcome.unchanged,
+                    "fusionnes": outcome.merged,
+                    "rejetes": outcome.rejected,
+                },
+            }))?
+        );
+    } else {
+        println!(
+            "Import terminé : {} créés, {} mis à jour, {} inchangés, {} fusionnés, {} rejetés.",
+            outcome.created, outcome.updated, outcome.unchanged, outcome.merged, outcome.rejected
+        );
+    }
     Ok(if any_rejected || outcome.rejected > 0 {
         ExitCode::from(1)
     } else {

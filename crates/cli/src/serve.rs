@@ -112,6 +112,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 None,
                 Some(&referential),
                 &rejects,
+                false,
             )
             .await?;
         }

@@ -123,13 +123,10 @@ pub async fn plan_import(store: &dyn Store, reads: &[FileRead]) -> anyhow::Resul
         .places(&PlaceFilter::default())
         .await
         .context("lecture des lieux existants")?;
-    let keep_apart: Vec<dedup::KeepApartPair> = store
+    let keep_apart = store
         .keep_apart()
         .await
-        .context("lecture des décisions de séparation")?
-        .into_iter()
-        .map(|k| dedup::KeepApartPair { a: k.a, b: k.b })
-        .collect();
+        .context("lecture des décisions de séparation")?;
 
     // Where each known source record lives.
     let mut owner: HashMap<SourceRef, usize> = HashMap::new();
@@ -294,14 +291,7 @@ pub(crate) fn planned_place(
     PlannedPlace {
         place,
         records,
-        provenance: provenance
-            .into_iter()
-            .map(|p| maillage_store::FieldProvenance {
-                field: p.field,
-                source: p.source,
-                date: p.date,
-            })
-            .collect(),
+        provenance,
         merge_reasons: reasons,
         absorbs,
     }

@@ -9,10 +9,12 @@
 pub mod hours;
 pub mod lists;
 pub mod place;
+pub mod provenance;
 pub mod siret;
 pub mod territory;
 
 pub use lists::*;
 pub use place::*;
+pub use provenance::{FieldProvenance, KeepApart, SourceRecord};
 pub use siret::{check_siret, SiretCheck};
 pub use territory::*;

@@ -139,6 +139,7 @@ fn keep_apart_is_never_crossed_even_transitively() {
     let keep = [KeepApartPair {
         a: sources[0][0].clone(),
         b: sources[2][0].clone(),
+        reason: "deux sites".into(),
     }];
     let groups = group(&c, &keep);
     assert!(!grouped(&groups, 0, 2), "{groups:?}");

@@ -23,8 +23,10 @@ pub use reports::{NewPlaceReport, PlaceReport};
 pub use visits::HomeVisitRow;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use maillage_model::{Commune, Epci, Place, SourceRef};
+/// The provenance types live in `maillage_model` (one home); re-exported for the store's users.
+pub use maillage_model::{FieldProvenance, KeepApart, SourceRecord};
 use serde::{Deserialize, Serialize};
 
 /// Errors of the store, in words an operator can act on.
@@ -70,14 +72,6 @@ pub struct StoredPlace {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Where one field's current value comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldProvenance {
-    pub field: String,
-    pub source: String,
-    pub date: NaiveDate,
-}
-
 /// What the pipeline asks the store to do for one import, applied in one transaction.
 ///
 /// How each planned place finds its stored place: a non-empty `place.id` (or a former id kept
@@ -98,16 +92,6 @@ pub struct ImportPlan {
     pub places: Vec<PlannedPlace>,
     /// Count of rejected rows (their report is written by the caller), for the import log.
     pub rejected: u64,
-}
-
-/// One source record as read (before merging), kept so that a place can be re-merged when
-/// one of its sources changes, and so that no source value is ever lost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceRecord {
-    pub source: SourceRef,
-    pub place: Place,
-    /// Date the values are valid at (the record's `date_maj`, else the file's date).
-    pub observed: NaiveDate,
 }
 
 /// One place to write: its merged values, the source records behind it and the reasons.
@@ -165,14 +149,6 @@ pub struct ImportRecord {
     pub file: String,
     pub imported_at: DateTime<Utc>,
     pub outcome: ImportOutcome,
-}
-
-/// An operator's decision that two source records are *not* the same place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeepApart {
-    pub a: SourceRef,
-    pub b: SourceRef,
-    pub reason: String,
 }
 
 /// The storage interface. See the crate documentation.

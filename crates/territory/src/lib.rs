@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod export;
 pub mod referential;
 pub mod roads;
+pub mod scenario;
 pub mod sites;
 
 /// The geometry types of the polygons, for the crates that draw them.

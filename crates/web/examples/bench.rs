@@ -45,6 +45,8 @@ fn main() {
         .expect("runtime");
     if args.get(1).map(String::as_str) == Some("serve") {
         rt.block_on(serve(&args[2], &args[3]));
+    } else if args.get(1).map(String::as_str) == Some("mixed") {
+        rt.block_on(drive_mixed());
     } else {
         let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(50_000);
         rt.block_on(drive(total));
@@ -210,19 +212,24 @@ struct Figures {
 }
 
 async fn load(base: &str, uris: Arc<Vec<String>>) -> Figures {
+    load_with(base, uris, CLIENTS, REQUESTS).await
+}
+
+/// `requests` GETs spread over `clients` keep-alive clients, cycling through `uris`.
+async fn load_with(base: &str, uris: Arc<Vec<String>>, clients: usize, requests: usize) -> Figures {
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(CLIENTS)
+        .pool_max_idle_per_host(clients)
         .build_http();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
+    for c in 0..clients {
         let client = client.clone();
         let uris = uris.clone();
         let base = base.to_string();
         tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(REQUESTS / CLIENTS + 1);
+            let mut lat = Vec::with_capacity(requests / clients + 1);
             let mut errors = 0;
-            for k in 0..REQUESTS / CLIENTS {
+            for k in 0..requests / clients {
                 let uri: hyper::Uri = format!("{base}{}", uris[(c * 31 + k) % uris.len()])
                     .parse()
                     .expect("uri");
@@ -298,18 +305,7 @@ async fn drive(total: usize) {
     let places = build_store(&db, total, &shared, &referential).await;
     println!("  built in {:.1} s", t.elapsed().as_secs_f64());
 
-    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
-        .args(["serve", &db, &shared.display().to_string()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("server process");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
-        &mut line,
-    )
-    .expect("server address");
-    let base = format!("http://{}", line.trim());
+    let (mut child, base) = spawn_server(&db, &shared);
     let rss_idle = vm_rss_kb(child.id());
 
     // Queries: a text query around real communes that have places, 10 km.
@@ -414,6 +410,154 @@ async fn drive(total: usize) {
     println!(
         "ratio dataset/page: {:.0}×",
         dataset_gz as f64 / page_gz as f64
+    );
+}
+
+/// The real server in a child process on `db`; returns it with its base URL.
+fn spawn_server(db: &str, shared: &Path) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["serve", db, &shared.display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server process");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("server address");
+    (child, format!("http://{}", line.trim()))
+}
+
+/// Issue 9's figures: the search API's p99 while 8 clients load `/observatoire` on the same
+/// server, against its p99 while the same 8 clients load `/healthz` (the same pressure on the
+/// CPU without the observatory's work); then `/observatoire` alone at 16 clients.
+///
+///     cargo run --release -p maillage-web --example bench -- mixed
+async fn drive_mixed() {
+    const PRESSURE_CLIENTS: usize = 8;
+    let shared = shared_data();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite:{}", dir.path().join("bench.sqlite").display());
+    let referential = Referential::load_shared(&shared).expect("referential");
+    println!("building a store of the national places …");
+    let places = build_store(&db, 0, &shared, &referential).await;
+    let (mut child, base) = spawn_server(&db, &shared);
+
+    // The search URLs of the first benchmark: text + commune + 10 km.
+    let mut communes: Vec<String> = places
+        .iter()
+        .filter(|p| p.position.is_some())
+        .map(|p| p.commune.clone())
+        .collect();
+    communes.sort();
+    communes.dedup();
+    let search: Arc<Vec<String>> = Arc::new(
+        communes
+            .iter()
+            .step_by(communes.len() / 100 + 1)
+            .map(|c| {
+                format!(
+                    "/api/v1/lieux?q=demarche&ou={}&rayon=10",
+                    form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+                )
+            })
+            .collect(),
+    );
+    // The observatory of the twelve départements with the most places, in turn (each
+    // computed once per store version, then served from the cache).
+    let mut per_dep: std::collections::BTreeMap<String, usize> = Default::default();
+    for p in &places {
+        if let Some(d) = p.departement() {
+            *per_dep.entry(d.to_string()).or_default() += 1;
+        }
+    }
+    let mut deps: Vec<(String, usize)> = per_dep.into_iter().collect();
+    deps.sort_by_key(|d| std::cmp::Reverse(d.1));
+    let observatoire: Arc<Vec<String>> = Arc::new(
+        deps.iter()
+            .take(12)
+            .map(|(d, _)| format!("/observatoire?departement={d}"))
+            .collect(),
+    );
+    let healthz = Arc::new(vec!["/healthz".to_string()]);
+    let _ = load_with(&base, search.clone(), 8, 4_000).await; // warm-up of the search
+
+    // The search measured while `pressure` is loaded by 8 other clients, for as long as the
+    // search measurement lasts.
+    async fn under(
+        base: &str,
+        search: Arc<Vec<String>>,
+        pressure: Arc<Vec<String>>,
+    ) -> (Figures, Figures) {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut pressers = Vec::new();
+        for c in 0..PRESSURE_CLIENTS {
+            let (stop, pressure, base) = (stop.clone(), pressure.clone(), base.to_string());
+            pressers.push(tokio::spawn(async move {
+                let client: Client<_, Empty<Bytes>> =
+                    Client::builder(TokioExecutor::new()).build_http();
+                let mut lat = Vec::new();
+                let mut k = c;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let uri: hyper::Uri = format!("{base}{}", pressure[k % pressure.len()])
+                        .parse()
+                        .expect("uri");
+                    let t = Instant::now();
+                    if let Ok(resp) = client.get(uri).await {
+                        let _ = resp.into_body().collect().await;
+                    }
+                    lat.push(t.elapsed());
+                    k += 1;
+                }
+                lat
+            }));
+        }
+        let start = Instant::now();
+        let searched = load_with(base, search, 8, 8_000).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let elapsed = start.elapsed();
+        let mut all = Vec::new();
+        for p in pressers {
+            all.extend(p.await.expect("pressure task"));
+        }
+        all.sort();
+        let q = |f: f64| all[((all.len() as f64 * f) as usize).min(all.len().saturating_sub(1))];
+        let pressed = Figures {
+            rps: all.len() as f64 / elapsed.as_secs_f64(),
+            p50: q(0.50),
+            p95: q(0.95),
+            p99: q(0.99),
+            errors: 0,
+        };
+        (searched, pressed)
+    }
+    let (with_healthz, healthz_load) = under(&base, search.clone(), healthz).await;
+    let (with_obs, obs_load) = under(&base, search.clone(), observatoire.clone()).await;
+    let obs_alone = load_with(&base, observatoire.clone(), 16, 8_000).await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    println!(
+        "\n== search API p99 under pressure, {} places, 8 search clients ==",
+        places.len()
+    );
+    println!("while 8 clients load /healthz      : search p50 {:>6.2} ms  p99 {:>7.2} ms  ({:.0} req/s; /healthz {:.0} req/s)", ms(with_healthz.p50), ms(with_healthz.p99), with_healthz.rps, healthz_load.rps);
+    println!("while 8 clients load /observatoire : search p50 {:>6.2} ms  p99 {:>7.2} ms  ({:.0} req/s; /observatoire {:.0} req/s, p99 {:.1} ms)", ms(with_obs.p50), ms(with_obs.p99), with_obs.rps, obs_load.rps, ms(obs_load.p99));
+    println!(
+        "ratio of the search p99 (observatoire / healthz): {:.2} (target at most 3)",
+        ms(with_obs.p99) / ms(with_healthz.p99).max(1e-9)
+    );
+    println!(
+        "\n== /observatoire from the cache, 16 clients, {} départements in turn ==",
+        observatoire.len()
+    );
+    println!(
+        "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {} (target at least 500 req/s)",
+        obs_alone.rps,
+        ms(obs_alone.p50),
+        ms(obs_alone.p99),
+        obs_alone.errors
     );
 }
 

@@ -16,6 +16,7 @@ use maillage_territory::Referential;
 
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod error;
 pub mod hours;
 pub mod index;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     index: Arc<RwLock<Arc<SearchIndex>>>,
     pub(crate) security: Arc<security::Security>,
+    /// Expensive responses (the observatory), computed off the executor; cleared on reload.
+    pub(crate) pages: Arc<cache::PageCache>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             config: Arc::new(config),
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: Arc::new(security::Security::new()),
+            pages: Arc::new(cache::PageCache::default()),
         })
     }
 
@@ -108,6 +112,8 @@ impl AppState {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
+        // Everything computed from the old content is stale.
+        self.pages.clear();
         Ok(())
     }
 }

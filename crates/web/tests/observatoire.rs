@@ -207,3 +207,43 @@ async fn tour_stops_count_as_itinerant_with_their_rhythm_never_as_permanent() {
         "colonne d'accès"
     );
 }
+
+#[tokio::test]
+async fn the_observatory_is_served_from_its_cache_until_the_store_changes() {
+    let app = app().await;
+    let csv = |body: &str| {
+        body.lines()
+            .find(|l| l.contains("Montaigu-de-Quercy"))
+            .map(str::to_string)
+            .expect("Montaigu-de-Quercy in the CSV")
+    };
+    let first = get(&app.router, "/observatoire/communes.csv").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let again = get(&app.router, "/observatoire/communes.csv").await;
+    assert_eq!(first.body, again.body, "same answer from the cache");
+
+    // A new place in the commune, then the reload every write triggers: the cached answer
+    // is forgotten and the commune is now reached at once.
+    let mut place = support::hostile_place();
+    place.id = "lieu-montaigu".into();
+    place.nom = "Médiathèque de Montaigu".into();
+    place.commune = "Montaigu-de-Quercy".into();
+    place.code_postal = "82150".into();
+    place.code_insee = Some("82117".into());
+    place.position = Some(maillage_model::Position::new(44.34136, 1.03954));
+    support::import_places(app.test_store.store.as_ref(), vec![place]).await;
+    let stale = get(&app.router, "/observatoire/communes.csv").await;
+    assert_eq!(
+        csv(&stale.body),
+        csv(&first.body),
+        "cached until the reload"
+    );
+    app.state.reload().await.expect("reload");
+    let fresh = get(&app.router, "/observatoire/communes.csv").await;
+    assert_ne!(csv(&fresh.body), csv(&first.body), "{}", csv(&fresh.body));
+    assert!(
+        csv(&fresh.body).contains("Médiathèque de Montaigu"),
+        "{}",
+        csv(&fresh.body)
+    );
+}

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use maillage_model::{Place, SourceRef};
-use serde::{Deserialize, Serialize};
 
 pub use similarity::{compare, Features, PairScore, SAME_PLACE_SCORE};
 
@@ -51,13 +50,9 @@ pub struct Candidate<'a> {
     pub observed: NaiveDate,
 }
 
-/// An operator's decision that two source records are two places (the store keeps these as
-/// `KeepApart`; this is the plain equivalent so that this crate does not depend on the store).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct KeepApartPair {
-    pub a: SourceRef,
-    pub b: SourceRef,
-}
+/// An operator's decision that two source records are two places (one type with the store's,
+/// in `maillage_model`).
+pub use maillage_model::KeepApart as KeepApartPair;
 
 /// A group of candidates that are one place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,14 +80,8 @@ impl Group {
     }
 }
 
-/// Where one field's value comes from after a merge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldProvenance {
-    /// The standard's field name (`nom`, `horaires`, …).
-    pub field: String,
-    pub source: String,
-    pub date: NaiveDate,
-}
+/// Where one field's value comes from after a merge (one type with the store's).
+pub use maillage_model::FieldProvenance;
 
 /// Groups candidates that describe the same place. Every candidate is in exactly one group
 /// (single records form groups of one); groups come in the order of their first member.

@@ -11,6 +11,7 @@ use crate::hours;
 use crate::index::Hit;
 use crate::layout::{render, Layout};
 
+pub mod choropleth;
 pub mod embed;
 pub mod itinerance;
 pub mod map;

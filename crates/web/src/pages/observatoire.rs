@@ -13,17 +13,18 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maillage_model::Place;
 use maillage_territory::coverage::{Category, CommuneAccess, Coverage, CoverageOptions, Reach};
-use maillage_territory::sites::SiteProblem;
+use maillage_territory::scenario;
 use maillage_territory::{export, Referential};
 
+use crate::cache::CachedBody;
 use crate::error::WebError;
-use crate::layout::{render, Layout};
+use crate::layout::Layout;
+use crate::pages::choropleth::{class_of, path_of, Projection, CLASSES, NO_DATA};
 use crate::AppState;
 
 /// The observatory's routes (merged into the router in one line).
@@ -35,27 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/observatoire/communes.geojson", get(geojson_download))
 }
 
-/// Minutes classes of the map, with their viridis colour (light = near, dark = far).
-const CLASSES: &[(f64, &str, &str)] = &[
-    (5.0, "#fde725", "5 min ou moins"),
-    (10.0, "#5ec962", "de 5 à 10 min"),
-    (20.0, "#21918c", "de 10 à 20 min"),
-    (30.0, "#3b528b", "de 20 à 30 min"),
-    (f64::INFINITY, "#440154", "plus de 30 min"),
-];
-const NO_DATA: (&str, &str) = ("#d9d9d9", "pas de lieu ou position inconnue");
-
-fn class_of(minutes: Option<f64>) -> (&'static str, &'static str) {
-    match minutes {
-        Some(m) => CLASSES
-            .iter()
-            .find(|(max, _, _)| m <= *max)
-            .map(|(_, c, l)| (*c, *l))
-            .unwrap_or(NO_DATA),
-        None => NO_DATA,
-    }
-}
-
 #[derive(Default)]
 struct Query {
     departement: String,
@@ -65,6 +45,16 @@ struct Query {
     ordre: String,
     /// Scenario: a permanence opens in this commune (INSEE code).
     ouvrir: String,
+}
+
+impl Query {
+    /// The query as a cache key: every field that changes the answer, normalised.
+    fn key(&self) -> String {
+        format!(
+            "d={}&c={}&s={}&t={}&o={}&v={}",
+            self.departement, self.categorie, self.seuil, self.tri, self.ordre, self.ouvrir
+        )
+    }
 }
 
 fn parse_query(raw: Option<&str>) -> Query {
@@ -345,67 +335,6 @@ fn fr_number(n: u64) -> String {
 
 fn fr_decimal(v: f64, digits: usize) -> String {
     format!("{v:.digits$}").replace('.', ",")
-}
-
-/// Equirectangular projection fitted to an 800-wide box.
-struct Projection {
-    min_lon: f64,
-    max_lat: f64,
-    scale_x: f64,
-    scale_y: f64,
-    height: f64,
-}
-
-impl Projection {
-    fn fit(points: impl Iterator<Item = (f64, f64)>) -> Option<Projection> {
-        let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
-            (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-        for (lon, lat) in points {
-            min_lon = min_lon.min(lon);
-            max_lon = max_lon.max(lon);
-            min_lat = min_lat.min(lat);
-            max_lat = max_lat.max(lat);
-        }
-        if min_lon > max_lon {
-            return None;
-        }
-        let k = ((min_lat + max_lat) / 2.0).to_radians().cos();
-        let w = ((max_lon - min_lon) * k).max(1e-6);
-        let h = (max_lat - min_lat).max(1e-6);
-        let scale = 780.0 / w;
-        Some(Projection {
-            min_lon,
-            max_lat,
-            scale_x: scale * k,
-            scale_y: scale,
-            height: h * scale + 20.0,
-        })
-    }
-    fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
-        (
-            10.0 + (lon - self.min_lon) * self.scale_x,
-            10.0 + (self.max_lat - lat) * self.scale_y,
-        )
-    }
-}
-
-fn path_of(p: &Projection, mp: &maillage_territory::geo::MultiPolygon<f64>) -> String {
-    let mut d = String::new();
-    let mut ring = |ls: &maillage_territory::geo::LineString<f64>| {
-        for (i, c) in ls.coords().enumerate() {
-            let (x, y) = p.xy(c.x, c.y);
-            d.push_str(if i == 0 { "M" } else { "L" });
-            d.push_str(&format!("{x:.1} {y:.1}"));
-        }
-        d.push('Z');
-    };
-    for poly in &mp.0 {
-        ring(poly.exterior());
-        for i in poly.interiors() {
-            ring(i);
-        }
-    }
-    d
 }
 
 fn reach_label(r: Reach) -> &'static str {
@@ -767,110 +696,90 @@ fn build_page(
 }
 
 /// `GET /observatoire?departement=82&categorie=tout_lieu&seuil=10&tri=population&ordre=desc`,
-/// with `&ouvrir=CODE` for the scenario "a permanence opens in this commune".
+/// with `&ouvrir=CODE` for the scenario "a permanence opens in this commune". Computed off the
+/// executor once per query and store version ([`crate::cache`]).
 pub async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let mut c = compute(&state, &q)?;
-    let r = referential(&state)?;
+    let key = format!("page:{}", q.key());
+    let s = state.clone();
+    let body = state
+        .pages
+        .get_or_compute(key, move || render_page(&s, &q))
+        .await?;
+    Ok(body.into_response())
+}
+
+fn render_page(state: &AppState, q: &Query) -> Result<CachedBody, WebError> {
+    let mut c = compute(state, q)?;
+    let r = referential(state)?;
     let before = c.coverage.clone();
     let mut scenario = Vec::new();
     let mut gains = Vec::new();
     if !q.ouvrir.is_empty() {
-        let commune = r
-            .communes_of(&c.departement)
-            .find(|x| x.code == q.ouvrir)
-            .ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "la commune « {} » n'est pas dans ce département",
-                    q.ouvrir
-                ))
-            })?;
-        let centre = commune.centre.ok_or_else(|| {
-            WebError::BadRequest(format!("la position de {} est inconnue", commune.nom))
-        })?;
-        let place = Place {
-            id: format!("scenario-{}", commune.code),
-            nom: format!("Permanence envisagée à {}", commune.nom),
-            commune: commune.nom.clone(),
-            code_insee: Some(commune.code.clone()),
-            position: Some(centre),
-            services: maillage_model::Service::ALL.to_vec(),
-            dispositif_programmes_nationaux: vec![
-                maillage_model::Dispositif::FranceServices,
-                maillage_model::Dispositif::AidantsConnect,
-            ],
-            ..Place::default()
-        };
-        c.coverage = maillage_territory::coverage::with_added_place(&before, &place, usize::MAX);
-        let share = |cov: &Coverage| {
-            cov.by_departement(r, c.category)
-                .into_iter()
-                .next()
-                .and_then(|f| {
-                    let w = f.within.iter().find(|w| w.minutes == c.threshold)?;
-                    Some((w.permanent, f.population))
-                })
-                .unwrap_or((0, 0))
-        };
-        let ((b, pop), (a, _)) = (share(&before), share(&c.coverage));
+        let o = scenario::open_permanence(
+            r,
+            &before,
+            &c.departement,
+            &q.ouvrir,
+            c.category,
+            c.threshold,
+        )
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
         scenario.push(format!(
             "Scénario : une permanence ouvre à {} (centre de la commune).",
-            commune.nom
+            o.commune_nom
         ));
+        let pop = o.population.max(1) as f64;
         scenario.push(format!(
             "À {} minutes d'un lieu permanent : {} habitants avant ({} %), {} après ({} %), soit {} de plus.",
             c.threshold,
-            fr_number(b),
-            fr_decimal(100.0 * b as f64 / pop.max(1) as f64, 1),
-            fr_number(a),
-            fr_decimal(100.0 * a as f64 / pop.max(1) as f64, 1),
-            fr_number(a.saturating_sub(b))
+            fr_number(o.covered_before),
+            fr_decimal(100.0 * o.covered_before as f64 / pop, 1),
+            fr_number(o.covered_after),
+            fr_decimal(100.0 * o.covered_after as f64 / pop, 1),
+            fr_number(o.covered_after.saturating_sub(o.covered_before))
         ));
-        gains =
-            maillage_territory::coverage::compare(&before, &c.coverage, c.category, c.threshold)
-                .into_iter()
-                .filter(|x| x.gained)
-                .map(|x| format!("{} ({} hab.)", x.nom, fr_number(u64::from(x.population))))
-                .collect();
-    }
-    let problem = SiteProblem::from_coverage(&before, c.category, c.threshold);
-    let greedy = problem.greedy(3);
-    let mut suggestions = Vec::new();
-    let mut covered_so_far = 0u64;
-    for (i, code) in greedy.codes.iter().enumerate() {
-        let partial = problem.greedy(i + 1);
-        let added = partial.population - covered_so_far;
-        covered_so_far = partial.population;
-        let nom = problem
-            .candidates
+        gains = o
+            .gained
             .iter()
-            .find(|(c, _)| c == code)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_else(|| code.clone());
-        suggestions.push((
-            nom,
-            format!(
-                "{} habitants de plus à {} min",
-                fr_number(added),
-                c.threshold
-            ),
-            format!(
-                "/observatoire?departement={}&categorie={}&seuil={}&ouvrir={}",
-                urlencode(&c.departement),
-                c.category.slug(),
-                c.threshold,
-                urlencode(code)
-            ),
-        ));
+            .map(|(nom, population)| format!("{nom} ({} hab.)", fr_number(u64::from(*population))))
+            .collect();
+        c.coverage = o.after;
     }
-    let mut page = build_page(&state, &q, &c, None)?;
+    let suggestions = scenario::suggest(&before, c.category, c.threshold, 3)
+        .into_iter()
+        .map(|s| {
+            (
+                s.nom,
+                format!(
+                    "{} habitants de plus à {} min",
+                    fr_number(s.added_population),
+                    c.threshold
+                ),
+                format!(
+                    "/observatoire?departement={}&categorie={}&seuil={}&ouvrir={}",
+                    urlencode(&c.departement),
+                    c.category.slug(),
+                    c.threshold,
+                    urlencode(&s.code)
+                ),
+            )
+        })
+        .collect();
+    let mut page = build_page(state, q, &c, None)?;
     page.scenario = scenario;
     page.scenario_gains = gains;
     page.suggestions = suggestions;
-    render(&page)
+    html(&page)
+}
+
+fn html(page: &impl Template) -> Result<CachedBody, WebError> {
+    page.render()
+        .map(CachedBody::html)
+        .map_err(|e| WebError::Unavailable(format!("gabarit : {e}")))
 }
 
 /// `GET /observatoire/epci/{siren}`
@@ -892,8 +801,16 @@ pub async fn epci_page(
         .unwrap_or_default();
     q.departement = dep;
     let code = e.code.clone();
-    let c = compute(&state, &q)?;
-    render(&build_page(&state, &q, &c, Some(&code))?)
+    let key = format!("epci:{code}:{}", q.key());
+    let s = state.clone();
+    let body = state
+        .pages
+        .get_or_compute(key, move || {
+            let c = compute(&s, &q)?;
+            html(&build_page(&s, &q, &c, Some(&code))?)
+        })
+        .await?;
+    Ok(body.into_response())
 }
 
 /// `GET /observatoire/communes.csv?departement=82`
@@ -902,21 +819,23 @@ pub async fn csv_download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let c = compute(&state, &q)?;
-    let mut out = Vec::new();
-    export::write_csv(&c.coverage, &mut out).map_err(|e| WebError::Unavailable(e.to_string()))?;
-    let name = format!(
-        "attachment; filename=\"observatoire-{}.csv\"",
-        c.departement
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        out,
-    )
-        .into_response())
+    let key = format!("csv:{}", q.key());
+    let s = state.clone();
+    let body = state
+        .pages
+        .get_or_compute(key, move || {
+            let c = compute(&s, &q)?;
+            let mut out = Vec::new();
+            export::write_csv(&c.coverage, &mut out)
+                .map_err(|e| WebError::Unavailable(e.to_string()))?;
+            Ok(CachedBody::download(
+                "text/csv; charset=utf-8",
+                &format!("observatoire-{}.csv", c.departement),
+                out,
+            ))
+        })
+        .await?;
+    Ok(body.into_response())
 }
 
 /// `GET /observatoire/communes.geojson?departement=82&categorie=france_services`
@@ -925,19 +844,20 @@ pub async fn geojson_download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let c = compute(&state, &q)?;
-    let r = referential(&state)?;
-    let body = export::geojson(&c.coverage, r, c.category).to_string();
-    let name = format!(
-        "attachment; filename=\"observatoire-{}.geojson\"",
-        c.departement
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/geo+json".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        body,
-    )
-        .into_response())
+    let key = format!("geojson:{}", q.key());
+    let s = state.clone();
+    let body = state
+        .pages
+        .get_or_compute(key, move || {
+            let c = compute(&s, &q)?;
+            let r = referential(&s)?;
+            let body = export::geojson(&c.coverage, r, c.category).to_string();
+            Ok(CachedBody::download(
+                "application/geo+json",
+                &format!("observatoire-{}.geojson", c.departement),
+                body.into_bytes(),
+            ))
+        })
+        .await?;
+    Ok(body.into_response())
 }
