@@ -347,3 +347,43 @@ fn two_demos_side_by_side_keep_their_own_base() {
     assert!(!base.ends_with("/tmp/maillage-demo.sqlite"), "{base}");
     assert!(!Path::new(base).exists(), "removed at exit: {base}");
 }
+
+#[test]
+fn serve_refuses_an_unreadable_colour_at_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[identite]\nservice = \"Inclusion numérique 82\"\ncouleur_principale = \"#ffdd00\"\n",
+    )
+    .expect("write");
+    let db = format!("sqlite:{}", dir.path().join("m.sqlite").display());
+    let bad_arg = bad.display().to_string();
+    let o = maillage(
+        dir.path(),
+        &[
+            "serve",
+            "--db",
+            &db,
+            "--addr",
+            "127.0.0.1:0",
+            "--config",
+            &bad_arg,
+        ],
+    );
+    let t = check(&o, 2);
+    assert!(
+        t.contains("couleur principale #ffdd00 refusée") && t.contains("4,5:1"),
+        "{t}"
+    );
+    // The same refusal through the environment, for the demo.
+    let o = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["demo", "--no-serve", "--db-file"])
+        .arg(dir.path().join("demo.sqlite"))
+        .current_dir(dir.path())
+        .env("MAILLAGE_COULEUR_SECONDAIRE", "#202020")
+        .output()
+        .expect("runs");
+    let t = check(&o, 2);
+    assert!(t.contains("couleur secondaire #202020 refusée"), "{t}");
+}

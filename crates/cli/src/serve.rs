@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// Dossier du référentiel territorial (communes, EPCI)
     #[arg(long)]
     pub referentiel: Option<PathBuf>,
+    /// Fichier de configuration de l'identité du service (maillage.toml ; sinon
+    /// MAILLAGE_CONFIG, puis les valeurs neutres de la démonstration)
+    #[arg(long, value_name = "FICHIER")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +40,10 @@ pub struct DemoArgs {
     /// Prépare la base puis s'arrête sans lancer le site (pour les tests)
     #[arg(long)]
     pub no_serve: bool,
+    /// Fichier de configuration de l'identité du service (maillage.toml ; sinon
+    /// MAILLAGE_CONFIG, puis les valeurs neutres de la démonstration)
+    #[arg(long, value_name = "FICHIER")]
+    pub config: Option<PathBuf>,
 }
 
 /// The shipped files the demo imports, with their formats.
@@ -57,18 +65,26 @@ pub fn demo_files() -> Vec<(PathBuf, Format)> {
     ]
 }
 
+/// The identity of the site, checked before anything else starts (a colour that fails contrast
+/// stops here, with the reason).
+fn identity(config: Option<&std::path::Path>) -> anyhow::Result<maillage_web::identity::Identity> {
+    maillage_web::identity::Identity::load(config).map_err(anyhow::Error::msg)
+}
+
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let identity = identity(args.config.as_deref())?;
     let referential = crate::load_referential(args.referentiel.as_deref())?;
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = maillage_store::open(&args.db.url)
             .await
             .with_context(|| format!("ouverture de {}", args.db.url))?;
-        run_site(store, referential, args.addr).await
+        run_site(store, referential, identity, args.addr).await
     })
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let identity = identity(args.config.as_deref())?;
     let referential = crate::load_referential(None)?;
     // Each demo has its own base unless one is named: two demos running side by side must not
     // delete each other's file (the directory is removed when this process ends).
@@ -121,18 +137,24 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         if args.no_serve {
             return Ok(ExitCode::SUCCESS);
         }
-        run_site(store, referential, args.addr).await
+        run_site(store, referential, identity, args.addr).await
     })
 }
 
 async fn run_site(
     store: std::sync::Arc<dyn maillage_store::Store>,
     referential: maillage_territory::Referential,
+    identity: maillage_web::identity::Identity,
     addr: SocketAddr,
 ) -> anyhow::Result<ExitCode> {
-    let state = maillage_web::AppState::new(store, std::sync::Arc::new(referential))
-        .await
-        .context("préparation du site")?;
+    let config = maillage_web::WebConfig {
+        identity: std::sync::Arc::new(identity),
+        ..Default::default()
+    };
+    let state =
+        maillage_web::AppState::with_config(store, std::sync::Arc::new(referential), config)
+            .await
+            .context("préparation du site")?;
     println!("Site disponible sur http://{addr}/ (Ctrl-C pour arrêter)");
     maillage_web::serve(state, addr)
         .await

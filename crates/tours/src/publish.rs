@@ -234,9 +234,55 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
+/// The poster's styles: A4, large type, black on white (a cancelled passage is said in words
+/// and set in bold italics, not only coloured), readable once photocopied.
+pub const POSTER_CSS: &str = "@page { size: A4; margin: 15mm; }
+body { font-family: system-ui, Arial, sans-serif; font-size: 16pt; color: #000; background: #fff; }
+.brand { border-bottom: 2pt solid #000; padding-bottom: 3mm; font-size: 13pt; }
+.brand strong { font-size: 16pt; }
+h1 { font-size: 26pt; margin: 6mm 0 4mm; }
+ul { list-style: none; padding: 0; }
+li { border-bottom: 1px solid #000; padding: 4mm 0; }
+.annule { font-weight: 700; font-style: italic; }
+footer { font-size: 12pt; margin-top: 10mm; }
+";
+
+/// Who publishes the poster and how the stylesheet is given.
+#[derive(Debug, Default, Clone)]
+pub struct PosterFrame {
+    /// The stylesheet's URL; `None` inlines [`POSTER_CSS`] (a file printed from disk, where no
+    /// Content-Security-Policy applies; the web site links to a stylesheet instead).
+    pub stylesheet: Option<String>,
+    /// The service and its operator, at the top ("Inclusion numérique 82 — Département…").
+    pub brand: String,
+    /// Whom to call, at the bottom ("Téléphone : 05 63 …").
+    pub contact: String,
+}
+
 /// A printable A4 poster of one commune's passages in one month, for the mairie's notice
 /// board: large type, one line per passage, notices spelled out.
 pub fn poster_html<'a>(
+    commune: &str,
+    year: i32,
+    month: u32,
+    calendar: &'a Calendar,
+    sites: &'a [Site],
+    vehicles: &'a [Vehicle],
+) -> String {
+    poster_page(
+        &PosterFrame::default(),
+        commune,
+        year,
+        month,
+        calendar,
+        sites,
+        vehicles,
+    )
+}
+
+/// [`poster_html`] with the publisher's name, contact and a linked stylesheet.
+pub fn poster_page<'a>(
+    frame: &PosterFrame,
     commune: &str,
     year: i32,
     month: u32,
@@ -291,26 +337,35 @@ pub fn poster_html<'a>(
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<style>
-@page {{ size: A4; margin: 15mm; }}
-body {{ font-family: Marianne, Arial, sans-serif; font-size: 16pt; color: #161616; }}
-h1 {{ font-size: 26pt; color: #000091; margin-bottom: 4mm; }}
-ul {{ list-style: none; padding: 0; }}
-li {{ border-bottom: 1px solid #929292; padding: 4mm 0; }}
-.annule {{ color: #ce0500; }}
-footer {{ font-size: 12pt; margin-top: 10mm; }}
-</style>
+{style}
 </head>
 <body>
-<h1>{title}</h1>
+{brand}<h1>{title}</h1>
 <p>Deux agents France Services vous aident dans vos démarches (impôts, CAF, retraite, santé, carte grise…), gratuitement et sans rendez-vous.</p>
 <ul>
 {rows}</ul>
-<footer>Les jours fériés, le bus ne passe pas : la date de remplacement est indiquée ci-dessus. Vous ne pouvez pas vous déplacer ? Demandez une visite à domicile à votre mairie.</footer>
+<footer>Les jours fériés, le bus ne passe pas : la date de remplacement est indiquée ci-dessus. Vous ne pouvez pas vous déplacer ? Demandez une visite à domicile à votre mairie.{contact}</footer>
 </body>
 </html>
 "#,
         title = html_escape(&title),
+        style = match &frame.stylesheet {
+            Some(href) => format!("<link rel=\"stylesheet\" href=\"{}\">", html_escape(href)),
+            None => format!("<style>\n{POSTER_CSS}</style>"),
+        },
+        brand = if frame.brand.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p class=\"brand\"><strong>{}</strong></p>\n",
+                html_escape(&frame.brand)
+            )
+        },
+        contact = if frame.contact.is_empty() {
+            String::new()
+        } else {
+            format!("<br>{}", html_escape(&frame.contact))
+        },
     )
 }
 

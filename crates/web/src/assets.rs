@@ -1,5 +1,7 @@
-//! Static files (DSFR, Leaflet, our CSS and JS) embedded in the binary and served under
-//! content-hashed URLs, so browsers cache them for a year and never see a stale file.
+//! Static files (our design system's CSS and JS, Leaflet, and the DSFR for the opt-in State
+//! theme only) embedded in the binary and served under content-hashed URLs, so browsers cache
+//! them for a year and never see a stale file. The configured colours are not here: they are
+//! generated at start (`/theme.css`, see `identity.rs`).
 //!
 //! All files share one version segment, the hash of every embedded byte:
 //! `/static/<hash>/dsfr/dsfr.css`. One shared segment (rather than one hash per file) keeps the

@@ -100,8 +100,10 @@ impl PageCache {
             }
             slots.entry(key).or_default().clone()
         };
+        // The page is drawn with the identity of the request that computes it.
+        let identity = crate::identity::current();
         slot.get_or_try_init(|| async move {
-            tokio::task::spawn_blocking(compute)
+            tokio::task::spawn_blocking(move || crate::identity::within(identity, compute))
                 .await
                 .map_err(|e| WebError::Unavailable(format!("calcul interrompu : {e}")))?
         })

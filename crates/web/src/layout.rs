@@ -1,12 +1,18 @@
-//! What every page template shares: title, navigation, asset URLs. Each page struct has a
-//! `layout: Layout` field and its template `{% extends "base.html" %}`; the base template
-//! draws the DSFR header (with skip links), navigation and footer from it.
+//! What every page template shares: title, navigation, asset URLs and the territory's
+//! identity. Each page struct has a `layout: Layout` field and its template
+//! `{% extends "base.html" %}`; the base template draws the header (with skip links),
+//! navigation and footer from it — our own components, or the State's DSFR header only under
+//! the opt-in `etat` theme.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 use crate::assets;
 use crate::error::WebError;
+use crate::identity::{self, Identity, Theme};
 
 /// One entry of the main navigation.
 pub struct NavItem {
@@ -21,7 +27,10 @@ pub struct Layout {
     pub title: String,
     pub nav: Vec<NavItem>,
     pub favicon: String,
-    pub css_dsfr: String,
+    /// The DSFR stylesheet, only under the `etat` theme.
+    pub css_dsfr: Option<String>,
+    /// `/theme.css?v=…`: the configured colours.
+    pub css_theme: String,
     pub css_app: String,
     pub css_print: String,
     pub js_app: String,
@@ -30,6 +39,12 @@ pub struct Layout {
     pub styles: Vec<String>,
     /// A page inside a municipal site's iframe: no header, no footer.
     pub embedded: bool,
+    /// Who runs the service (the request's configured identity).
+    pub id: Arc<Identity>,
+    /// The State's theme (DSFR header and Marianne block).
+    pub etat: bool,
+    /// The footer's links, every page (legal pages included).
+    pub footer: &'static [(&'static str, &'static str)],
 }
 
 /// The main navigation, in order. A helper adding a section adds one line here.
@@ -41,9 +56,28 @@ const NAV: &[(&str, &str)] = &[
     ("/api", "Données ouvertes"),
 ];
 
+/// The footer's links: the pages a French public site must publish, and the open data.
+pub const FOOTER: &[(&str, &str)] = &[
+    ("/accessibilite", "Accessibilité : partiellement conforme"),
+    ("/mentions-legales", "Mentions légales"),
+    ("/donnees-personnelles", "Données personnelles"),
+    ("/plan-du-site", "Plan du site"),
+    ("/api", "Données ouvertes et API"),
+    ("/embed/generateur", "Intégrer l'annuaire à votre site"),
+    ("/imprimer", "Liste à imprimer"),
+];
+
+/// The theme stylesheet's URL, versioned by its content so a new colour is never cached stale.
+pub fn theme_url(id: &Identity) -> String {
+    let hash = Sha256::digest(id.stylesheet().as_bytes());
+    format!("/theme.css?v={}", hex::encode(&hash[..6]))
+}
+
 impl Layout {
     /// `current` is the path of the navigation entry to mark as the current page ("" for none).
     pub fn new(title: impl Into<String>, current: &str) -> Layout {
+        let id = identity::current();
+        let etat = id.theme == Theme::Etat;
         Layout {
             title: title.into(),
             nav: NAV
@@ -54,15 +88,28 @@ impl Layout {
                     current: *href == current,
                 })
                 .collect(),
-            favicon: assets::url("vendor/dsfr/favicon.svg"),
-            css_dsfr: assets::url("vendor/dsfr/dsfr.css"),
+            favicon: if etat {
+                assets::url("vendor/dsfr/favicon.svg")
+            } else {
+                assets::url("app/favicon.svg")
+            },
+            css_dsfr: etat.then(|| assets::url("vendor/dsfr/dsfr.css")),
+            css_theme: theme_url(&id),
             css_app: assets::url("app/app.css"),
             css_print: assets::url("app/print.css"),
             js_app: assets::url("app/app.js"),
             scripts: Vec::new(),
             styles: Vec::new(),
             embedded: false,
+            id,
+            etat,
+            footer: FOOTER,
         }
+    }
+
+    /// The full name for titles and headers ("Service — Opérateur").
+    pub fn site_name(&self) -> String {
+        self.id.full_name()
     }
 
     pub fn with_script(mut self, path: &str) -> Layout {

@@ -19,6 +19,7 @@ pub mod assets;
 pub mod cache;
 pub mod error;
 pub mod hours;
+pub mod identity;
 pub mod index;
 pub mod layout;
 pub mod pages;
@@ -41,6 +42,8 @@ pub struct WebConfig {
     pub tile_url: Option<String>,
     /// Attribution shown under the tiles.
     pub tile_attribution: String,
+    /// Who runs the service: names, logo, colours, contact, legal mentions, theme.
+    pub identity: Arc<identity::Identity>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +54,7 @@ impl Default for WebConfig {
                 .filter(|s| !s.is_empty()),
             tile_attribution: std::env::var("MAILLAGE_TILE_ATTRIBUTION")
                 .unwrap_or_else(|_| "© contributeurs OpenStreetMap".into()),
+            identity: Arc::new(identity::Identity::demo()),
         }
     }
 }

@@ -24,15 +24,24 @@ pub fn router(state: AppState) -> Router {
         .route("/embed/generateur", get(pages::embed::generator))
         .route("/imprimer", get(pages::print::page))
         .route("/api", get(api::docs))
-        .route("/accessibilite", get(pages::accessibility))
+        .merge(pages::legal::routes()) // legal pages, /composants, /theme.css, logos
         .route("/healthz", get(api::healthz))
         .route("/static/{version}/{*path}", get(assets::serve))
         .merge(pages::observatoire::routes()) // /observatoire…: territory helper
         .route("/itinerance", get(pages::itinerance::page))
         .route("/itinerance/calendrier.ics", get(pages::itinerance::ics))
         .route("/itinerance/affiche", get(pages::itinerance::poster))
+        .route(
+            "/itinerance/affiche.css",
+            get(pages::itinerance::poster_css),
+        )
         .merge(api)
         .fallback(pages::not_found)
+        // The configured identity, for the layout of every page (error pages included).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::identity::scope,
+        ))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)

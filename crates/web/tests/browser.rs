@@ -1,8 +1,10 @@
 //! Browser and accessibility suite: the real server (real SQLite store of Tarn-et-Garonne's
 //! places) on 127.0.0.1:0, driven by `tests/browser/run.mjs` in a real headless Chromium
 //! (Debian's `chromium`, through playwright-core): axe-core reports 0 violations on every page,
-//! no console error (CSP), a keyboard-only walk search → filter → place page, screenshots in
-//! `test-output/screenshots/`. Skipped with a loud message only when Chromium, node or the
+//! at normal size and at 200 % zoom, no console error (CSP), a keyboard-only walk search →
+//! filter → place page, the bus poster printed on A4, the weight of a first visit, screenshots
+//! in `test-output/<theme>/screenshots/`. Twice: the demo's neutral identity in our own design
+//! system, then a configured département under the opt-in State theme (DSFR). Skipped with a loud message only when Chromium, node or the
 //! npm packages are absent and `CI` is unset; under `CI=true` their absence is a failure.
 
 mod support;
@@ -44,7 +46,14 @@ async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
         );
         return;
     }
-    let app = support::app().await;
+    let (neutral, etat) = (support::app().await, support::configured("etat").await);
+    for (theme, app) in [("neutre", &neutral), ("etat", &etat.0)] {
+        run_suite(&root, theme, app).await;
+    }
+}
+
+/// Serves `app` on a free port and runs the browser suite on it, named `theme`.
+async fn run_suite(root: &Path, theme: &str, app: &support::App) {
     let index = app.state.index();
     let place_id = index
         .entries()
@@ -53,6 +62,7 @@ async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
         .or_else(|| index.entries().first())
         .map(|e| e.place.id.clone())
         .expect("a place");
+    let commune = support::bus_commune(&app.router).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -63,13 +73,16 @@ async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
     }));
     let out = root.join("test-output");
     let script = root.join("tests/browser/run.mjs");
+    let (dir, theme_arg) = (root.to_path_buf(), theme.to_string());
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(script)
             .arg(format!("http://{addr}"))
             .arg(&out)
             .arg(place_id)
-            .current_dir(&root)
+            .arg(theme_arg)
+            .arg(commune)
+            .current_dir(&dir)
             .output()
     })
     .await
@@ -82,6 +95,6 @@ async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
     println!("{stdout}");
     assert!(
         output.status.success(),
-        "browser suite failed:\n{stdout}\n{stderr}"
+        "browser suite ({theme}) failed:\n{stdout}\n{stderr}"
     );
 }

@@ -85,7 +85,7 @@ async fn strict_csp_everywhere_and_framing_only_for_the_widget() {
         .expect("csp")
         .contains("frame-ancestors"));
     assert!(
-        !embed.body.contains("fr-header"),
+        !embed.body.contains("app-header"),
         "no site header in the widget"
     );
 }
@@ -252,4 +252,262 @@ async fn printable_list_and_widget_generator() {
         g.body.contains("&lt;iframe src=&quot;https://") || g.body.contains("&#60;iframe"),
         "snippet shown as text"
     );
+}
+
+/// Every HTML page of the site (the browser suite visits the same list).
+const PAGES: &[&str] = &[
+    "/",
+    "/?q=demarche&ou=Montauban&rayon=20",
+    "/lieux/lieu-hostile",
+    "/carte?ou=Montauban",
+    "/embed?ou=Montauban",
+    "/embed/generateur?ou=Montauban&rayon=10",
+    "/imprimer?ou=82121",
+    "/api",
+    "/accessibilite",
+    "/mentions-legales",
+    "/donnees-personnelles",
+    "/plan-du-site",
+    "/composants",
+    "/itinerance",
+    "/observatoire",
+    "/nulle-part",
+];
+
+#[tokio::test]
+async fn the_default_theme_carries_nothing_of_the_state() {
+    let app = app().await;
+    for uri in PAGES {
+        let a = get(&app.router, uri).await;
+        let body = a.body.to_lowercase();
+        for banned in [
+            "class=\"fr-",
+            " fr-",
+            "dsfr",
+            "marianne",
+            "liberté",
+            "égalité",
+            "fraternité",
+            "république française",
+            "gouvernement",
+        ] {
+            assert!(!body.contains(banned), "{uri} contains « {banned} »");
+        }
+        // Every footer links the legal pages.
+        if !uri.starts_with("/embed?") {
+            for href in [
+                "/accessibilite",
+                "/mentions-legales",
+                "/donnees-personnelles",
+                "/plan-du-site",
+            ] {
+                assert!(
+                    a.body.contains(&format!("href=\"{href}\"")),
+                    "{uri}: {href}"
+                );
+            }
+            assert!(a.body.contains("Licence Ouverte 2.0"), "{uri}: licence");
+        }
+    }
+    // Nor does any stylesheet the default pages link.
+    let css = String::from_utf8_lossy(maillage_web::assets::get("app/app.css").expect("css"))
+        .to_lowercase();
+    assert!(!css.contains("marianne") && !css.contains(".fr-"));
+    // The demo's identity is neutral.
+    let home = get(&app.router, "/").await;
+    assert!(home.body.contains("inclusion numérique</a>") && home.body.contains("Démonstration"));
+    assert!(!home.body.contains("Tarn-et-Garonne</p>"));
+}
+
+#[tokio::test]
+async fn a_configured_identity_shows_on_every_page_with_its_colours_and_logo() {
+    let (app, _dir) = support::configured("neutre").await;
+    for uri in PAGES.iter().filter(|u| !u.starts_with("/embed?")) {
+        let a = get(&app.router, uri).await;
+        assert!(a.body.contains("Inclusion numérique 82"), "{uri}");
+        assert!(a.body.contains("Département de Tarn-et-Garonne"), "{uri}");
+        assert!(a.body.contains("05 63 00 00 00"), "{uri}");
+        assert!(a.body.contains("src=\"/identite/logo\""), "{uri}");
+        assert!(a.body.contains("Open Database License"), "{uri}");
+        assert!(!a.body.contains("class=\"fr-"), "{uri}");
+    }
+    let home = get(&app.router, "/").await;
+    let start = home.body.find("/theme.css?v=").expect("theme link");
+    let url: String = home.body[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let css = get(&app.router, &url).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("text/css"));
+    assert!(css.body.contains("--primary:#6a1b4d") && css.body.contains("--secondary:#fbe9f2"));
+    let logo = get(&app.router, "/identite/logo").await;
+    assert_eq!(logo.headers["content-type"], "image/svg+xml");
+    assert!(logo.body.starts_with("<svg"));
+    assert_eq!(
+        get(&app.router, "/identite/partenaires/0").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&app.router, "/identite/partenaires/7").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mentions = get(&app.router, "/mentions-legales").await;
+    assert!(mentions
+        .body
+        .contains("La présidente du conseil départemental"));
+    assert!(mentions.body.contains("Hébergeur Exemple"));
+    // The demo's own identity has no logo to serve.
+    let demo = app_demo_logo().await;
+    assert_eq!(demo, StatusCode::NOT_FOUND);
+}
+
+async fn app_demo_logo() -> StatusCode {
+    get(&app().await.router, "/identite/logo").await.status
+}
+
+#[tokio::test]
+async fn the_state_theme_is_opt_in_and_brings_the_dsfr() {
+    let (app, _dir) = support::configured("etat").await;
+    let home = get(&app.router, "/").await;
+    assert!(home.body.contains("class=\"fr-header\"") && home.body.contains("fr-logo"));
+    assert!(home.body.contains("vendor/dsfr/dsfr.css"));
+    assert!(home.body.contains("Inclusion numérique 82"));
+    let default = get(&app_default().await, "/").await;
+    assert!(!default.body.contains("vendor/dsfr/"));
+}
+
+async fn app_default() -> axum::Router {
+    app().await.router
+}
+
+#[tokio::test]
+async fn the_widget_takes_the_host_sites_colours_when_readable() {
+    let app = app().await;
+    let a = get(
+        &app.router,
+        "/embed?ou=Montauban&principale=%235a2d82&secondaire=fff8e0",
+    )
+    .await;
+    let theme = a.body.find("/embed/theme.css").map(|i| &a.body[i..i + 80]);
+    assert!(
+        a.body
+            .contains("/embed/theme.css?principale=5a2d82&#38;secondaire=fff8e0"),
+        "{theme:?}"
+    );
+    // Yellow under white text is unreadable: ours instead; garbage too.
+    let b = get(
+        &app.router,
+        "/embed?ou=Montauban&principale=ffff00&secondaire=%3Cscript%3E",
+    )
+    .await;
+    assert!(
+        b.body
+            .contains("/embed/theme.css?principale=1d5a82&#38;secondaire=e6f0f5"),
+        "fallback"
+    );
+    let css = get(
+        &app.router,
+        "/embed/theme.css?principale=ffff00&secondaire=000000",
+    )
+    .await;
+    assert!(css.body.contains("--primary:#1d5a82") && css.body.contains("--secondary:#e6f0f5"));
+    let ok = get(&app.router, "/embed/theme.css?principale=5a2d82").await;
+    assert!(ok.body.contains("--primary:#5a2d82"));
+    let g = get(
+        &app.router,
+        "/embed/generateur?ou=Montauban&principale=5a2d82",
+    )
+    .await;
+    assert!(
+        g.body.contains("principale=5a2d82"),
+        "the snippet keeps the colours"
+    );
+}
+
+#[tokio::test]
+async fn the_personal_data_page_lists_every_personal_table_of_the_migrations() {
+    use maillage_web::pages::legal::{NOT_PERSONAL, PERSONAL_DATA};
+    let migrations = support::workspace().join("crates/store/migrations");
+    let mut tables = Vec::new();
+    for dir in ["sqlite", "postgres"] {
+        for entry in std::fs::read_dir(migrations.join(dir)).expect("migrations") {
+            let sql = std::fs::read_to_string(entry.expect("entry").path()).expect("sql");
+            for line in sql.lines() {
+                let l = line.trim().to_ascii_uppercase();
+                if let Some(rest) = l.strip_prefix("CREATE TABLE ") {
+                    let name = rest
+                        .trim_start_matches("IF NOT EXISTS ")
+                        .split(|c: char| c == ' ' || c == '(')
+                        .next()
+                        .expect("name")
+                        .to_ascii_lowercase();
+                    if !tables.contains(&name) {
+                        tables.push(name);
+                    }
+                }
+            }
+        }
+    }
+    assert!(tables.len() >= 9, "{tables:?}");
+    let page = get(&app().await.router, "/donnees-personnelles").await;
+    for t in &tables {
+        let personal = PERSONAL_DATA.iter().any(|p| p.table == t);
+        let not = NOT_PERSONAL.iter().any(|(n, _)| n == t);
+        assert!(
+            personal ^ not,
+            "table {t}: add it to PERSONAL_DATA or NOT_PERSONAL in pages/legal.rs"
+        );
+        if personal {
+            assert!(
+                page.body.contains(&format!("<code>{t}</code>")),
+                "{t} on the page"
+            );
+        }
+    }
+    // And no entry names a table that does not exist.
+    for p in PERSONAL_DATA {
+        assert!(tables.iter().any(|t| t == p.table), "{}", p.table);
+    }
+}
+
+#[tokio::test]
+async fn the_bus_poster_links_its_stylesheet_and_carries_the_identity() {
+    let (app, _dir) = support::configured("neutre").await;
+    let commune = support::bus_commune(&app.router).await;
+    let page = get(
+        &app.router,
+        &format!(
+            "/itinerance?commune={}",
+            form_urlencoded::byte_serialize(commune.as_bytes()).collect::<String>()
+        ),
+    )
+    .await;
+    let Some(start) = page.body.find("/itinerance/affiche?commune=") else {
+        panic!("no poster link on /itinerance");
+    };
+    let url: String = page.body[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect::<String>()
+        .replace("&amp;", "&");
+    let poster = get(&app.router, &url).await;
+    assert_eq!(poster.status, StatusCode::OK, "{url}");
+    assert!(
+        !poster.body.contains("<style"),
+        "inline style is blocked by the CSP"
+    );
+    assert!(poster
+        .body
+        .contains("<link rel=\"stylesheet\" href=\"/itinerance/affiche.css\">"));
+    assert!(poster
+        .body
+        .contains("Inclusion numérique 82 — Département de Tarn-et-Garonne"));
+    assert!(poster.body.contains("Téléphone : 05 63 00 00 00"));
+    let css = get(&app.router, "/itinerance/affiche.css").await;
+    assert!(css.body.contains("size: A4"));
+    assert!(!css.body.to_lowercase().contains("marianne"));
 }

@@ -51,8 +51,14 @@ pub async fn widget(
         ),
     };
     let qs = q.to_query(None);
+    let mut layout = Layout::new(heading.clone(), "").embedded();
+    // The host site's colours, when given and readable (else ours).
+    if let Some(c) = crate::pages::legal::embed_colour_query(&state.config.identity, raw.as_deref())
+    {
+        layout.css_theme = format!("/embed/theme.css?{c}");
+    }
     render(&EmbedPage {
-        layout: Layout::new(heading.clone(), "").embedded(),
+        layout,
         results: r
             .hits
             .iter()
@@ -75,6 +81,9 @@ pub struct GeneratorPage {
     pub form: Form,
     pub snippet: Option<String>,
     pub preview_url: Option<String>,
+    /// The host site's colours as typed (shown back in the form).
+    pub colour_primary: String,
+    pub colour_secondary: String,
 }
 
 /// `GET /embed/generateur`: a form (commune, radius, services) that writes the iframe code.
@@ -107,7 +116,15 @@ pub async fn generator(
         }
         None => "https",
     };
-    let qs = q.to_query(None);
+    let mut qs = q.to_query(None);
+    if let Some(c) = crate::pages::legal::embed_colour_query(&state.config.identity, raw.as_deref())
+    {
+        qs = if qs.is_empty() {
+            c
+        } else {
+            format!("{qs}&{c}")
+        };
+    }
     let (snippet, preview_url) = if raw.as_deref().is_some_and(|r| !r.is_empty()) {
         let src = format!(
             "/embed{}",
@@ -132,5 +149,14 @@ pub async fn generator(
         form: Form::new(&q).with_epcis(&state.index()),
         snippet,
         preview_url,
+        colour_primary: param(raw.as_deref(), "principale"),
+        colour_secondary: param(raw.as_deref(), "secondaire"),
     })
+}
+
+fn param(raw: Option<&str>, key: &str) -> String {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }

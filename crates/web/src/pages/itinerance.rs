@@ -19,7 +19,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use maillage_tours::calendar::date_fr_year;
 use maillage_tours::input::{read_events, read_sites, read_vehicles};
-use maillage_tours::publish::{ical, poster_html, sentence};
+use maillage_tours::publish::{ical, poster_page, sentence, PosterFrame, POSTER_CSS};
 use maillage_tours::{PlanOptions, Status, TourBook};
 
 use crate::error::WebError;
@@ -364,6 +364,18 @@ pub async fn ics(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
         .into_response())
 }
 
+/// `GET /itinerance/affiche.css`: the poster's styles.
+pub async fn poster_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        POSTER_CSS,
+    )
+        .into_response()
+}
+
 /// `GET /itinerance/affiche?commune=…&mois=AAAA-MM`: the printable poster.
 pub async fn poster(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
@@ -387,7 +399,23 @@ pub async fn poster(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
             q.mois
         ))
     })?;
-    Ok(Html(poster_html(
+    // The poster's styles come from a stylesheet: the CSP forbids inline `<style>`.
+    let id = crate::identity::current();
+    let contact = [
+        id.phone.as_ref().map(|t| format!("Téléphone : {t}")),
+        id.email.as_ref().map(|e| format!("Courriel : {e}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let frame = PosterFrame {
+        stylesheet: Some("/itinerance/affiche.css".into()),
+        brand: id.full_name(),
+        contact,
+    };
+    Ok(Html(poster_page(
+        &frame,
         &site.commune,
         month.year(),
         month.month(),

@@ -2,18 +2,16 @@
 //! the store, fills a page struct (askama template under `templates/`) and renders it.
 //! Shared view helpers (a place as a result line, filter options) live here.
 
-use askama::Template;
-use axum::response::Response;
 use maillage_model::{Dispositif, Place};
 
 use crate::error::WebError;
 use crate::hours;
 use crate::index::Hit;
-use crate::layout::{render, Layout};
 
 pub mod choropleth;
 pub mod embed;
 pub mod itinerance;
+pub mod legal;
 pub mod map;
 pub mod observatoire;
 pub mod place;
@@ -106,17 +104,4 @@ impl ResultView {
 /// Any unknown path: the French 404 page.
 pub async fn not_found() -> WebError {
     WebError::NotFound("cette page n'existe pas".into())
-}
-
-#[derive(Template)]
-#[template(path = "accessibility.html")]
-struct AccessibilityPage {
-    layout: Layout,
-}
-
-/// `/accessibilite`: the accessibility statement (RGAA).
-pub async fn accessibility() -> Result<Response, WebError> {
-    render(&AccessibilityPage {
-        layout: Layout::new("Accessibilité", ""),
-    })
 }

@@ -187,3 +187,74 @@ pub async fn get(router: &axum::Router, uri: &str) -> Answer {
     )
     .await
 }
+
+/// The app with a département's identity (a temporary logo file; no real logo ships) in the
+/// given theme (`neutre` or `etat`).
+pub async fn configured(theme: &str) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("logo.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>",
+    )
+    .expect("logo");
+    let toml = format!(
+        r##"
+[identite]
+service = "Inclusion numérique 82"
+operateur = "Département de Tarn-et-Garonne"
+logo = "logo.svg"
+couleur_principale = "#6a1b4d"
+couleur_secondaire = "#fbe9f2"
+theme = "{theme}"
+licence = "odbl"
+[contact]
+telephone = "05 63 00 00 00"
+courriel = "inclusion@example.org"
+adresse = "100 boulevard Hubert Gouze, 82000 Montauban"
+[mentions]
+editeur = "Département de Tarn-et-Garonne, 100 boulevard Hubert Gouze, 82000 Montauban"
+directeur_publication = "La présidente du conseil départemental"
+hebergeur = "Hébergeur Exemple, 1 rue de l'Exemple, 75000 Paris"
+[[partenaires]]
+nom = "Association partenaire"
+logo = "logo.svg"
+lien = "https://example.org/"
+"##
+    );
+    let id = maillage_web::identity::Identity::from_sources(Some(&toml), dir.path(), |_| None)
+        .expect("identity");
+    let base = app().await;
+    let config = maillage_web::WebConfig {
+        identity: std::sync::Arc::new(id),
+        ..Default::default()
+    };
+    let state = maillage_web::AppState::with_config(
+        base.test_store.store.clone(),
+        Some(base.test_store.referential.clone()),
+        config,
+    )
+    .await
+    .expect("state");
+    (
+        App {
+            router: maillage_web::router(state.clone()),
+            state,
+            test_store: base.test_store,
+        },
+        dir,
+    )
+}
+
+/// A commune the bus serves (the first of the form's list on `/itinerance`).
+pub async fn bus_commune(router: &axum::Router) -> String {
+    let list = get(router, "/itinerance").await;
+    let first = list.body.find("<datalist").expect("communes of the bus");
+    list.body[first..]
+        .split("<option value=\"")
+        .nth(1)
+        .expect("a commune")
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect::<String>()
+        .replace("&#39;", "'")
+}
