@@ -26,6 +26,7 @@ pub mod reports;
 pub mod router;
 pub mod security;
 pub mod text;
+pub mod vocabulary;
 
 pub use error::WebError;
 pub use router::router;
