@@ -174,6 +174,8 @@ pub struct SearchIndex {
     /// Folded commune name → locality (the most populated when names repeat).
     by_name: HashMap<String, usize>,
     epci_communes: HashMap<String, HashSet<String>>,
+    /// INSEE codes of the communes that have at least one place.
+    communes_with_places: HashSet<String>,
     /// (SIREN, name) of the intercommunalités that have places, by name.
     pub epcis: Vec<(String, String)>,
 }
@@ -439,6 +441,8 @@ impl SearchIndex {
             .map(|e| (e.code.clone(), e.nom.clone()))
             .collect();
         epci_list.sort_by(|a, b| a.1.cmp(&b.1));
+        let communes_with_places: HashSet<String> =
+            place_communes.iter().map(|c| c.to_string()).collect();
         let vocab: Vec<(Box<str>, Vec<(u32, u8)>)> = vocab
             .into_iter()
             .map(|(k, v)| (k.into_boxed_str(), v))
@@ -464,6 +468,7 @@ impl SearchIndex {
             by_code,
             by_name,
             epci_communes,
+            communes_with_places,
             epcis: epci_list,
         }
     }
@@ -650,8 +655,7 @@ impl SearchIndex {
         best.map(|(_, _, w)| w.to_string())
     }
 
-    /// Whether some place's name holds every word of the text ("Mairie de Parisot" is a
-    /// place in Caylus, not "a mairie around Parisot").
+    /// Whether some place's name or commune holds every word of the text.
     fn a_name_has_every_word(&self, text: &str) -> bool {
         let mut acc: Option<Vec<u32>> = None;
         for w in crate::vocabulary::words(text) {
@@ -666,7 +670,8 @@ impl SearchIndex {
             let named: Vec<u32> = postings
                 .iter()
                 .filter(|(i, mask)| {
-                    mask & NAME != 0 && acc.as_ref().is_none_or(|a| a.binary_search(i).is_ok())
+                    mask & (NAME | COMMUNE) != 0
+                        && acc.as_ref().is_none_or(|a| a.binary_search(i).is_ok())
                 })
                 .map(|(i, _)| *i)
                 .collect();
@@ -815,10 +820,15 @@ impl SearchIndex {
                     q.place.chars().take(60).collect::<String>()
                 )
             })?);
-        } else if let Some((c, rest)) = self
-            .locate_in_text(&q.text)
-            .filter(|_| baseline || !self.a_name_has_every_word(&q.text))
-        {
+        } else if let Some((c, rest)) = self.locate_in_text(&q.text).filter(|(c, _)| {
+            // "Mairie de Parisot" is a place in Caylus, "montpezat" is Montpezat-de-Quercy
+            // here: a commune without places does not take the words a place has.
+            baseline
+                || c.commune
+                    .as_ref()
+                    .is_some_and(|code| self.communes_with_places.contains(code))
+                || !self.a_name_has_every_word(&q.text)
+        }) {
             center = Some(c);
             text = rest;
         }

@@ -16,6 +16,7 @@ use maillage_territory::Referential;
 
 pub mod api;
 pub mod assets;
+pub mod display;
 pub mod error;
 pub mod hours;
 pub mod index;
