@@ -34,13 +34,18 @@ use crate::query::{DaySpec, HalfDay, SearchQuery, When};
 use crate::text::{stem, tokens};
 use crate::vocabulary::{fold, Piece, Vocabulary};
 
-/// The text part of a search, scored ([`SearchIndex::score_text`]).
+/// The text part of a search, read ([`SearchIndex::read_text`]).
 #[derive(Default)]
 struct TextMatch {
-    scores: Option<Vec<f32>>,
+    /// The text asked for something (not empty, not only stop words).
+    asked: bool,
+    /// The known terms: each a list of looks; each look a list of parts (all required), each
+    /// part a few weighted vocabulary ranges; and the look's weight.
+    terms: Vec<Vec<Look>>,
     unknown: Vec<Unknown>,
-    partial: bool,
 }
+
+type Look = (Vec<Vec<(u32, u32, f32)>>, f32);
 
 /// Where a search is centred, and why (shown to the person: "autour de Montauban").
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +82,8 @@ pub struct Entry {
     folded_name: String,
     /// Ids (positions in the sorted vocabulary) of the entry's words, ascending.
     words: Box<[u32]>,
+    /// The fields each of `words` is in (same order).
+    masks: Box<[u8]>,
     /// Where the search and the map put the place: its own coordinates, or else its
     /// commune's centre (then `approximate`).
     pub position: Option<Position>,
@@ -321,6 +328,7 @@ impl SearchIndex {
                 week,
                 folded_name: fold(&place.nom),
                 words: Box::new([]),
+                masks: Box::new([]),
                 position: place.position,
                 approximate: false,
                 place: Arc::new(place),
@@ -447,14 +455,16 @@ impl SearchIndex {
             .into_iter()
             .map(|(k, v)| (k.into_boxed_str(), v))
             .collect();
-        let mut words: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
+        let mut words: Vec<(Vec<u32>, Vec<u8>)> = vec![(Vec::new(), Vec::new()); entries.len()];
         for (id, (_, postings)) in vocab.iter().enumerate() {
-            for &(i, _) in postings {
-                words[i as usize].push(id as u32);
+            for &(i, mask) in postings {
+                words[i as usize].0.push(id as u32);
+                words[i as usize].1.push(mask);
             }
         }
-        for (entry, w) in entries.iter_mut().zip(words) {
+        for (entry, (w, m)) in entries.iter_mut().zip(words) {
             entry.words = w.into_boxed_slice();
+            entry.masks = m.into_boxed_slice();
         }
         SearchIndex {
             entries,
@@ -683,17 +693,12 @@ impl SearchIndex {
         acc.is_some()
     }
 
-    /// Scores every entry for a query text. `None` when the text asks for nothing (empty, or
-    /// stop words only); otherwise one score per entry, 0 for the entries left out.
-    fn score_text(&self, text: &str) -> TextMatch {
+    /// Reads a query text into terms (the words that found nothing set apart).
+    fn read_text(&self, text: &str) -> TextMatch {
         let pieces = self.vocabulary.read(text);
         if pieces.is_empty() {
             return TextMatch::default();
         }
-        let n = self.entries.len();
-        // Each piece: a list of looks; each look a list of parts (all required), each part
-        // a few weighted vocabulary ranges.
-        type Look = (Vec<Vec<(u32, u32, f32)>>, f32);
         let mut terms: Vec<Vec<Look>> = Vec::new();
         let mut unknown = Vec::new();
         for piece in &pieces {
@@ -730,13 +735,23 @@ impl SearchIndex {
             }
             terms.push(looks);
         }
-        if terms.is_empty() {
-            return TextMatch {
-                scores: Some(vec![0.0; n]),
-                unknown,
-                partial: false,
-            };
+        TextMatch {
+            asked: true,
+            terms,
+            unknown,
         }
+    }
+
+    /// The term's rarity, BM25's idf, floored: a word every place has still counts a little.
+    fn idf(&self, df: f32) -> f32 {
+        let n = self.entries.len() as f32;
+        (1.0 + (n - df.min(n) + 0.5) / (df + 0.5)).ln().max(0.1)
+    }
+
+    /// Scores every entry, from the postings (a search over everything): the summed score and
+    /// the number of terms matched, per entry.
+    fn score_all(&self, terms: &[Vec<Look>]) -> (Vec<f32>, Vec<u16>) {
+        let n = self.entries.len();
         let has = |i: u32, ranges: &[(u32, u32, f32)]| {
             let words = &self.entries[i as usize].words;
             ranges.iter().any(|&(lo, hi, _)| {
@@ -747,7 +762,7 @@ impl SearchIndex {
         let mut total = vec![0f32; n];
         let mut matched = vec![0u16; n];
         let mut term = vec![0f32; n];
-        for looks in &terms {
+        for looks in terms {
             term.iter_mut().for_each(|x| *x = 0.0);
             for (parts, weight) in looks {
                 let (first, rest) = parts.split_first().expect("a look has a part");
@@ -762,9 +777,7 @@ impl SearchIndex {
                     }
                 }
             }
-            let df = term.iter().filter(|s| **s > 0.0).count() as f32;
-            // BM25's idf, floored: a word every place has still counts a little.
-            let idf = (1.0 + (n as f32 - df + 0.5) / (df + 0.5)).ln().max(0.1);
+            let idf = self.idf(term.iter().filter(|s| **s > 0.0).count() as f32);
             for i in 0..n {
                 if term[i] > 0.0 {
                     total[i] += idf * term[i];
@@ -772,21 +785,64 @@ impl SearchIndex {
                 }
             }
         }
-        let all = terms.len() as u16;
-        let partial = !matched.iter().any(|m| *m == all);
-        if !partial {
-            // Every term is required when some place has them all.
-            for i in 0..n {
-                if matched[i] < all {
-                    total[i] = 0.0;
+        (total, matched)
+    }
+
+    /// Scores a few entries (the candidates of a distance search) from their own words, the
+    /// idf estimated from the postings' lengths.
+    fn score_some(&self, terms: &[Vec<Look>], candidates: &[usize]) -> Vec<(f32, u16)> {
+        let idf: Vec<f32> = terms
+            .iter()
+            .map(|looks| {
+                let df: usize = looks
+                    .iter()
+                    .flat_map(|(parts, _)| parts.first())
+                    .flatten()
+                    .map(|&(lo, hi, _)| {
+                        self.vocab[lo as usize..hi as usize]
+                            .iter()
+                            .map(|(_, p)| p.len())
+                            .sum::<usize>()
+                    })
+                    .sum();
+                self.idf(df as f32)
+            })
+            .collect();
+        candidates
+            .iter()
+            .map(|&i| {
+                let e = &self.entries[i];
+                // The best field weight of the entry's words in the ranges (0 if none).
+                let best = |ranges: &[(u32, u32, f32)]| -> f32 {
+                    let mut best = 0f32;
+                    for &(lo, hi, w) in ranges {
+                        let mut k = e.words.partition_point(|x| *x < lo);
+                        while k < e.words.len() && e.words[k] < hi {
+                            best = best.max(w * field_weight(e.masks[k]));
+                            k += 1;
+                        }
+                    }
+                    best
+                };
+                let mut total = 0f32;
+                let mut matched = 0u16;
+                for (looks, idf) in terms.iter().zip(&idf) {
+                    let mut term = 0f32;
+                    for (parts, weight) in looks {
+                        let (first, rest) = parts.split_first().expect("a look has a part");
+                        let s = weight * best(first);
+                        if s > term && rest.iter().all(|r| best(r) > 0.0) {
+                            term = s;
+                        }
+                    }
+                    if term > 0.0 {
+                        total += idf * term;
+                        matched += 1;
+                    }
                 }
-            }
-        }
-        TextMatch {
-            scores: Some(total),
-            unknown,
-            partial,
-        }
+                (total, matched)
+            })
+            .collect()
     }
 
     /// Runs a search, ranked by relevance. `now` is the local time in Paris (open-now
@@ -860,7 +916,7 @@ impl SearchIndex {
         let relevance = if baseline {
             TextMatch::default()
         } else {
-            self.score_text(&text)
+            self.read_text(&text)
         };
         for word in tokens(&text).into_iter().filter(|_| baseline) {
             if word.len() < 2 {
@@ -918,14 +974,11 @@ impl SearchIndex {
         let folded_words: Vec<String> =
             folded_text.split_whitespace().map(str::to_string).collect();
 
-        let keep = |i: usize, use_text: bool| -> Option<Option<f64>> {
+        let keep = |i: usize| -> Option<Option<f64>> {
             let e = &self.entries[i];
             match &text_set {
-                _ if !baseline => {
-                    if use_text && relevance.scores.as_ref().is_some_and(|s| s[i] <= 0.0) {
-                        return None;
-                    }
-                }
+                // Relevance: the text is scored apart (see below).
+                _ if !baseline => {}
                 Some(set) => {
                     if set[i / 64] & (1 << (i % 64)) == 0 {
                         return None;
@@ -1007,7 +1060,7 @@ impl SearchIndex {
             open.then_some(distance)
         };
 
-        let collect = |use_text: bool| {
+        let collect = || {
             let mut hits: Vec<(usize, Option<f64>)> = Vec::new();
             match (&center, radius) {
                 (Some(c), Some(r)) if only_commune.is_none() => {
@@ -1022,7 +1075,7 @@ impl SearchIndex {
                         for o in o0..=o1 {
                             if let Some(list) = self.grid.get(&(a, o)) {
                                 for &i in list {
-                                    if let Some(d) = keep(i as usize, use_text) {
+                                    if let Some(d) = keep(i as usize) {
                                         hits.push((i as usize, d));
                                     }
                                 }
@@ -1032,7 +1085,7 @@ impl SearchIndex {
                 }
                 _ => {
                     for i in 0..n {
-                        if let Some(d) = keep(i, use_text) {
+                        if let Some(d) = keep(i) {
                             hits.push((i, d));
                         }
                     }
@@ -1040,30 +1093,66 @@ impl SearchIndex {
             }
             hits
         };
-        let mut hits = collect(true);
-        // Nothing here has these words ("médiathèque" around Caussade): the places around,
-        // nearest first, and the page says which words found nothing here.
         let mut relaxed = Vec::new();
-        if hits.is_empty() && center.is_some() && relevance.scores.is_some() {
-            hits = collect(false);
-            if !hits.is_empty() {
-                relaxed = crate::vocabulary::words(&text)
+        let mut partial = false;
+        // Relevance: per hit, its text score (1 when the text asks for nothing).
+        let mut text_scores: Vec<f32> = Vec::new();
+        let mut hits;
+        if baseline {
+            hits = collect();
+        } else if !relevance.asked {
+            hits = collect();
+            text_scores = vec![1.0; hits.len()];
+        } else {
+            let all = relevance.terms.len() as u16;
+            // (entry, distance, score, terms matched) of the places in the area and filters.
+            let scored: Vec<(usize, Option<f64>, f32, u16)> = if spatial {
+                let candidates = collect();
+                let ids: Vec<usize> = candidates.iter().map(|h| h.0).collect();
+                candidates
                     .into_iter()
-                    .filter(|w| !self.vocabulary.is_stop_word(w))
-                    .collect();
+                    .zip(self.score_some(&relevance.terms, &ids))
+                    .map(|((i, d), (s, m))| (i, d, s, m))
+                    .collect()
+            } else {
+                let (scores, matched) = self.score_all(&relevance.terms);
+                (0..n)
+                    .filter(|&i| matched[i] > 0)
+                    .filter_map(|i| keep(i).map(|d| (i, d, scores[i], matched[i])))
+                    .collect()
+            };
+            // Every term is required when some place has them all; else those with the most.
+            let need = if scored.iter().any(|h| h.3 == all) {
+                all
+            } else {
+                partial = scored.iter().any(|h| h.3 > 0);
+                scored.iter().map(|h| h.3).max().unwrap_or(0).max(1)
+            };
+            hits = Vec::new();
+            for (i, d, s, m) in scored {
+                if m >= need && all > 0 {
+                    hits.push((i, d));
+                    text_scores.push(s);
+                }
+            }
+            // Nothing here has these words ("médiathèque" around Caussade): the places
+            // around, nearest first, and the page says which words found nothing here.
+            if hits.is_empty() && center.is_some() {
+                hits = collect();
+                text_scores = vec![1.0; hits.len()];
+                partial = false;
+                if !hits.is_empty() {
+                    relaxed = crate::vocabulary::words(&text)
+                        .into_iter()
+                        .filter(|w| !self.vocabulary.is_stop_word(w))
+                        .collect();
+                }
             }
         }
-        let relevance = if relaxed.is_empty() {
-            relevance
-        } else {
-            TextMatch {
-                scores: None,
-                ..relevance
-            }
-        };
 
         if !baseline {
-            self.rank(&mut hits, &relevance, &text, &center);
+            let has_text = relevance.asked && relaxed.is_empty();
+            self.rank(&mut hits, &text_scores, has_text, &text, &center);
         } else if center.is_some() {
             hits.sort_by(|a, b| {
                 a.1.unwrap_or(f64::MAX)
@@ -1130,7 +1219,7 @@ impl SearchIndex {
             unknown_words,
             unknown: relevance.unknown,
             did_you_mean,
-            partial: relevance.partial,
+            partial,
             relaxed,
         })
     }
@@ -1141,11 +1230,12 @@ impl SearchIndex {
     fn rank(
         &self,
         hits: &mut [(usize, Option<f64>)],
-        text: &TextMatch,
+        text_scores: &[f32],
+        has_text: bool,
         query: &str,
         center: &Option<Center>,
     ) {
-        if text.scores.is_none() && center.is_none() {
+        if !has_text && center.is_none() {
             // No words, no place: a directory, by name.
             hits.sort_by(|a, b| {
                 self.entries[a.0]
@@ -1160,10 +1250,10 @@ impl SearchIndex {
             .collect();
         let joined = typed.join(" ");
         let commune = center.as_ref().and_then(|c| c.commune.as_deref());
-        let score = |(i, d): &(usize, Option<f64>)| -> f32 {
+        let score = |k: usize, (i, d): &(usize, Option<f64>)| -> f32 {
             let e = &self.entries[*i];
-            let mut s = text.scores.as_ref().map_or(1.0, |s| s[*i]);
-            if !typed.is_empty() {
+            let mut s = text_scores[k];
+            if has_text && !typed.is_empty() {
                 let name_words: Vec<&str> = e.folded_name.split_whitespace().collect();
                 if name_words
                     .iter()
@@ -1186,8 +1276,11 @@ impl SearchIndex {
             }
             s
         };
-        let mut scored: Vec<(f32, (usize, Option<f64>))> =
-            hits.iter().map(|h| (score(h), *h)).collect();
+        let mut scored: Vec<(f32, (usize, Option<f64>))> = hits
+            .iter()
+            .enumerate()
+            .map(|(k, h)| (score(k, h), *h))
+            .collect();
         scored.sort_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| {
                 let (x, y) = (&self.entries[a.1 .0], &self.entries[b.1 .0]);
