@@ -12,6 +12,9 @@
 //!    for `/healthz` as the baseline of the run: prints req/s, p50/p95/p99 and the ratio.
 //! 4. Bytes before the first result: our search page (HTML, gzip) against the national
 //!    cartography's approach, the whole dataset as JSON (gzip); prints the ratio.
+//! 5. The search index alone, in this process, from 64 threads: the relevance ranking
+//!    against the first version's ordering ([`Ranking::Baseline`], every word required,
+//!    alphabetical) on the same index, queries and machine, interleaved: p50/p99 and the ratio.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,8 @@ use maillage_standard::read::{read_path, Format};
 use maillage_standard::SourceFile;
 use maillage_store::{ImportPlan, PlannedPlace, SourceRecord};
 use maillage_territory::Referential;
+use maillage_web::index::{Ranking, SearchIndex};
+use maillage_web::query::SearchQuery;
 
 const CLIENTS: usize = 64;
 const REQUESTS: usize = 30_000;
@@ -410,6 +415,97 @@ async fn drive(total: usize) {
     println!(
         "ratio dataset/page: {:.0}×",
         dataset_gz as f64 / page_gz as f64
+    );
+    compare_rankings(places, &referential, &ok);
+}
+
+/// Step 5: relevance against the baseline ordering, on one index, from 64 threads.
+fn compare_rankings(places: Vec<Place>, referential: &Referential, around: &[String]) {
+    let t = Instant::now();
+    let index = SearchIndex::build(places, &referential.communes, &referential.epcis);
+    println!(
+        "\n== search index alone, {} places (built in {:.1} s), {CLIENTS} threads ==",
+        index.len(),
+        t.elapsed().as_secs_f64()
+    );
+    // The API's distance queries, plus words people type with no place (the whole index).
+    let mut queries: Vec<SearchQuery> = around
+        .iter()
+        .filter_map(|u| u.split_once('?'))
+        .filter_map(|(_, qs)| SearchQuery::parse(Some(qs)).ok())
+        .collect();
+    for text in [
+        "caf",
+        "impots",
+        "pole+emploi",
+        "imprimer+un+document",
+        "ordinateur+pas+cher",
+        "france+services",
+        "mediatheque",
+        "aide+aux+d%C3%A9marches",
+    ] {
+        if let Ok(q) = SearchQuery::parse(Some(&format!("q={text}"))) {
+            queries.push(q);
+        }
+    }
+    let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("date");
+    let per_thread = REQUESTS / CLIENTS;
+    let (mut relevance, mut baseline) = (Vec::new(), Vec::new());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (index, queries) = (&index, &queries);
+                scope.spawn(move || {
+                    let (mut r, mut b) = (Vec::new(), Vec::new());
+                    for k in 0..per_thread {
+                        let q = &queries[(c * 7 + k) % queries.len()];
+                        // Interleaved, so both see the same machine.
+                        for (ranking, out) in
+                            [(Ranking::Relevance, &mut r), (Ranking::Baseline, &mut b)]
+                        {
+                            let t = Instant::now();
+                            let found = index.search_with(q, now, ranking).map(|x| x.total);
+                            out.push(t.elapsed());
+                            std::hint::black_box(found.ok());
+                        }
+                    }
+                    (r, b)
+                })
+            })
+            .collect();
+        for h in handles {
+            let (r, b) = h.join().expect("thread");
+            relevance.extend(r);
+            baseline.extend(b);
+        }
+    });
+    let q = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * p) as usize]
+    };
+    let (r50, r99) = (q(&mut relevance, 0.5), q(&mut relevance, 0.99));
+    let (b50, b99) = (q(&mut baseline, 0.5), q(&mut baseline, 0.99));
+    println!(
+        "{} queries each ({} distinct)",
+        relevance.len(),
+        queries.len()
+    );
+    println!(
+        "baseline (first version) : p50 {:>6.3} ms  p99 {:>6.3} ms",
+        ms(b50),
+        ms(b99)
+    );
+    println!(
+        "relevance                : p50 {:>6.3} ms  p99 {:>6.3} ms",
+        ms(r50),
+        ms(r99)
+    );
+    println!(
+        "ratio relevance/baseline: p50 {:.2}, p99 {:.2}",
+        r50.as_secs_f64() / b50.as_secs_f64(),
+        r99.as_secs_f64() / b99.as_secs_f64()
     );
 }
 

@@ -4,10 +4,20 @@
 //! ([`crate::AppState::reload`]); readers keep using the old index until the new one is swapped
 //! in.
 //!
-//! Text: folded and stemmed words (see [`crate::text`]) in a sorted vocabulary; a query word
-//! matches every word it is a prefix of, and all query words must match. A commune name or a
-//! postal code in the text becomes a location ("there and around"). Distance: a grid of
-//! 0.1° cells, then haversine on the few candidates.
+//! Text: folded and stemmed words (see [`crate::text`]) in a sorted vocabulary, each posting
+//! tagged with the fields the word is in (name, kind, services, operator, description…). A
+//! query is read with the vocabulary of `data/vocabulaire.toml` ([`crate::vocabulary`]): "caf",
+//! "pole emploi", "imprimer un document" become concepts that look for the words the places
+//! use. Results are ranked by relevance: for each query term, the best field weight of the
+//! words it matches (exact word above a prefix), times the term's rarity (BM25's idf); boosts
+//! for the exact name and the commune; a distance decay when the search has a centre; ties by
+//! freshness. A commune name or a postal code in the text becomes a location ("there and
+//! around"). Distance: a grid of 0.1° cells, then haversine on the few candidates. A place
+//! without coordinates is placed at its commune's centre, flagged approximate.
+//!
+//! The ordering of the first version (every word required, alphabetical) is kept as
+//! [`Ranking::Baseline`]: the judged query set and the benchmark compare against it in the
+//! same run.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -21,7 +31,21 @@ use opening_hours::OpeningHours;
 
 use crate::hours::{self, WeekMask};
 use crate::query::{DaySpec, HalfDay, SearchQuery, When};
-use crate::text::{fold, stem, tokens};
+use crate::text::{stem, tokens};
+use crate::vocabulary::{fold, Piece, Vocabulary};
+
+/// The text part of a search, read ([`SearchIndex::read_text`]).
+#[derive(Default)]
+struct TextMatch {
+    /// The text asked for something (not empty, not only stop words).
+    asked: bool,
+    /// The known terms: each a list of looks; each look a list of parts (all required), each
+    /// part a few weighted vocabulary ranges; and the look's weight.
+    terms: Vec<Vec<Look>>,
+    unknown: Vec<Unknown>,
+}
+
+type Look = (Vec<Vec<(u32, u32, f32)>>, f32);
 
 /// Where a search is centred, and why (shown to the person: "autour de Montauban").
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +82,64 @@ pub struct Entry {
     folded_name: String,
     /// Ids (positions in the sorted vocabulary) of the entry's words, ascending.
     words: Box<[u32]>,
+    /// The fields each of `words` is in (same order).
+    masks: Box<[u8]>,
+    /// Where the search and the map put the place: its own coordinates, or else its
+    /// commune's centre (then `approximate`).
+    pub position: Option<Position>,
+    pub approximate: bool,
 }
 
 impl Entry {
     pub fn hours(&self) -> Option<&OpeningHours> {
         self.hours.as_deref()
     }
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ranking {
+    /// By relevance (the site's ordering).
+    #[default]
+    Relevance,
+    /// The first version's search: every word required, names holding the words first, then
+    /// alphabetical; places without coordinates left out of distance searches. Kept only to be
+    /// measured against (judged queries, benchmark).
+    Baseline,
+}
+
+/// Field weights: a word in the name says more about the place than a word in its description.
+const FIELD_WEIGHTS: [f32; 8] = [
+    3.0, // name
+    2.0, // kind: typology, national schemes, itinerant
+    1.5, // services
+    1.5, // operator (structure_parente)
+    1.0, // publics, specific support
+    1.0, // commune, postal code
+    0.7, // description
+    0.3, // address
+];
+const NAME: u8 = 1;
+const KIND: u8 = 1 << 1;
+const SERVICES: u8 = 1 << 2;
+const OPERATOR: u8 = 1 << 3;
+const PUBLICS: u8 = 1 << 4;
+const COMMUNE: u8 = 1 << 5;
+const DESCRIPTION: u8 = 1 << 6;
+const ADDRESS: u8 = 1 << 7;
+
+fn field_weight(mask: u8) -> f32 {
+    (0..8)
+        .filter(|b| mask & (1 << b) != 0)
+        .map(|b| FIELD_WEIGHTS[b])
+        .fold(0.0, f32::max)
+}
+
+/// A word of the query that found nothing, as typed, with the closest word of the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unknown {
+    pub typed: String,
+    pub suggestion: Option<String>,
 }
 
 /// A result: the entry and its distance from the search centre.
@@ -77,14 +153,27 @@ pub struct Results<'a> {
     pub hits: Vec<Hit<'a>>,
     pub total: usize,
     pub center: Option<Center>,
-    /// Words of the query that matched nothing at all (said to the person).
+    /// Words of the query that matched nothing at all (said to the person), as typed.
     pub unknown_words: Vec<String>,
+    /// The same, with a "did you mean" when a close word exists.
+    pub unknown: Vec<Unknown>,
+    /// The query text with each unknown word replaced by its suggestion, when there is one.
+    pub did_you_mean: Option<String>,
+    /// No place has every word: the results have some of them (most first).
+    pub partial: bool,
+    /// No place of the area has the words (these, as typed): the results are the places of
+    /// the area without them.
+    pub relaxed: Vec<String>,
 }
 
 pub struct SearchIndex {
     entries: Vec<Entry>,
     by_id: HashMap<String, u32>,
-    vocab: Vec<(Box<str>, Vec<u32>)>,
+    vocab: Vec<(Box<str>, Vec<(u32, u8)>)>,
+    /// Folded words as written in the places and the vocabulary, with how many places use
+    /// them: the candidates of "did you mean".
+    surface: Vec<(Box<str>, u32)>,
+    vocabulary: Vocabulary,
     grid: HashMap<(i32, i32), Vec<u32>>,
     localities: Vec<Locality>,
     by_postal: HashMap<String, Vec<usize>>,
@@ -92,6 +181,8 @@ pub struct SearchIndex {
     /// Folded commune name → locality (the most populated when names repeat).
     by_name: HashMap<String, usize>,
     epci_communes: HashMap<String, HashSet<String>>,
+    /// INSEE codes of the communes that have at least one place.
+    communes_with_places: HashSet<String>,
     /// (SIREN, name) of the intercommunalités that have places, by name.
     pub epcis: Vec<(String, String)>,
 }
@@ -142,7 +233,13 @@ impl SearchIndex {
     pub fn build(places: Vec<Place>, communes: &[Commune], epcis: &[Epci]) -> SearchIndex {
         let mut places = places;
         places.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut vocab: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let vocabulary = Vocabulary::shipped().unwrap_or_else(|e| {
+            // The file is embedded and tested; should it ever break, search without it.
+            tracing::error!(erreur = %e, "vocabulaire illisible");
+            Vocabulary::default()
+        });
+        let mut vocab: BTreeMap<String, Vec<(u32, u8)>> = BTreeMap::new();
+        let mut surface: HashMap<String, u32> = HashMap::new();
         let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
         let mut entries = Vec::with_capacity(places.len());
         let mut parsed_hours: HashMap<String, (Option<Arc<OpeningHours>>, Option<WeekMask>)> =
@@ -150,43 +247,60 @@ impl SearchIndex {
         let mut by_id = HashMap::with_capacity(places.len());
         for (i, place) in places.into_iter().enumerate() {
             let i = i as u32;
-            let mut words: Vec<String> = Vec::new();
-            for text in [
-                &place.nom,
-                &place.commune,
-                &place.code_postal,
-                &place.adresse,
-            ] {
-                words.extend(tokens(text));
-            }
+            let mut words: Vec<(String, u8)> = Vec::new();
+            let mut seen: HashSet<String> = HashSet::new();
+            let mut add = |text: &str, field: u8, words: &mut Vec<(String, u8)>| {
+                for w in fold(text).split_whitespace() {
+                    if w.len() >= 3
+                        && !w.bytes().all(|b| b.is_ascii_digit())
+                        && seen.insert(w.to_string())
+                    {
+                        *surface.entry(w.to_string()).or_default() += 1;
+                    }
+                }
+                words.extend(tokens(text).into_iter().map(|w| (w, field)));
+            };
+            add(&place.nom, NAME, &mut words);
+            add(&place.commune, COMMUNE, &mut words);
+            add(&place.code_postal, COMMUNE, &mut words);
+            add(&place.adresse, ADDRESS, &mut words);
             for s in &place.services {
-                words.extend(tokens(s.label()));
+                add(s.label(), SERVICES, &mut words);
             }
             for d in &place.dispositif_programmes_nationaux {
-                words.extend(tokens(d.label()));
+                add(d.label(), KIND, &mut words);
             }
             for p in &place.publics_specifiquement_adresses {
-                words.extend(tokens(p.label()));
+                add(p.label(), PUBLICS, &mut words);
             }
             for p in &place.prise_en_charge_specifique {
-                words.extend(tokens(p.label()));
+                add(p.label(), PUBLICS, &mut words);
             }
             for t in &place.typologie {
-                words.extend(tokens(t));
+                add(t, KIND, &mut words);
                 if let Some(label) = maillage_model::typologie_label(t) {
-                    words.extend(tokens(label));
+                    add(label, KIND, &mut words);
                 }
             }
+            if place.is_itinerant() {
+                add("itinérant", KIND, &mut words);
+            }
+            if let Some(s) = &place.structure_parente {
+                add(s, OPERATOR, &mut words);
+            }
             if let Some(r) = &place.presentation_resume {
-                words.extend(tokens(r));
+                add(r, DESCRIPTION, &mut words);
             }
             words.sort();
-            words.dedup();
-            for w in words {
-                vocab.entry(w).or_default().push(i);
+            let mut merged: Vec<(String, u8)> = Vec::with_capacity(words.len());
+            for (w, f) in words {
+                match merged.last_mut() {
+                    Some((last, mask)) if *last == w => *mask |= f,
+                    _ => merged.push((w, f)),
+                }
             }
-            if let Some(p) = place.position {
-                grid.entry(cell(p)).or_default().push(i);
+            for (w, mask) in merged {
+                vocab.entry(w).or_default().push((i, mask));
             }
             // Many places share the same hours text: parse (and keep) each text once.
             let (parsed, week) = match place.horaires.as_deref().map(str::trim) {
@@ -214,6 +328,9 @@ impl SearchIndex {
                 week,
                 folded_name: fold(&place.nom),
                 words: Box::new([]),
+                masks: Box::new([]),
+                position: place.position,
+                approximate: false,
                 place: Arc::new(place),
             });
         }
@@ -280,6 +397,39 @@ impl SearchIndex {
                 by_postal.entry(cp.clone()).or_default().push(i);
             }
         }
+        // Places without coordinates: at their commune's centre, flagged approximate (the
+        // observatory counts them in their commune too). Then the grid.
+        for (i, e) in entries.iter_mut().enumerate() {
+            if e.position.is_none() {
+                let centre = e
+                    .place
+                    .code_insee
+                    .as_ref()
+                    .and_then(|c| by_code.get(c))
+                    .map(|l| localities[*l].center);
+                if let Some(c) = centre {
+                    e.position = Some(c);
+                    e.approximate = true;
+                }
+            }
+            if let Some(p) = e.position {
+                grid.entry(cell(p)).or_default().push(i as u32);
+            }
+        }
+        for c in &vocabulary.concepts {
+            for name in &c.names {
+                for w in name {
+                    if w.len() >= 3 {
+                        surface.entry(w.clone()).or_insert(1);
+                    }
+                }
+            }
+        }
+        let mut surface: Vec<(Box<str>, u32)> = surface
+            .into_iter()
+            .map(|(w, n)| (w.into_boxed_str(), n))
+            .collect();
+        surface.sort();
         let epci_communes = epcis
             .iter()
             .map(|e| (e.code.clone(), e.communes.iter().cloned().collect()))
@@ -299,29 +449,36 @@ impl SearchIndex {
             .map(|e| (e.code.clone(), e.nom.clone()))
             .collect();
         epci_list.sort_by(|a, b| a.1.cmp(&b.1));
-        let vocab: Vec<(Box<str>, Vec<u32>)> = vocab
+        let communes_with_places: HashSet<String> =
+            place_communes.iter().map(|c| c.to_string()).collect();
+        let vocab: Vec<(Box<str>, Vec<(u32, u8)>)> = vocab
             .into_iter()
             .map(|(k, v)| (k.into_boxed_str(), v))
             .collect();
-        let mut words: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
+        let mut words: Vec<(Vec<u32>, Vec<u8>)> = vec![(Vec::new(), Vec::new()); entries.len()];
         for (id, (_, postings)) in vocab.iter().enumerate() {
-            for &i in postings {
-                words[i as usize].push(id as u32);
+            for &(i, mask) in postings {
+                words[i as usize].0.push(id as u32);
+                words[i as usize].1.push(mask);
             }
         }
-        for (entry, w) in entries.iter_mut().zip(words) {
+        for (entry, (w, m)) in entries.iter_mut().zip(words) {
             entry.words = w.into_boxed_slice();
+            entry.masks = m.into_boxed_slice();
         }
         SearchIndex {
             entries,
             by_id,
             vocab,
+            surface,
+            vocabulary,
             grid,
             localities,
             by_postal,
             by_code,
             by_name,
             epci_communes,
+            communes_with_places,
             epcis: epci_list,
         }
     }
@@ -363,7 +520,7 @@ impl SearchIndex {
     /// Marks in `set` every entry having a word in `range`.
     fn mark_range(&self, (lo, hi): (u32, u32), set: &mut [u64]) {
         for (_, postings) in &self.vocab[lo as usize..hi as usize] {
-            for &i in postings {
+            for &(i, _) in postings {
                 set[i as usize / 64] |= 1 << (i % 64);
             }
         }
@@ -461,9 +618,248 @@ impl SearchIndex {
         None
     }
 
-    /// Runs a search. `now` is the local time in Paris (open-now filter, "ouvert jusqu'à").
-    pub fn search(&self, q: &SearchQuery, now: NaiveDateTime) -> Result<Results<'_>, String> {
+    /// The vocabulary ranges a query word (stemmed) matches: the word itself at full weight,
+    /// the longer words it begins at a lower weight (only from 3 letters: "pc" is not a prefix
+    /// of everything).
+    fn word_ranges(&self, stem: &str) -> Vec<(u32, u32, f32)> {
+        let Some((lo, hi)) = self.prefix_range(stem) else {
+            return Vec::new();
+        };
+        let exact = self.vocab[lo as usize].0.as_ref() == stem;
+        let mut out = Vec::new();
+        if exact {
+            out.push((lo, lo + 1, 1.0));
+        }
+        let from = if exact { lo + 1 } else { lo };
+        if stem.len() >= 3 && from < hi {
+            out.push((from, hi, 0.6));
+        }
+        out
+    }
+
+    /// The closest word of the index to a word that found nothing ("did you mean").
+    fn suggest(&self, typed: &str) -> Option<String> {
+        let len = typed.chars().count();
+        if len < 4 || typed.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let max = if len <= 5 { 1 } else { 2 };
+        let mut best: Option<(usize, u32, &str)> = None;
+        for (w, count) in &self.surface {
+            let wl = w.chars().count();
+            if wl.abs_diff(len) > max {
+                continue;
+            }
+            let d = strsim::osa_distance(typed, w);
+            if d == 0 || d > max {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((bd, bc, _)) => d < bd || (d == bd && *count > bc),
+            };
+            if better {
+                best = Some((d, *count, w));
+            }
+        }
+        best.map(|(_, _, w)| w.to_string())
+    }
+
+    /// Whether some place's name or commune holds every word of the text.
+    fn a_name_has_every_word(&self, text: &str) -> bool {
+        let mut acc: Option<Vec<u32>> = None;
+        for w in crate::vocabulary::words(text) {
+            if self.vocabulary.is_stop_word(&w) {
+                continue;
+            }
+            let s = stem(&w);
+            let k = self.vocab.partition_point(|(v, _)| v.as_ref() < s.as_str());
+            let Some((_, postings)) = self.vocab.get(k).filter(|(v, _)| v.as_ref() == s) else {
+                return false;
+            };
+            let named: Vec<u32> = postings
+                .iter()
+                .filter(|(i, mask)| {
+                    mask & (NAME | COMMUNE) != 0
+                        && acc.as_ref().is_none_or(|a| a.binary_search(i).is_ok())
+                })
+                .map(|(i, _)| *i)
+                .collect();
+            if named.is_empty() {
+                return false;
+            }
+            acc = Some(named);
+        }
+        acc.is_some()
+    }
+
+    /// Reads a query text into terms (the words that found nothing set apart).
+    fn read_text(&self, text: &str) -> TextMatch {
+        let pieces = self.vocabulary.read(text);
+        if pieces.is_empty() {
+            return TextMatch::default();
+        }
+        let mut terms: Vec<Vec<Look>> = Vec::new();
+        let mut unknown = Vec::new();
+        for piece in &pieces {
+            let looks: Vec<Look> = match piece {
+                Piece::Concept { index, .. } => self.vocabulary.concepts[*index]
+                    .looks
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.stems.iter().map(|s| self.word_ranges(s)).collect(),
+                            l.weight,
+                        )
+                    })
+                    .filter(|(parts, _): &Look| parts.iter().all(|r| !r.is_empty()))
+                    .collect(),
+                Piece::Word { stem, .. } => {
+                    let r = self.word_ranges(stem);
+                    if r.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![(vec![r], 1.0)]
+                    }
+                }
+            };
+            if looks.is_empty() {
+                let typed = match piece {
+                    Piece::Concept { typed, .. } | Piece::Word { typed, .. } => typed.clone(),
+                };
+                unknown.push(Unknown {
+                    suggestion: self.suggest(&typed),
+                    typed,
+                });
+                continue;
+            }
+            terms.push(looks);
+        }
+        TextMatch {
+            asked: true,
+            terms,
+            unknown,
+        }
+    }
+
+    /// The term's rarity, BM25's idf, floored: a word every place has still counts a little.
+    fn idf(&self, df: f32) -> f32 {
+        let n = self.entries.len() as f32;
+        (1.0 + (n - df.min(n) + 0.5) / (df + 0.5)).ln().max(0.1)
+    }
+
+    /// Scores every entry, from the postings (a search over everything): the summed score and
+    /// the number of terms matched, per entry.
+    fn score_all(&self, terms: &[Vec<Look>]) -> (Vec<f32>, Vec<u16>) {
         let n = self.entries.len();
+        let has = |i: u32, ranges: &[(u32, u32, f32)]| {
+            let words = &self.entries[i as usize].words;
+            ranges.iter().any(|&(lo, hi, _)| {
+                let k = words.partition_point(|w| *w < lo);
+                k < words.len() && words[k] < hi
+            })
+        };
+        let mut total = vec![0f32; n];
+        let mut matched = vec![0u16; n];
+        let mut term = vec![0f32; n];
+        for looks in terms {
+            term.iter_mut().for_each(|x| *x = 0.0);
+            for (parts, weight) in looks {
+                let (first, rest) = parts.split_first().expect("a look has a part");
+                for &(lo, hi, w) in first {
+                    for (_, postings) in &self.vocab[lo as usize..hi as usize] {
+                        for &(i, mask) in postings {
+                            let s = weight * w * field_weight(mask);
+                            if s > term[i as usize] && rest.iter().all(|r| has(i, r)) {
+                                term[i as usize] = s;
+                            }
+                        }
+                    }
+                }
+            }
+            let idf = self.idf(term.iter().filter(|s| **s > 0.0).count() as f32);
+            for i in 0..n {
+                if term[i] > 0.0 {
+                    total[i] += idf * term[i];
+                    matched[i] += 1;
+                }
+            }
+        }
+        (total, matched)
+    }
+
+    /// Scores a few entries (the candidates of a distance search) from their own words, the
+    /// idf estimated from the postings' lengths.
+    fn score_some(&self, terms: &[Vec<Look>], candidates: &[usize]) -> Vec<(f32, u16)> {
+        let idf: Vec<f32> = terms
+            .iter()
+            .map(|looks| {
+                let df: usize = looks
+                    .iter()
+                    .flat_map(|(parts, _)| parts.first())
+                    .flatten()
+                    .map(|&(lo, hi, _)| {
+                        self.vocab[lo as usize..hi as usize]
+                            .iter()
+                            .map(|(_, p)| p.len())
+                            .sum::<usize>()
+                    })
+                    .sum();
+                self.idf(df as f32)
+            })
+            .collect();
+        candidates
+            .iter()
+            .map(|&i| {
+                let e = &self.entries[i];
+                // The best field weight of the entry's words in the ranges (0 if none).
+                let best = |ranges: &[(u32, u32, f32)]| -> f32 {
+                    let mut best = 0f32;
+                    for &(lo, hi, w) in ranges {
+                        let mut k = e.words.partition_point(|x| *x < lo);
+                        while k < e.words.len() && e.words[k] < hi {
+                            best = best.max(w * field_weight(e.masks[k]));
+                            k += 1;
+                        }
+                    }
+                    best
+                };
+                let mut total = 0f32;
+                let mut matched = 0u16;
+                for (looks, idf) in terms.iter().zip(&idf) {
+                    let mut term = 0f32;
+                    for (parts, weight) in looks {
+                        let (first, rest) = parts.split_first().expect("a look has a part");
+                        let s = weight * best(first);
+                        if s > term && rest.iter().all(|r| best(r) > 0.0) {
+                            term = s;
+                        }
+                    }
+                    if term > 0.0 {
+                        total += idf * term;
+                        matched += 1;
+                    }
+                }
+                (total, matched)
+            })
+            .collect()
+    }
+
+    /// Runs a search, ranked by relevance. `now` is the local time in Paris (open-now
+    /// filter, "ouvert jusqu'à").
+    pub fn search(&self, q: &SearchQuery, now: NaiveDateTime) -> Result<Results<'_>, String> {
+        self.search_with(q, now, Ranking::Relevance)
+    }
+
+    /// Runs a search with the given ordering.
+    pub fn search_with(
+        &self,
+        q: &SearchQuery,
+        now: NaiveDateTime,
+        ranking: Ranking,
+    ) -> Result<Results<'_>, String> {
+        let n = self.entries.len();
+        let baseline = ranking == Ranking::Baseline;
         // Where.
         let mut text = q.text.clone();
         let mut center = None;
@@ -480,7 +876,15 @@ impl SearchIndex {
                     q.place.chars().take(60).collect::<String>()
                 )
             })?);
-        } else if let Some((c, rest)) = self.locate_in_text(&q.text) {
+        } else if let Some((c, rest)) = self.locate_in_text(&q.text).filter(|(c, _)| {
+            // "Mairie de Parisot" is a place in Caylus, "montpezat" is Montpezat-de-Quercy
+            // here: a commune without places does not take the words a place has.
+            baseline
+                || c.commune
+                    .as_ref()
+                    .is_some_and(|code| self.communes_with_places.contains(code))
+                || !self.a_name_has_every_word(&q.text)
+        }) {
             center = Some(c);
             text = rest;
         }
@@ -504,12 +908,17 @@ impl SearchIndex {
             })?)
         };
 
-        // Text: every word must match (itself or a synonym) as a word prefix. Each query word
-        // becomes a few ranges of vocabulary ids.
+        // Baseline text: every word must match (itself or a synonym) as a word prefix. Each
+        // query word becomes a few ranges of vocabulary ids.
         let mut unknown_words = Vec::new();
         let folded_text = fold(&text);
         let mut terms: Vec<Vec<(u32, u32)>> = Vec::new();
-        for word in tokens(&text) {
+        let relevance = if baseline {
+            TextMatch::default()
+        } else {
+            self.read_text(&text)
+        };
+        for word in tokens(&text).into_iter().filter(|_| baseline) {
             if word.len() < 2 {
                 continue;
             }
@@ -523,6 +932,9 @@ impl SearchIndex {
                 unknown_words.push(word.clone());
             }
             terms.push(ranges);
+        }
+        if !baseline {
+            unknown_words = relevance.unknown.iter().map(|u| u.typed.clone()).collect();
         }
         let spatial = center.is_some() && radius.is_some() && only_commune.is_none();
         // Around a point, the few candidates of the grid cells check their own word ids; for a
@@ -565,6 +977,8 @@ impl SearchIndex {
         let keep = |i: usize| -> Option<Option<f64>> {
             let e = &self.entries[i];
             match &text_set {
+                // Relevance: the text is scored apart (see below).
+                _ if !baseline => {}
                 Some(set) => {
                     if set[i / 64] & (1 << (i % 64)) == 0 {
                         return None;
@@ -602,7 +1016,8 @@ impl SearchIndex {
             }
             let mut distance = None;
             if let (Some(c), Some(r)) = (&center, radius) {
-                match p.position {
+                let position = if baseline { p.position } else { e.position };
+                match position {
                     Some(pos) => {
                         let d = c.position.distance_km(pos);
                         if only_commune.is_none() && d > r as f64 {
@@ -645,36 +1060,100 @@ impl SearchIndex {
             open.then_some(distance)
         };
 
-        let mut hits: Vec<(usize, Option<f64>)> = Vec::new();
-        match (&center, radius) {
-            (Some(c), Some(r)) if only_commune.is_none() => {
-                // Only the grid cells the circle can touch.
-                let dlat = r as f64 / 111.0;
-                let dlon = r as f64 / (111.0 * c.position.lat.to_radians().cos().max(0.05));
-                let (a0, o0) = cell(Position::new(c.position.lat - dlat, c.position.lon - dlon));
-                let (a1, o1) = cell(Position::new(c.position.lat + dlat, c.position.lon + dlon));
-                for a in a0..=a1 {
-                    for o in o0..=o1 {
-                        if let Some(list) = self.grid.get(&(a, o)) {
-                            for &i in list {
-                                if let Some(d) = keep(i as usize) {
-                                    hits.push((i as usize, d));
+        let collect = || {
+            let mut hits: Vec<(usize, Option<f64>)> = Vec::new();
+            match (&center, radius) {
+                (Some(c), Some(r)) if only_commune.is_none() => {
+                    // Only the grid cells the circle can touch.
+                    let dlat = r as f64 / 111.0;
+                    let dlon = r as f64 / (111.0 * c.position.lat.to_radians().cos().max(0.05));
+                    let (a0, o0) =
+                        cell(Position::new(c.position.lat - dlat, c.position.lon - dlon));
+                    let (a1, o1) =
+                        cell(Position::new(c.position.lat + dlat, c.position.lon + dlon));
+                    for a in a0..=a1 {
+                        for o in o0..=o1 {
+                            if let Some(list) = self.grid.get(&(a, o)) {
+                                for &i in list {
+                                    if let Some(d) = keep(i as usize) {
+                                        hits.push((i as usize, d));
+                                    }
                                 }
                             }
                         }
                     }
                 }
-            }
-            _ => {
-                for i in 0..n {
-                    if let Some(d) = keep(i) {
-                        hits.push((i, d));
+                _ => {
+                    for i in 0..n {
+                        if let Some(d) = keep(i) {
+                            hits.push((i, d));
+                        }
                     }
+                }
+            }
+            hits
+        };
+        let mut relaxed = Vec::new();
+        let mut partial = false;
+        // Relevance: per hit, its text score (1 when the text asks for nothing).
+        let mut text_scores: Vec<f32> = Vec::new();
+        let mut hits;
+        if baseline {
+            hits = collect();
+        } else if !relevance.asked {
+            hits = collect();
+            text_scores = vec![1.0; hits.len()];
+        } else {
+            let all = relevance.terms.len() as u16;
+            // (entry, distance, score, terms matched) of the places in the area and filters.
+            let scored: Vec<(usize, Option<f64>, f32, u16)> = if spatial {
+                let candidates = collect();
+                let ids: Vec<usize> = candidates.iter().map(|h| h.0).collect();
+                candidates
+                    .into_iter()
+                    .zip(self.score_some(&relevance.terms, &ids))
+                    .map(|((i, d), (s, m))| (i, d, s, m))
+                    .collect()
+            } else {
+                let (scores, matched) = self.score_all(&relevance.terms);
+                (0..n)
+                    .filter(|&i| matched[i] > 0)
+                    .filter_map(|i| keep(i).map(|d| (i, d, scores[i], matched[i])))
+                    .collect()
+            };
+            // Every term is required when some place has them all; else those with the most.
+            let need = if scored.iter().any(|h| h.3 == all) {
+                all
+            } else {
+                partial = scored.iter().any(|h| h.3 > 0);
+                scored.iter().map(|h| h.3).max().unwrap_or(0).max(1)
+            };
+            hits = Vec::new();
+            for (i, d, s, m) in scored {
+                if m >= need && all > 0 {
+                    hits.push((i, d));
+                    text_scores.push(s);
+                }
+            }
+            // Nothing here has these words ("médiathèque" around Caussade): the places
+            // around, nearest first, and the page says which words found nothing here.
+            if hits.is_empty() && center.is_some() {
+                hits = collect();
+                text_scores = vec![1.0; hits.len()];
+                partial = false;
+                if !hits.is_empty() {
+                    relaxed = crate::vocabulary::words(&text)
+                        .into_iter()
+                        .filter(|w| !self.vocabulary.is_stop_word(w))
+                        .collect();
                 }
             }
         }
 
-        if center.is_some() {
+        if !baseline {
+            let has_text = relevance.asked && relaxed.is_empty();
+            self.rank(&mut hits, &text_scores, has_text, &text, &center);
+        } else if center.is_some() {
             hits.sort_by(|a, b| {
                 a.1.unwrap_or(f64::MAX)
                     .total_cmp(&b.1.unwrap_or(f64::MAX))
@@ -715,12 +1194,105 @@ impl SearchIndex {
                 distance_km: d,
             })
             .collect();
+        let did_you_mean = relevance
+            .unknown
+            .iter()
+            .any(|u| u.suggestion.is_some())
+            .then(|| {
+                crate::vocabulary::words(&text)
+                    .into_iter()
+                    .map(|w| {
+                        relevance
+                            .unknown
+                            .iter()
+                            .find(|u| u.typed == w)
+                            .and_then(|u| u.suggestion.clone())
+                            .unwrap_or(w)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
         Ok(Results {
             hits,
             total,
             center,
             unknown_words,
+            unknown: relevance.unknown,
+            did_you_mean,
+            partial,
+            relaxed,
         })
+    }
+
+    /// Orders hits by relevance: the text score, boosted when the name is the query and when
+    /// the place is in the commune asked for, decayed with distance; ties by freshness, then
+    /// name.
+    fn rank(
+        &self,
+        hits: &mut [(usize, Option<f64>)],
+        text_scores: &[f32],
+        has_text: bool,
+        query: &str,
+        center: &Option<Center>,
+    ) {
+        if !has_text && center.is_none() {
+            // No words, no place: a directory, by name.
+            hits.sort_by(|a, b| {
+                self.entries[a.0]
+                    .folded_name
+                    .cmp(&self.entries[b.0].folded_name)
+            });
+            return;
+        }
+        let typed: Vec<String> = crate::vocabulary::words(query)
+            .into_iter()
+            .filter(|w| !self.vocabulary.is_stop_word(w))
+            .collect();
+        let joined = typed.join(" ");
+        let commune = center.as_ref().and_then(|c| c.commune.as_deref());
+        let score = |k: usize, (i, d): &(usize, Option<f64>)| -> f32 {
+            let e = &self.entries[*i];
+            let mut s = text_scores[k];
+            if has_text && !typed.is_empty() {
+                let name_words: Vec<&str> = e.folded_name.split_whitespace().collect();
+                if name_words
+                    .iter()
+                    .copied()
+                    .filter(|w| !self.vocabulary.is_stop_word(w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    == joined
+                {
+                    s *= 3.0;
+                } else if typed.iter().all(|w| name_words.contains(&w.as_str())) {
+                    s *= 1.5;
+                }
+            }
+            if commune.is_some() && e.place.code_insee.as_deref() == commune {
+                s *= 1.25;
+            }
+            if let Some(d) = d {
+                s *= 1.0 / (1.0 + *d as f32 / 10.0);
+            }
+            s
+        };
+        let mut scored: Vec<(f32, (usize, Option<f64>))> = hits
+            .iter()
+            .enumerate()
+            .map(|(k, h)| (score(k, h), *h))
+            .collect();
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| {
+                let (x, y) = (&self.entries[a.1 .0], &self.entries[b.1 .0]);
+                y.place
+                    .date_maj
+                    .cmp(&x.place.date_maj)
+                    .then_with(|| x.folded_name.cmp(&y.folded_name))
+            })
+        });
+        for (slot, (_, h)) in hits.iter_mut().zip(scored) {
+            *slot = h;
+        }
     }
 }
 

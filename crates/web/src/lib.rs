@@ -17,6 +17,7 @@ use maillage_territory::Referential;
 pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod display;
 pub mod error;
 pub mod hours;
 pub mod identity;
@@ -28,6 +29,7 @@ pub mod reports;
 pub mod router;
 pub mod security;
 pub mod text;
+pub mod vocabulary;
 
 pub use error::WebError;
 pub use router::router;

@@ -68,8 +68,10 @@ pub async fn page(
     })
 }
 
-/// `GET /carte/lieux.json`: every point of the search as `[lat, lon, id, name]`, the smallest
-/// form the map needs (no pagination: the map shows everything, clustered).
+/// `GET /carte/lieux.json`: every point of the search as `[lat, lon, id, name, approximate]`,
+/// the smallest form the map needs (no pagination: the map shows everything, clustered).
+/// `approximate` is true for a place the source gave no coordinates: it is shown at its
+/// commune's centre.
 pub async fn points(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -86,12 +88,13 @@ pub async fn points(
         .iter()
         .filter_map(|h| {
             let p = &h.entry.place;
-            let pos = p.position?;
+            let pos = h.entry.position?;
             Some(serde_json::json!([
                 (pos.lat * 1e5).round() / 1e5,
                 (pos.lon * 1e5).round() / 1e5,
                 p.id,
-                p.nom
+                p.nom,
+                h.entry.approximate
             ]))
         })
         .collect();

@@ -26,6 +26,8 @@ pub struct ResultView {
     pub ville: String,
     /// "à 3,2 km"
     pub distance: Option<String>,
+    /// The place is placed at its commune's centre (the source gave no coordinates).
+    pub approximate: bool,
     pub status: Option<hours::Status>,
     pub services: Vec<&'static str>,
     pub badges: Vec<&'static str>,
@@ -70,12 +72,13 @@ impl ResultView {
         let p: &Place = &hit.entry.place;
         ResultView {
             id: p.id.clone(),
-            nom: p.nom.clone(),
-            adresse: p.adresse.clone(),
-            ville: format!("{} {}", p.code_postal, p.commune)
+            nom: crate::display::name(&p.nom),
+            adresse: crate::display::address(&p.adresse, &p.code_postal, &p.commune),
+            ville: format!("{} {}", p.code_postal, crate::display::name(&p.commune))
                 .trim()
                 .to_string(),
             distance: hit.distance_km.map(fmt_distance),
+            approximate: hit.entry.approximate,
             status: hit.entry.hours().and_then(|oh| hours::status(oh, now)),
             services: p.services.iter().map(|s| s.label()).collect(),
             badges: p

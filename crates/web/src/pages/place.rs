@@ -185,7 +185,7 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
     let mut sources: Vec<String> = stored
         .records
         .iter()
-        .map(|r| r.source.source.clone())
+        .map(|r| crate::display::source(&r.source.source))
         .collect();
     sources.sort();
     sources.dedup();

@@ -1,6 +1,7 @@
 //! `/imprimer`: the printable list of a commune's or an intercommunalité's places (all of
 //! them, no pagination), for social workers to hand to people who have no internet. The
-//! print style sheet removes navigation and keeps addresses, phones and hours.
+//! print style sheet removes navigation and keeps addresses, phones and hours. Any search works
+//! (words, filters): the list says which search it prints, and the form keeps it.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -28,6 +29,47 @@ pub struct PrintPage {
     pub epcis: Vec<(String, String, bool)>,
     pub place: String,
     pub date: String,
+    /// The search printed, in words ("« caf », autour de Montauban (10 km), gratuit").
+    pub search: String,
+    /// The search's other parameters, kept by the form when the place changes.
+    pub hidden: Vec<(String, String)>,
+}
+
+/// The search in words, for the printed sheet.
+fn describe(q: &SearchQuery, center: Option<&crate::index::Center>, epci: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if !q.text.trim().is_empty() {
+        parts.push(format!("« {} »", q.text.trim()));
+    }
+    match (center, q.radius_km) {
+        (Some(c), Some(0)) => parts.push(format!("à {}", c.label)),
+        (Some(c), r) => parts.push(format!("autour de {} ({} km)", c.label, r.unwrap_or(10))),
+        (None, _) => {}
+    }
+    if let Some(n) = epci {
+        parts.push(n.to_string());
+    }
+    parts.extend(q.services.iter().map(|s| s.label().to_lowercase()));
+    parts.extend(q.publics.iter().map(|s| s.label().to_lowercase()));
+    parts.extend(q.support.iter().map(|s| s.label().to_lowercase()));
+    parts.extend(q.schemes.iter().map(|s| s.label().to_string()));
+    if q.when.is_some() {
+        parts.push("selon les horaires demandés".into());
+    }
+    if q.free {
+        parts.push("gratuit".into());
+    }
+    if q.walk_in {
+        parts.push("sans rendez-vous".into());
+    }
+    if q.itinerant {
+        parts.push("lieux itinérants".into());
+    }
+    if parts.is_empty() {
+        "tous les lieux".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// `GET /imprimer?ou=…` or `?epci=…` (any search works).
@@ -92,6 +134,11 @@ pub async fn page(
             .map(|(c, n)| (c.clone(), n.clone(), *c == q.epci))
             .collect(),
         place: q.place.clone(),
+        search: describe(&q, r.center.as_ref(), epci_name.as_deref()),
+        hidden: form_urlencoded::parse(q.to_query(None).as_bytes())
+            .filter(|(k, _)| k != "ou" && k != "epci" && k != "par_page")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
         date: {
             let d = now.date();
             format!("{}", d.format("%d/%m/%Y"))

@@ -202,6 +202,12 @@ pub struct SearchPage {
     pub heading: String,
     pub error: Option<String>,
     pub unknown_words: Vec<String>,
+    /// The same search without the words that found nothing, to propose removing them.
+    pub without_unknown_url: Option<String>,
+    /// "Vouliez-vous dire …": the corrected text and its search.
+    pub did_you_mean: Option<(String, String)>,
+    /// Said when no place has every word, or none around has them.
+    pub notice: Option<String>,
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
     pub page: usize,
@@ -238,19 +244,65 @@ pub async fn page(
         ),
         Err(e) => return Err(e),
     };
+    let mut q = q;
     let index = state.index();
     let now = hours::now_paris();
     let mut error = parse_error;
-    let (results, total, center, unknown_words) = match index.search(&q, now) {
-        Ok(r) => (
-            r.hits
-                .iter()
-                .map(|h| ResultView::from_hit(h, now))
-                .collect(),
-            r.total,
-            r.center,
-            r.unknown_words,
-        ),
+    let mut found = index.search(&q, now);
+    // A page past the last one (an old link, a hand-edited URL) shows the last page.
+    if let Ok(r) = &found {
+        let last = r.total.div_ceil(q.per_page).max(1);
+        if q.page > last {
+            q.page = last;
+            found = index.search(&q, now);
+        }
+    }
+    let mut without_unknown_url = None;
+    let mut did_you_mean = None;
+    let mut notice = None;
+    let (results, total, center, unknown_words) = match found {
+        Ok(r) => {
+            let replace_text = |text: String| {
+                let mut other = q.clone();
+                other.text = text;
+                other.page = 1;
+                format!("/?{}", other.to_query(None))
+            };
+            let remove = |words: &[String]| {
+                crate::vocabulary::words(&q.text)
+                    .into_iter()
+                    .filter(|w| !words.contains(w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            if !r.unknown_words.is_empty() {
+                without_unknown_url = Some(replace_text(remove(&r.unknown_words)));
+            }
+            did_you_mean = r.did_you_mean.clone().map(|t| (t.clone(), replace_text(t)));
+            if !r.relaxed.is_empty() {
+                notice = Some(format!(
+                    "Aucun lieu {} n'a « {} » : voici les lieux d'aide les plus proches.",
+                    r.center
+                        .as_ref()
+                        .map(|c| format!("autour de {}", c.label))
+                        .unwrap_or_default(),
+                    r.relaxed.join(" ")
+                ));
+            } else if r.partial {
+                notice = Some(
+                    "Aucun lieu n'a tous ces mots : voici ceux qui en ont le plus.".to_string(),
+                );
+            }
+            (
+                r.hits
+                    .iter()
+                    .map(|h| ResultView::from_hit(h, now))
+                    .collect(),
+                r.total,
+                r.center,
+                r.unknown_words,
+            )
+        }
         Err(m) => {
             error = Some(m);
             (Vec::new(), 0, None, Vec::new())
@@ -298,6 +350,9 @@ pub async fn page(
         heading,
         error,
         unknown_words,
+        without_unknown_url,
+        did_you_mean,
+        notice,
         prev_url: (q.page > 1).then(|| link(q.page - 1)),
         next_url: (q.page < pages).then(|| link(q.page + 1)),
         page: q.page,

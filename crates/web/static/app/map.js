@@ -16,12 +16,20 @@
   });
   fetch(el.dataset.points).then((r) => r.json()).then((points) => {
     const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, animate: false, maxClusterRadius: 60 });
-    const markers = points.map(([lat, lon, id, nom]) => {
+    const markers = points.map(([lat, lon, id, nom, approx]) => {
       const m = L.marker([lat, lon], { title: nom, alt: nom, keyboard: true });
+      const box = document.createElement("div");
       const a = document.createElement("a");
       a.href = "/lieux/" + encodeURIComponent(id);
       a.textContent = nom; // text, never HTML
-      m.bindPopup(a);
+      box.appendChild(a);
+      if (approx) {
+        // Placed at its commune's centre: the source gave no coordinates.
+        const note = document.createElement("p");
+        note.textContent = "Position approximative (centre de la commune)";
+        box.appendChild(note);
+      }
+      m.bindPopup(box);
       return m;
     });
     cluster.addLayers(markers);
