@@ -441,7 +441,7 @@ async fn the_personal_data_page_lists_every_personal_table_of_the_migrations() {
                 if let Some(rest) = l.strip_prefix("CREATE TABLE ") {
                     let name = rest
                         .trim_start_matches("IF NOT EXISTS ")
-                        .split(|c: char| c == ' ' || c == '(')
+                        .split([' ', '('])
                         .next()
                         .expect("name")
                         .to_ascii_lowercase();
