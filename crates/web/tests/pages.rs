@@ -355,6 +355,11 @@ async fn a_configured_identity_shows_on_every_page_with_its_colours_and_logo() {
         get(&app.router, "/identite/partenaires/7").await.status,
         StatusCode::NOT_FOUND
     );
+    // The printed list carries the service and whom to call, at the top of the paper.
+    let print = get(&app.router, "/imprimer?ou=82121").await;
+    let brand = print.body.find("app-print-brand").expect("print header");
+    let main = print.body.find("<main").expect("main");
+    assert!(brand > main && print.body[brand..].contains("Téléphone : 05 63 00 00 00"));
     let mentions = get(&app.router, "/mentions-legales").await;
     assert!(mentions
         .body
