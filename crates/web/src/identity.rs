@@ -111,23 +111,31 @@ pub const MIN_CONTRAST: f64 = 4.5;
 
 /// The primary colour carries white text (header, buttons) and is the colour of links on white.
 pub fn check_primary(c: Colour) -> Result<Colour, String> {
-    let ratio = c.contrast(Colour::WHITE);
-    if ratio < MIN_CONTRAST {
-        return Err(format!(
-            "couleur principale {} refusée : un texte blanc dessus (ou cette couleur sur fond blanc) n'a qu'un contraste de {}:1, il faut au moins 4,5:1 pour être lisible (RGAA 3.2) ; choisissez une couleur plus foncée",
-            c.hex(),
-            fmt_ratio(ratio)
-        ));
-    }
-    Ok(c)
+    check(
+        c,
+        Colour::WHITE,
+        "couleur principale",
+        "un texte blanc dessus (ou cette couleur sur fond blanc)",
+        "plus foncée",
+    )
 }
 
-/// The secondary colour is a light background (notices, the header's band) under black text.
+/// The secondary colour is a light background (notices, tags) under black text.
 pub fn check_secondary(c: Colour) -> Result<Colour, String> {
-    let ratio = c.contrast(Colour::BLACK);
+    check(
+        c,
+        Colour::BLACK,
+        "couleur secondaire",
+        "un texte noir dessus",
+        "plus claire",
+    )
+}
+
+fn check(c: Colour, text: Colour, which: &str, how: &str, fix: &str) -> Result<Colour, String> {
+    let ratio = c.contrast(text);
     if ratio < MIN_CONTRAST {
         return Err(format!(
-            "couleur secondaire {} refusée : un texte noir dessus n'a qu'un contraste de {}:1, il faut au moins 4,5:1 pour être lisible (RGAA 3.2) ; choisissez une couleur plus claire",
+            "{which} {} refusée : {how} n'a qu'un contraste de {}:1, il faut au moins 4,5:1 pour être lisible (RGAA 3.2) ; choisissez une couleur {fix}",
             c.hex(),
             fmt_ratio(ratio)
         ));

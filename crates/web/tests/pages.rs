@@ -355,6 +355,11 @@ async fn a_configured_identity_shows_on_every_page_with_its_colours_and_logo() {
         get(&app.router, "/identite/partenaires/7").await.status,
         StatusCode::NOT_FOUND
     );
+    // The printed list carries the service and whom to call, at the top of the paper.
+    let print = get(&app.router, "/imprimer?ou=82121").await;
+    let brand = print.body.find("app-print-brand").expect("print header");
+    let main = print.body.find("<main").expect("main");
+    assert!(brand > main && print.body[brand..].contains("Téléphone : 05 63 00 00 00"));
     let mentions = get(&app.router, "/mentions-legales").await;
     assert!(mentions
         .body
@@ -441,7 +446,7 @@ async fn the_personal_data_page_lists_every_personal_table_of_the_migrations() {
                 if let Some(rest) = l.strip_prefix("CREATE TABLE ") {
                     let name = rest
                         .trim_start_matches("IF NOT EXISTS ")
-                        .split(|c: char| c == ' ' || c == '(')
+                        .split([' ', '('])
                         .next()
                         .expect("name")
                         .to_ascii_lowercase();
