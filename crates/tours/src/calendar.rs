@@ -37,24 +37,8 @@ pub fn holiday_name(date: NaiveDate) -> Option<&'static str> {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
-pub fn month_fr(month: u32) -> &'static str {
-    MONTHS[(month.clamp(1, 12) - 1) as usize]
-}
+/// Month names come from the one French formatting module of maillage.
+pub use maillage_model::french::month_fr;
 
 /// "mardi 8 décembre" (the year is added when it is not the reference year).
 pub fn date_fr(date: NaiveDate) -> String {
