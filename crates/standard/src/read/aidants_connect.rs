@@ -13,9 +13,7 @@ use std::io::Read;
 
 use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
 
-use super::source_fields::{
-    code5, read_list, split_postcode_city, text, ListRow, Mapped, RowCheck,
-};
+use super::source_fields::{code5, read_list, split_postcode_city, text, ListRow, RowCheck};
 use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
@@ -41,28 +39,21 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    read_list(
-        input,
-        &REQUIRED,
-        file,
-        &mut |row| map_row(row, lookup),
-        on_record,
-    )
+    read_list(input, &REQUIRED, file, lookup, &mut map_row, on_record)
 }
 
 /// Maps one row of the list to a place.
-fn map_row(row: &ListRow, lookup: Option<&dyn CommuneLookup>) -> Mapped {
+fn map_row(
+    row: &ListRow,
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
     let get = |name: &str| row.get(name);
-    let mut check = RowCheck::import(row.line);
-    let mut extra = BTreeMap::new();
-    let source_id = get("ID").to_string();
-    if source_id.is_empty() {
-        check.error(
-            "ID",
-            "",
-            "identifiant manquant : la ligne n'est pas importée",
-        );
-    }
+    let source_id = row.id(
+        check,
+        "ID",
+        "identifiant manquant : la ligne n'est pas importée",
+    );
     if get("Is Active").eq_ignore_ascii_case("false") {
         check.error(
             "Is Active",
@@ -99,27 +90,20 @@ fn map_row(row: &ListRow, lookup: Option<&dyn CommuneLookup>) -> Mapped {
     if place.pivot.is_empty() {
         check.warn("Siret", "", "SIRET manquant");
     }
-    check.check_place(&mut place, lookup);
-    for (key, col) in [
-        ("uuid", "UUID"),
-        ("nombre_aidants", "Nombre d'aidants"),
-        (
-            "nombre_usagers_uniques",
-            "Question 110 → Nombre D'usagers Uniques",
-        ),
-        (
-            "nombre_demarches",
-            "Question 109 → Nombre De Demarche Par Structure",
-        ),
-    ] {
-        if let Some(v) = text(get(col)) {
-            extra.insert(key.to_string(), v);
-        }
-    }
-    Mapped {
-        check,
-        source_id,
-        place,
+    row.keep_extra(
         extra,
-    }
+        &[
+            ("uuid", "UUID"),
+            ("nombre_aidants", "Nombre d'aidants"),
+            (
+                "nombre_usagers_uniques",
+                "Question 110 → Nombre D'usagers Uniques",
+            ),
+            (
+                "nombre_demarches",
+                "Question 109 → Nombre De Demarche Par Structure",
+            ),
+        ],
+    );
+    (source_id, place)
 }

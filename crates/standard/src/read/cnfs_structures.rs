@@ -17,7 +17,7 @@ use std::io::Read;
 use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
 
 use super::source_fields::{
-    code5, read_list, split_postcode_city, stable_hash, text, ListRow, Mapped, RowCheck,
+    code5, read_list, split_postcode_city, stable_hash, text, ListRow, RowCheck,
 };
 use super::ReadError;
 use crate::record::{Record, SourceFile};
@@ -52,20 +52,16 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    read_list(
-        input,
-        &REQUIRED,
-        file,
-        &mut |row| map_row(row, lookup),
-        on_record,
-    )
+    read_list(input, &REQUIRED, file, lookup, &mut map_row, on_record)
 }
 
 /// Maps one row of the list to a place.
-fn map_row(row: &ListRow, lookup: Option<&dyn CommuneLookup>) -> Mapped {
+fn map_row(
+    row: &ListRow,
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
     let get = |name: &str| row.get(name);
-    let mut check = RowCheck::import(row.line);
-    let mut extra = BTreeMap::new();
     let (street, cp_in_address) = split_postcode_city(get("Adresse"));
     let column_cp = code5(get("Code postal"));
     let insee = code5(get("Code commune INSEE"));
@@ -113,7 +109,6 @@ fn map_row(row: &ListRow, lookup: Option<&dyn CommuneLookup>) -> Mapped {
             .dispositif_programmes_nationaux
             .push(Dispositif::FranceServices);
     }
-    check.check_place(&mut place, lookup);
     // The list gives no id of its own, and a SIRET appears on several rows (one per
     // validation committee, sometimes the same day): the id is the SIRET and a hash of the
     // whole row, so that re-importing the file finds the same records and two identical
@@ -121,28 +116,22 @@ fn map_row(row: &ListRow, lookup: Option<&dyn CommuneLookup>) -> Mapped {
     let siret = maillage_model::siret::normalize_siret(get("SIRET"));
     let fields: Vec<&str> = row.record.iter().collect();
     let source_id = format!("{siret}-{}", stable_hash(&fields));
-    for (key, col) in [
-        (
-            "nombre_conseillers",
-            "Nombre de conseillers validés par le COSELEC",
-        ),
-        (
-            "date_validation",
-            "Date de validation en comité de sélection",
-        ),
-        ("type", "Type"),
-        ("zrr", "ZRR"),
-        ("qpv", "QPV"),
-        ("france_services", "France services"),
-    ] {
-        if let Some(v) = text(get(col)) {
-            extra.insert(key.to_string(), v);
-        }
-    }
-    Mapped {
-        check,
-        source_id,
-        place,
+    row.keep_extra(
         extra,
-    }
+        &[
+            (
+                "nombre_conseillers",
+                "Nombre de conseillers validés par le COSELEC",
+            ),
+            (
+                "date_validation",
+                "Date de validation en comité de sélection",
+            ),
+            ("type", "Type"),
+            ("zrr", "ZRR"),
+            ("qpv", "QPV"),
+            ("france_services", "France services"),
+        ],
+    );
+    (source_id, place)
 }

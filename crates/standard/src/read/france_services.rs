@@ -20,7 +20,7 @@ use maillage_model::{
     Place, Service,
 };
 
-use super::source_fields::{code5, file_warning, read_list, text, Mapped, RowCheck};
+use super::source_fields::{code5, file_warning, read_list, text, ListRow, RowCheck};
 use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
@@ -75,7 +75,8 @@ pub fn read<R: Read>(
         input,
         &REQUIRED,
         file,
-        &mut |row| {
+        lookup,
+        &mut |row, check, extra| {
             let vintage = *vintage.get_or_insert_with(|| {
                 if row.has_column("format_fs") && row.has_column("labellisation_fs") {
                     Vintage::V2024
@@ -83,14 +84,7 @@ pub fn read<R: Read>(
                     Vintage::V2022
                 }
             });
-            let (place, extra, check, source_id) =
-                map_row(&|name| row.get(name), vintage, row.line, lookup);
-            Mapped {
-                check,
-                source_id,
-                place,
-                extra,
-            }
+            map_row(row, vintage, check, extra)
         },
         on_record,
     )?;
@@ -104,23 +98,19 @@ pub fn read<R: Read>(
     Ok(report)
 }
 
-/// Maps one row (given as a column getter) to a place.
-fn map_row<'a>(
-    get: &dyn Fn(&str) -> &'a str,
+/// Maps one row to a place.
+fn map_row(
+    row: &ListRow,
     vintage: Vintage,
-    line: u64,
-    lookup: Option<&dyn CommuneLookup>,
-) -> (Place, BTreeMap<String, String>, RowCheck, String) {
-    let mut check = RowCheck::import(line);
-    let mut extra = BTreeMap::new();
-    let source_id = get("id_fs").to_string();
-    if source_id.is_empty() {
-        check.error(
-            "id_fs",
-            "",
-            "identifiant id_fs manquant : la ligne n'est pas importée",
-        );
-    }
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
+    let get = |name: &str| row.get(name);
+    let source_id = row.id(
+        check,
+        "id_fs",
+        "identifiant id_fs manquant : la ligne n'est pas importée",
+    );
     let mut place = Place {
         nom: get("lib_fs").to_string(),
         adresse: get("adresse").to_string(),
@@ -235,17 +225,16 @@ fn map_row<'a>(
             }
         }
     }
-    for (key, col) in [
-        ("format_fs", "format_fs"),
-        ("type_fs", "type_fs"),
-        ("groupe", group_col),
-        ("commentaire", "commentaire"),
-        ("prise_rdv", "prise_rdv"),
-    ] {
-        if let Some(v) = text(get(col)) {
-            extra.insert(key.to_string(), v);
-        }
-    }
+    row.keep_extra(
+        extra,
+        &[
+            ("format_fs", "format_fs"),
+            ("type_fs", "type_fs"),
+            ("groupe", group_col),
+            ("commentaire", "commentaire"),
+            ("prise_rdv", "prise_rdv"),
+        ],
+    );
     place.presentation_detail = text(get("commentaire"));
 
     // How to come: by appointment when the list says so, otherwise walk in; by phone or mail
@@ -259,8 +248,7 @@ fn map_row<'a>(
     if !place.courriels.is_empty() {
         place.modalites_acces.push(ModaliteAcces::ContacterParMail);
     }
-    check.check_place(&mut place, lookup);
-    (place, extra, check, source_id)
+    (source_id, place)
 }
 
 /// The hours of one day cell, after the placeholders are taken out.

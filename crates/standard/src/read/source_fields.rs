@@ -330,26 +330,45 @@ impl<'r> ListRow<'r> {
     pub fn has_column(&self, name: &str) -> bool {
         self.index.contains_key(name)
     }
+
+    /// The row's own identifier, from its column: an error when empty (a record must be
+    /// found again on the next import).
+    pub fn id(&self, check: &mut RowCheck, column: &str, message: &str) -> String {
+        let id = self.get(column).to_string();
+        if id.is_empty() {
+            check.error(column, "", message);
+        }
+        id
+    }
+
+    /// Keeps the non-empty values of columns the standard has no field for, under our names
+    /// (`(key, column)` pairs), in the record's extra fields.
+    pub fn keep_extra(&self, extra: &mut BTreeMap<String, String>, columns: &[(&str, &str)]) {
+        for (key, col) in columns {
+            if let Some(v) = text(self.get(col)) {
+                extra.insert(key.to_string(), v);
+            }
+        }
+    }
 }
 
-/// What a national list's reader makes of one row.
-pub(crate) struct Mapped {
-    pub check: RowCheck,
-    pub source_id: String,
-    pub place: Place,
-    pub extra: BTreeMap<String, String>,
-}
+/// What a national list's reader makes of one row: the source's id and the place (extra
+/// fields and issues go to the `extra` and `check` it is given).
+pub(crate) type MapRow<'m> =
+    dyn FnMut(&ListRow, &mut RowCheck, &mut BTreeMap<String, String>) -> (String, Place) + 'm;
 
 /// Reads a national list (France Services, Aidants Connect, CNFS structures): the CSV opened
 /// whatever its encoding and delimiter (a list re-saved by a spreadsheet, Windows-1252 and
-/// `;`, reads the same), the required columns checked, each row handed to `map` and then
-/// imported or rejected with its raw text. A CSV broken mid-file (a bad quote) stops the read
+/// `;`, reads the same), the required columns checked, each row mapped by `map` and then
+/// checked like every source's ([`RowCheck::check_place`]), then imported or rejected with its
+/// raw text. A CSV broken mid-file (a bad quote) stops the read
 /// with where it broke: the rest cannot be trusted to be split right.
 pub(crate) fn read_list<R: Read>(
     input: R,
     required: &[&str],
     file: &SourceFile,
-    map: &mut dyn FnMut(&ListRow) -> Mapped,
+    lookup: Option<&dyn CommuneLookup>,
+    map: &mut MapRow,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
     let mut input = common::open_csv(input)?;
@@ -389,12 +408,10 @@ pub(crate) fn read_list<R: Read>(
             record: &record,
             line: record.position().map(|p| p.line()).unwrap_or(0),
         };
-        let Mapped {
-            check,
-            source_id,
-            place,
-            extra,
-        } = map(&row);
+        let mut check = RowCheck::import(row.line);
+        let mut extra = BTreeMap::new();
+        let (source_id, mut place) = map(&row, &mut check, &mut extra);
+        check.check_place(&mut place, lookup);
         report.rows += 1;
         check.finish(
             &mut report,

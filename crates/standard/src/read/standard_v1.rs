@@ -68,26 +68,21 @@ pub const V1: Dialect = Dialect {
 };
 
 impl Dialect {
-    /// Reads a CSV of this dialect for import (v1 and v0.1 share the drivers below).
-    pub fn read_csv<R: Read + Send>(
+    /// Reads a file of this dialect for import, CSV or JSON array (v1 and v0.1 share the
+    /// drivers below).
+    pub fn read<R: Read + Send>(
         &self,
+        json: bool,
         input: R,
         file: &SourceFile,
         lookup: Option<&dyn CommuneLookup>,
         on_record: &mut dyn FnMut(Record),
     ) -> Result<Report, ReadError> {
-        read_csv_with(self, input, file, lookup, Mode::Import, on_record)
-    }
-
-    /// Reads a JSON array of this dialect for import.
-    pub fn read_json<R: Read>(
-        &self,
-        input: R,
-        file: &SourceFile,
-        lookup: Option<&dyn CommuneLookup>,
-        on_record: &mut dyn FnMut(Record),
-    ) -> Result<Report, ReadError> {
-        read_json_with(self, input, file, lookup, Mode::Import, on_record)
+        if json {
+            read_json_with(self, input, file, lookup, Mode::Import, on_record)
+        } else {
+            read_csv_with(self, input, file, lookup, Mode::Import, on_record)
+        }
     }
 }
 
