@@ -24,7 +24,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::json!({"valide": false, "lisible": false, "erreur": e.to_string()})
+                    serde_json::json!({
+                        "fichier": args.file.display().to_string(),
+                        "valide": false,
+                        "lisible": false,
+                        "erreur": e.to_string(),
+                    })
                 );
             } else {
                 eprintln!("Fichier illisible : {} : {e}", args.file.display());
@@ -34,9 +39,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let valid = report.is_valid();
     if args.json {
+        // The whole report: every issue kept (up to the report's cap), the rejected rows as
+        // written, and the totals, which count the issues beyond the cap too.
         println!(
             "{}",
-            serde_json::json!({"valide": valid, "lisible": true, "rapport": report})
+            serde_json::json!({
+                "fichier": args.file.display().to_string(),
+                "valide": valid,
+                "lisible": true,
+                "lignes": report.rows,
+                "erreurs": report.error_count(),
+                "avertissements": report.warning_count(),
+                "lignes_rejetees": report.rejected,
+                "rapport": report,
+            })
         );
     } else {
         let errors = report.error_count();

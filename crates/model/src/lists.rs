@@ -7,44 +7,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Folds a label for lenient comparison: lower case, accents removed, spaces collapsed,
-/// typographic apostrophes and quotes made plain.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last_space = true;
-    for c in s.chars() {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-            'î' | 'ï' | 'Î' | 'Ï' => 'i',
-            'ô' | 'ö' | 'Ô' | 'Ö' => 'o',
-            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'u',
-            'ç' | 'Ç' => 'c',
-            'ÿ' => 'y',
-            'œ' | 'Œ' => {
-                out.push('o');
-                'e'
-            }
-            '’' | '‘' | '`' => '\'',
-            '«' | '»' | '“' | '”' => '"',
-            '\u{a0}' | '\u{202f}' | '\t' | '\n' | '\r' => ' ',
-            c => c.to_ascii_lowercase(),
-        };
-        if c == ' ' {
-            if !last_space {
-                out.push(' ');
-            }
-            last_space = true;
-        } else {
-            out.push(c);
-            last_space = false;
-        }
-    }
-    while out.ends_with(' ') {
-        out.pop();
-    }
-    out
-}
+/// Labels are compared folded (case, accents, spaces, apostrophes): see [`crate::text`].
+pub use crate::text::fold;
 
 /// Declares one closed list: an enum, its canonical labels, `ALL`, `label()`, `from_label()`,
 /// and serde as the label.

@@ -203,3 +203,35 @@ fn validation_is_the_import_with_stricter_severities() {
         .iter()
         .any(|x| x.severity == Severity::Warning && x.message.contains("inversées")));
 }
+
+/// The field catalogue (`model::fields`) is the schema's: names, order, required flags, and
+/// the number/date types (five hand-written copies of the names had been free to drift).
+#[test]
+fn the_field_catalogue_is_the_schema() {
+    use maillage_model::fields::{FieldKind, FIELDS};
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(shared("standard-mediation-num/schema-v1.0.1.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let fields = schema["fields"].as_array().expect("fields");
+    assert_eq!(fields.len(), FIELDS.len());
+    for (theirs, ours) in fields.iter().zip(FIELDS.iter()) {
+        assert_eq!(theirs["name"].as_str(), Some(ours.name));
+        let required = theirs["constraints"]["required"].as_bool().unwrap_or(false);
+        assert_eq!(required, ours.required, "{}", ours.name);
+        let kind = match theirs["type"].as_str() {
+            Some("number") => Some(FieldKind::Number),
+            Some("date") => Some(FieldKind::Date),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            assert_eq!(kind, ours.kind, "{}", ours.name);
+        } else {
+            assert!(
+                matches!(ours.kind, FieldKind::Text | FieldKind::List),
+                "{}",
+                ours.name
+            );
+        }
+    }
+}

@@ -4,10 +4,8 @@
 //! maillage); this module only names them, because a notice must say *why* a passage moved
 //! ("lundi de Pâques, férié").
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Timelike};
+use chrono::{Datelike, Duration, NaiveDate};
 use maillage_model::hours::{easter_sunday, french_public_holidays};
-
-use crate::model::weekday_fr;
 
 /// The name of the public holiday on this date, if it is one (metropolitan France).
 pub fn holiday_name(date: NaiveDate) -> Option<&'static str> {
@@ -37,63 +35,14 @@ pub fn holiday_name(date: NaiveDate) -> Option<&'static str> {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+/// Month names come from the one French formatting module of maillage.
+pub use maillage_model::french::month_fr;
 
-pub fn month_fr(month: u32) -> &'static str {
-    MONTHS[(month.clamp(1, 12) - 1) as usize]
-}
-
-/// "mardi 8 décembre" (the year is added when it is not the reference year).
-pub fn date_fr(date: NaiveDate) -> String {
-    let day = if date.day() == 1 {
-        "1er".to_string()
-    } else {
-        date.day().to_string()
-    };
-    format!(
-        "{} {} {}",
-        weekday_fr(date.weekday()),
-        day,
-        month_fr(date.month())
-    )
-}
-
-/// "mardi 8 décembre 2026".
-pub fn date_fr_year(date: NaiveDate) -> String {
-    format!("{} {}", date_fr(date), date.year())
-}
-
-/// "9 h", "13 h 30".
-pub fn time_fr(t: NaiveTime) -> String {
-    if t.minute() == 0 {
-        format!("{} h", t.hour())
-    } else {
-        format!("{} h {:02}", t.hour(), t.minute())
-    }
-}
-
-/// "1 h 05", "25 min".
-pub fn duration_fr(seconds: u32) -> String {
-    let minutes = (seconds + 30) / 60;
-    if minutes < 60 {
-        format!("{minutes} min")
-    } else {
-        format!("{} h {:02}", minutes / 60, minutes % 60)
-    }
-}
+/// Dates, times and durations in French come from `model::french` too: "mardi 8 décembre",
+/// "mardi 8 décembre 2026", "13 h 30", "1 h 05".
+pub use maillage_model::french::{
+    duration_fr, time_fr, weekday_date_fr as date_fr, weekday_date_year_fr as date_fr_year,
+};
 
 /// Every date from `from` to `to` inclusive.
 pub fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
@@ -104,6 +53,7 @@ pub fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

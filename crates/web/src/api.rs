@@ -89,6 +89,25 @@ pub fn place_json(p: &Place, distance_km: Option<f64>) -> Value {
 
 #[cfg(test)]
 #[test]
+fn api_place_fields_are_the_catalogues_in_its_order() {
+    // The API speaks the standard: the same names, in the schema's order (`model::fields`).
+    let json = serde_json::to_string(&ApiPlace(&Place::default(), None)).expect("place");
+    let at: Vec<Option<usize>> = maillage_model::fields::FIELD_NAMES
+        .iter()
+        .map(|f| json.find(&format!("\"{f}\":")))
+        .collect();
+    assert!(
+        at.iter().all(Option::is_some),
+        "every field of the catalogue: {json}"
+    );
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "in the catalogue's order: {json}"
+    );
+}
+
+#[cfg(test)]
+#[test]
 fn api_place_has_every_field_of_the_place() {
     // A field added to Place must be added to ApiPlace too.
     let p = Place::default();

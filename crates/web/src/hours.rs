@@ -112,21 +112,11 @@ pub fn exceptional_closures(oh: &OpeningHours, from: NaiveDate, days: i64) -> Ve
 
 /// "11 novembre".
 pub fn french_day_month(d: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!("{} {}", d.day(), MONTHS[d.month0() as usize])
+    format!(
+        "{} {}",
+        d.day(),
+        maillage_model::french::month_fr(d.month())
+    )
 }
 
 /// A reference week with no public holiday (Monday 2026-01-12 to Sunday 2026-01-18).

@@ -13,8 +13,8 @@ use std::io::Read;
 
 use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
 
-use super::source_fields::{code5, join_csv, split_postcode_city, text, RowCheck};
-use super::{common, ReadError};
+use super::source_fields::{code5, read_list, split_postcode_city, text, ListRow, RowCheck};
+use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
@@ -39,96 +39,60 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    // Decoded whatever the encoding, delimiter found from the first lines: the list re-saved
-    // by a spreadsheet (Windows-1252, `;`) reads the same.
-    let mut input = common::open_csv(input)?;
-    let delimiter = input.delimiter;
-    let header = std::mem::take(&mut input.header);
-    if header.iter().all(String::is_empty) {
-        return Err(ReadError::Empty);
+    read_list(input, &REQUIRED, file, lookup, &mut map_row, on_record)
+}
+
+/// Maps one row of the list to a place.
+fn map_row(
+    row: &ListRow,
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
+    let get = |name: &str| row.get(name);
+    let source_id = row.id(
+        check,
+        "ID",
+        "identifiant manquant : la ligne n'est pas importée",
+    );
+    if get("Is Active").eq_ignore_ascii_case("false") {
+        check.error(
+            "Is Active",
+            get("Is Active"),
+            "structure inactive dans Aidants Connect : elle ne propose plus le dispositif, la ligne n'est pas importée",
+        );
     }
-    let missing: Vec<String> = REQUIRED
-        .iter()
-        .filter(|c| !header.iter().any(|h| h == *c))
-        .map(|c| c.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ReadError::MissingColumns(missing));
+    let zip = code5(get("Zip Code"));
+    let (street, cp_in_address) = split_postcode_city(get("Address"));
+    let mut place = Place {
+        pivot: get("Siret").to_string(),
+        nom: get("Name").to_string(),
+        commune: get("City").to_string(),
+        code_postal: if zip.is_empty() {
+            cp_in_address.unwrap_or_default()
+        } else {
+            zip
+        },
+        code_insee: text(get("City Insee Code")).map(|c| code5(&c)),
+        adresse: street,
+        source: Some("Aidants Connect".to_string()),
+        services: vec![Service::AideDemarches],
+        frais_a_charge: vec![Frais::Gratuit],
+        dispositif_programmes_nationaux: vec![Dispositif::AidantsConnect],
+        modalites_accompagnement: vec![ModaliteAccompagnement::Individuel],
+        ..Place::default()
+    };
+    if get("France Services Label").eq_ignore_ascii_case("true") {
+        place
+            .dispositif_programmes_nationaux
+            .push(Dispositif::FranceServices);
+        place.typologie.push("RFS".to_string());
     }
-    let index: BTreeMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let mut report = Report::default();
-    let mut row = csv::StringRecord::new();
-    loop {
-        match input.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(ReadError::Unreadable(format!(
-                    "CSV illisible près de la ligne {line} : {e}"
-                )));
-            }
-        }
-        let line = row.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| -> &str {
-            index
-                .get(name)
-                .and_then(|&i| row.get(i))
-                .unwrap_or("")
-                .trim()
-        };
-        let mut check = RowCheck::new(line);
-        let mut extra = BTreeMap::new();
-        let source_id = get("ID").to_string();
-        if source_id.is_empty() {
-            check.error(
-                "ID",
-                "",
-                "identifiant manquant : la ligne n'est pas importée",
-            );
-        }
-        if get("Is Active").eq_ignore_ascii_case("false") {
-            check.error(
-                "Is Active",
-                get("Is Active"),
-                "structure inactive dans Aidants Connect : elle ne propose plus le dispositif, la ligne n'est pas importée",
-            );
-        }
-        let zip = code5(get("Zip Code"));
-        let (street, cp_in_address) = split_postcode_city(get("Address"));
-        let mut place = Place {
-            pivot: get("Siret").to_string(),
-            nom: get("Name").to_string(),
-            commune: get("City").to_string(),
-            code_postal: if zip.is_empty() {
-                cp_in_address.unwrap_or_default()
-            } else {
-                zip
-            },
-            code_insee: text(get("City Insee Code")).map(|c| code5(&c)),
-            adresse: street,
-            source: Some("Aidants Connect".to_string()),
-            services: vec![Service::AideDemarches],
-            frais_a_charge: vec![Frais::Gratuit],
-            dispositif_programmes_nationaux: vec![Dispositif::AidantsConnect],
-            modalites_accompagnement: vec![ModaliteAccompagnement::Individuel],
-            ..Place::default()
-        };
-        if get("France Services Label").eq_ignore_ascii_case("true") {
-            place
-                .dispositif_programmes_nationaux
-                .push(Dispositif::FranceServices);
-            place.typologie.push("RFS".to_string());
-        }
-        if place.pivot.is_empty() {
-            check.warn("Siret", "", "SIRET manquant");
-        }
-        check.check_place(&mut place, lookup);
-        for (key, col) in [
+    if place.pivot.is_empty() {
+        check.warn("Siret", "", "SIRET manquant");
+    }
+    row.keep_extra(
+        extra,
+        &[
             ("uuid", "UUID"),
             ("nombre_aidants", "Nombre d'aidants"),
             (
@@ -139,26 +103,7 @@ pub fn read<R: Read>(
                 "nombre_demarches",
                 "Question 109 → Nombre De Demarche Par Structure",
             ),
-        ] {
-            if let Some(v) = text(get(col)) {
-                extra.insert(key.to_string(), v);
-            }
-        }
-        report.rows += 1;
-        check.finish(
-            &mut report,
-            file,
-            source_id,
-            place,
-            extra,
-            || join_csv(&row, delimiter),
-            on_record,
-        );
-    }
-    if report.rows == 0 {
-        return Err(ReadError::HeaderOnly);
-    }
-    report.encoding = Some(common::csv_encoding(&input).to_string());
-    report.delimiter = Some(char::from(delimiter));
-    Ok(report)
+        ],
+    );
+    (source_id, place)
 }

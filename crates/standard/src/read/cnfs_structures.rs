@@ -16,8 +16,10 @@ use std::io::Read;
 
 use maillage_model::{CommuneLookup, Dispositif, Frais, ModaliteAccompagnement, Place, Service};
 
-use super::source_fields::{code5, join_csv, split_postcode_city, stable_hash, text, RowCheck};
-use super::{common, ReadError};
+use super::source_fields::{
+    code5, read_list, split_postcode_city, stable_hash, text, ListRow, RowCheck,
+};
+use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
@@ -50,106 +52,73 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    // Decoded whatever the encoding, delimiter found from the first lines: the list re-saved
-    // by a spreadsheet (Windows-1252, `;`) reads the same.
-    let mut input = common::open_csv(input)?;
-    let delimiter = input.delimiter;
-    let header = std::mem::take(&mut input.header);
-    if header.iter().all(String::is_empty) {
-        return Err(ReadError::Empty);
-    }
-    let missing: Vec<String> = REQUIRED
-        .iter()
-        .filter(|c| !header.iter().any(|h| h == *c))
-        .map(|c| c.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ReadError::MissingColumns(missing));
-    }
-    let index: BTreeMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let mut report = Report::default();
-    let mut row = csv::StringRecord::new();
-    loop {
-        match input.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(ReadError::Unreadable(format!(
-                    "CSV illisible près de la ligne {line} : {e}"
-                )));
-            }
-        }
-        let line = row.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| -> &str {
-            index
-                .get(name)
-                .and_then(|&i| row.get(i))
-                .unwrap_or("")
-                .trim()
-        };
-        let mut check = RowCheck::new(line);
-        let mut extra = BTreeMap::new();
-        let (street, cp_in_address) = split_postcode_city(get("Adresse"));
-        let column_cp = code5(get("Code postal"));
-        let insee = code5(get("Code commune INSEE"));
-        let same_dep = |cp: &str| !insee.is_empty() && cp.get(..2) == insee.get(..2);
-        let code_postal = match cp_in_address {
-            Some(cp) if !column_cp.is_empty() && cp != column_cp => {
-                let keep_column = same_dep(&column_cp) && !same_dep(&cp);
-                check.warn(
-                    "Code postal",
-                    &format!("{column_cp} (colonne) / {cp} (adresse)"),
-                    if keep_column {
-                        "code postal de l'adresse différent de celui de la colonne : celui de la colonne (même département que le code INSEE) est retenu"
-                    } else {
-                        "code postal de la colonne différent de celui de l'adresse : celui de l'adresse est retenu"
-                    },
-                );
+    read_list(input, &REQUIRED, file, lookup, &mut map_row, on_record)
+}
+
+/// Maps one row of the list to a place.
+fn map_row(
+    row: &ListRow,
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
+    let get = |name: &str| row.get(name);
+    let (street, cp_in_address) = split_postcode_city(get("Adresse"));
+    let column_cp = code5(get("Code postal"));
+    let insee = code5(get("Code commune INSEE"));
+    let same_dep = |cp: &str| !insee.is_empty() && cp.get(..2) == insee.get(..2);
+    let code_postal = match cp_in_address {
+        Some(cp) if !column_cp.is_empty() && cp != column_cp => {
+            let keep_column = same_dep(&column_cp) && !same_dep(&cp);
+            check.warn(
+                "Code postal",
+                &format!("{column_cp} (colonne) / {cp} (adresse)"),
                 if keep_column {
-                    column_cp
+                    "code postal de l'adresse différent de celui de la colonne : celui de la colonne (même département que le code INSEE) est retenu"
                 } else {
-                    cp
-                }
+                    "code postal de la colonne différent de celui de l'adresse : celui de l'adresse est retenu"
+                },
+            );
+            if keep_column {
+                column_cp
+            } else {
+                cp
             }
-            Some(cp) if column_cp.is_empty() => cp,
-            _ => column_cp,
-        };
-        let mut place = Place {
-            pivot: get("SIRET").to_string(),
-            nom: get("Raison sociale").to_string(),
-            commune: get("Commune INSEE").to_string(),
-            code_postal,
-            code_insee: text(get("Code commune INSEE")).map(|c| code5(&c)),
-            adresse: street,
-            source: Some("Conseiller numérique France Services (ANCT)".to_string()),
-            services: SERVICES.to_vec(),
-            frais_a_charge: vec![Frais::Gratuit],
-            dispositif_programmes_nationaux: vec![Dispositif::ConseillersNumeriques],
-            modalites_accompagnement: vec![
-                ModaliteAccompagnement::Individuel,
-                ModaliteAccompagnement::AtelierCollectif,
-            ],
-            ..Place::default()
-        };
-        if get("France services").eq_ignore_ascii_case("oui") {
-            place
-                .dispositif_programmes_nationaux
-                .push(Dispositif::FranceServices);
         }
-        check.check_place(&mut place, lookup);
-        // The list gives no id of its own, and a SIRET appears on several rows (one per
-        // validation committee, sometimes the same day): the id is the SIRET and a hash of the
-        // whole row, so that re-importing the file finds the same records and two identical
-        // rows are one record.
-        let siret = maillage_model::siret::normalize_siret(get("SIRET"));
-        let fields: Vec<&str> = row.iter().collect();
-        let source_id = format!("{siret}-{}", stable_hash(&fields));
-        for (key, col) in [
+        Some(cp) if column_cp.is_empty() => cp,
+        _ => column_cp,
+    };
+    let mut place = Place {
+        pivot: get("SIRET").to_string(),
+        nom: get("Raison sociale").to_string(),
+        commune: get("Commune INSEE").to_string(),
+        code_postal,
+        code_insee: text(get("Code commune INSEE")).map(|c| code5(&c)),
+        adresse: street,
+        source: Some("Conseiller numérique France Services (ANCT)".to_string()),
+        services: SERVICES.to_vec(),
+        frais_a_charge: vec![Frais::Gratuit],
+        dispositif_programmes_nationaux: vec![Dispositif::ConseillersNumeriques],
+        modalites_accompagnement: vec![
+            ModaliteAccompagnement::Individuel,
+            ModaliteAccompagnement::AtelierCollectif,
+        ],
+        ..Place::default()
+    };
+    if get("France services").eq_ignore_ascii_case("oui") {
+        place
+            .dispositif_programmes_nationaux
+            .push(Dispositif::FranceServices);
+    }
+    // The list gives no id of its own, and a SIRET appears on several rows (one per
+    // validation committee, sometimes the same day): the id is the SIRET and a hash of the
+    // whole row, so that re-importing the file finds the same records and two identical
+    // rows are one record.
+    let siret = maillage_model::siret::normalize_siret(get("SIRET"));
+    let fields: Vec<&str> = row.record.iter().collect();
+    let source_id = format!("{siret}-{}", stable_hash(&fields));
+    row.keep_extra(
+        extra,
+        &[
             (
                 "nombre_conseillers",
                 "Nombre de conseillers validés par le COSELEC",
@@ -162,26 +131,7 @@ pub fn read<R: Read>(
             ("zrr", "ZRR"),
             ("qpv", "QPV"),
             ("france_services", "France services"),
-        ] {
-            if let Some(v) = text(get(col)) {
-                extra.insert(key.to_string(), v);
-            }
-        }
-        report.rows += 1;
-        check.finish(
-            &mut report,
-            file,
-            source_id,
-            place,
-            extra,
-            || join_csv(&row, delimiter),
-            on_record,
-        );
-    }
-    if report.rows == 0 {
-        return Err(ReadError::HeaderOnly);
-    }
-    report.encoding = Some(common::csv_encoding(&input).to_string());
-    report.delimiter = Some(char::from(delimiter));
-    Ok(report)
+        ],
+    );
+    (source_id, place)
 }

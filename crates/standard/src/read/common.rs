@@ -15,10 +15,13 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{BufReader, Cursor, Read};
 
 use chrono::{Duration, NaiveDate};
+use maillage_model::dates::{self, DateForm};
 use maillage_model::hours::{self, HoursGuess};
+use maillage_model::phone::{is_e164_mainland, phone_e164};
 use maillage_model::{
-    check_siret, is_code_insee, is_code_postal, siret::normalize_siret, typologie_code,
-    CommuneLookup, Place, Position, SiretCheck, SourceRef, TYPOLOGIES,
+    check_coordinates, check_in_commune, check_pivot, is_code_insee, is_code_postal,
+    typologie_code, Commune, CommuneLookup, PivotCheck, PivotRule, Place, Position, PositionCheck,
+    SiretCheck, SourceRef, TYPOLOGIES,
 };
 use sha2::{Digest, Sha256};
 
@@ -271,11 +274,7 @@ pub struct RowEnv {
 impl RowEnv {
     /// Starts a row.
     pub fn row(&self, line: u64) -> RowCheck {
-        RowCheck {
-            line,
-            mode: self.mode,
-            issues: Vec::new(),
-        }
+        RowCheck::new(line, self.mode)
     }
 
     /// Checks `date_maj`: the standard's `YYYY-MM-DD`; other day-first or ISO date-time
@@ -407,16 +406,7 @@ impl<'a> FileState<'a> {
         }
         let rejected = row.has_errors();
         let line = row.line;
-        if self.report.issues.len() + row.issues.len() <= MAX_ISSUES {
-            self.report.issues.append(&mut row.issues);
-        } else {
-            for i in row.issues.drain(..) {
-                match i.severity {
-                    Severity::Error => self.report.omitted_errors += 1,
-                    Severity::Warning => self.report.omitted_warnings += 1,
-                }
-            }
-        }
+        row.report_into(&mut self.report);
         if rejected {
             self.report.rejected += 1;
             self.report
@@ -493,42 +483,8 @@ impl<'a> FileState<'a> {
                 ),
             }
         }
-        let (Some(commune), Some(pos)) = (commune, place.position) else {
-            return;
-        };
-        let Some(centre) = commune.centre else { return };
-        // A metropolitan commune is at most ~20 km across; Guyane's are far larger.
-        let limit = if commune.code.starts_with("973") {
-            200.0
-        } else {
-            30.0
-        };
-        let d = pos.distance_km(centre);
-        if d <= limit {
-            return;
-        }
-        let swapped = Position::new(pos.lon, pos.lat);
-        let value = format!("{}, {}", pos.lat, pos.lon);
-        if swapped.distance_km(centre) <= limit {
-            place.position = Some(swapped);
-            row.warn(
-                "latitude",
-                &value,
-                format!(
-                    "latitude et longitude inversées (d'après le centre de {}) : corrigées",
-                    commune.nom
-                ),
-            );
-        } else {
-            place.position = None;
-            row.warn(
-                "latitude",
-                &value,
-                format!(
-                    "position à {d:.0} km du centre de {} : erreur de géocodage probable, position ignorée",
-                    commune.nom
-                ),
-            );
+        if let Some(commune) = commune {
+            row.position_in_commune(place, commune);
         }
     }
 
@@ -556,40 +512,16 @@ impl<'a> FileState<'a> {
 }
 
 /// Reads a date: `(date, true)` for the standard's `YYYY-MM-DD`, `(date, false)` for other
-/// unambiguous spellings (`DD/MM/YYYY`, ISO date-time, `YYYY/MM/DD`).
+/// unambiguous spellings (see [`maillage_model::dates::parse_date`], the one date parser).
 pub fn parse_date(raw: &str) -> Option<(NaiveDate, bool)> {
-    let t = raw.trim();
-    // Fast path for the standard's own form (chrono's format parser is slow per call).
-    let b = t.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-            })
-        };
-        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
-            return NaiveDate::from_ymd_opt(y as i32, m, d).map(|date| (date, true));
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        if t.len() == 10 {
-            return Some((d, true));
-        }
-    }
-    if t.len() > 10 && t.is_char_boundary(10) && matches!(t.as_bytes()[10], b'T' | b' ') {
-        if let Ok(d) = NaiveDate::parse_from_str(&t[..10], "%Y-%m-%d") {
-            return Some((d, false));
-        }
-    }
-    for f in ["%d/%m/%Y", "%Y/%m/%d", "%d-%m-%Y", "%d.%m.%Y"] {
-        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
-            return Some((d, false));
-        }
-    }
-    None
+    dates::parse_date(raw).map(|(d, form)| (d, form == DateForm::Standard))
 }
 
-/// The issues of one row, gathered before deciding whether the row is imported.
+/// The issues of one row, gathered before deciding whether the row is imported: the one row
+/// check of every reader. Its [`Mode`] decides what a correctable deviation is: a warning when
+/// importing (the value is repaired), an error when validating (the file does not conform).
+/// The readers of the other sources (France Services, Aidants Connect…) add their own
+/// helpers in `source_fields`, on this same type.
 pub struct RowCheck {
     pub line: u64,
     mode: Mode,
@@ -597,6 +529,42 @@ pub struct RowCheck {
 }
 
 impl RowCheck {
+    pub fn new(line: u64, mode: Mode) -> Self {
+        RowCheck {
+            line,
+            mode,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Takes the issues of another row (a row merged into this place).
+    pub fn absorb(&mut self, other: RowCheck) {
+        self.issues.extend(other.issues);
+    }
+
+    /// A warning about another line than the row's own (a merged row).
+    pub fn warn_at(&mut self, line: u64, field: &str, value: &str, message: impl Into<String>) {
+        let own = self.line;
+        self.line = line;
+        self.warn(field, value, message);
+        self.line = own;
+    }
+
+    /// Moves the row's issues to the report, at most [`MAX_ISSUES`] in all: beyond, they are
+    /// only counted (a file of a million bad rows must not hold a million messages).
+    pub fn report_into(&mut self, report: &mut Report) {
+        if report.issues.len() + self.issues.len() <= MAX_ISSUES {
+            report.issues.append(&mut self.issues);
+        } else {
+            for i in self.issues.drain(..) {
+                match i.severity {
+                    Severity::Error => report.omitted_errors += 1,
+                    Severity::Warning => report.omitted_warnings += 1,
+                }
+            }
+        }
+    }
+
     pub fn warn(&mut self, field: &str, value: &str, message: impl Into<String>) {
         self.push(Severity::Warning, field, value, message.into());
     }
@@ -668,41 +636,49 @@ impl RowCheck {
             );
             return String::new();
         }
-        let n = normalize_siret(raw);
-        // `check_siret` normalises again; the common clean value skips a second copy.
-        let verdict = if n.len() == raw.len() {
-            check_siret(raw)
-        } else {
-            check_siret(&n)
-        };
-        match verdict {
-            SiretCheck::Valid => {}
-            SiretCheck::Placeholder => self.warn(
-                field,
-                raw,
-                "SIRET de remplissage (pas un vrai numéro) : gardé mais signalé",
-            ),
-            SiretCheck::BadKey => self.warn(
-                field,
-                raw,
-                "SIRET dont la clé de contrôle est fausse : gardé mais signalé",
-            ),
-            SiretCheck::Malformed => {
-                let siren_or_rna =
-                    (9..=14).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric());
-                if siren_or_rna {
-                    // A SIREN or an RNA number (W…): what the standard's pattern allows.
-                    return n;
+        self.pivot_under(field, raw, PivotRule::Standard)
+    }
+
+    /// The one SIRET check of the readers, under a rule ([`PivotRule`]: a standard file may
+    /// hold a SIREN or an RNA, a source's SIRET column may not). Separators are removed (a
+    /// violation), placeholders and bad keys flagged (a warning, never rejected: the standard
+    /// requires a value and sources have none better), a malformed value kept as written.
+    pub fn pivot_under(&mut self, field: &str, raw: &str, rule: PivotRule) -> String {
+        let n = match check_pivot(raw, rule) {
+            PivotCheck::Siret { value, check } => {
+                match check {
+                    SiretCheck::Valid | SiretCheck::Malformed => {}
+                    SiretCheck::Placeholder => self.warn(
+                        field,
+                        raw,
+                        "SIRET de remplissage (pas un vrai numéro) : gardé mais signalé",
+                    ),
+                    SiretCheck::BadKey => self.warn(
+                        field,
+                        raw,
+                        "SIRET dont la clé de contrôle est fausse : gardé mais signalé",
+                    ),
                 }
-                self.violation(
-                    field,
-                    raw,
-                    "SIRET mal formé (14 chiffres attendus, ou SIREN/RNA) : gardé tel quel mais signalé",
-                );
+                value
+            }
+            // A SIREN or an RNA number (W…): what the standard's pattern allows.
+            PivotCheck::SirenOrRna { value } => return value,
+            PivotCheck::Malformed => {
+                let message = match rule {
+                    PivotRule::Standard => {
+                        "SIRET mal formé (14 chiffres attendus, ou SIREN/RNA) : gardé tel quel mais signalé"
+                    }
+                    PivotRule::SiretOnly => {
+                        "SIRET mal formé (14 chiffres attendus) : gardé tel quel mais signalé"
+                    }
+                };
+                self.violation(field, raw, message);
                 return raw.to_string();
             }
-        }
-        if n != raw {
+        };
+        // A source's SIRET column is not the standard: cleaning it is the reader's job, not
+        // a deviation to report on every row of a spreadsheet export.
+        if n != raw && rule == PivotRule::Standard {
             self.violation(
                 field,
                 raw,
@@ -793,29 +769,73 @@ impl RowCheck {
                 "coordonnées avec une virgule décimale (un point attendu) : lues quand même",
             );
         }
-        if lat == 0.0 && lon == 0.0 {
-            self.warn("latitude", &value(), "coordonnées nulles (0, 0) : ignorées");
-            return None;
+        self.coordinates("latitude", &value(), lat, lon)
+    }
+
+    /// The one coordinates check ([`check_coordinates`]) with its messages: swapped values
+    /// that fall in France once swapped are corrected, null and outside values dropped.
+    pub fn coordinates(
+        &mut self,
+        field: &str,
+        value: &str,
+        lat: f64,
+        lon: f64,
+    ) -> Option<Position> {
+        match check_coordinates(lat, lon) {
+            PositionCheck::Fine(p) => Some(p),
+            PositionCheck::Swapped(p) => {
+                self.warn(
+                    field,
+                    value,
+                    "latitude et longitude inversées (le point inversé tombe en France) : corrigées",
+                );
+                Some(p)
+            }
+            PositionCheck::Zero => {
+                self.warn(field, value, "coordonnées nulles (0, 0) : ignorées");
+                None
+            }
+            PositionCheck::Outside | PositionCheck::FarFromCommune { .. } => {
+                self.warn(
+                    field,
+                    value,
+                    "coordonnées hors de France (y compris outre-mer) : ignorées",
+                );
+                None
+            }
         }
-        let p = Position::new(lat, lon);
-        if p.in_france() {
-            return Some(p);
+    }
+
+    /// Compares the place's position with its commune's centre ([`check_in_commune`]): swapped
+    /// values are corrected, a position too far away is dropped (a geocoding error).
+    pub fn position_in_commune(&mut self, place: &mut Place, commune: &Commune) {
+        let Some(pos) = place.position else { return };
+        let value = format!("{}, {}", pos.lat, pos.lon);
+        match check_in_commune(pos, commune) {
+            PositionCheck::Swapped(p) => {
+                place.position = Some(p);
+                self.warn(
+                    "latitude",
+                    &value,
+                    format!(
+                        "latitude et longitude inversées (d'après le centre de {}) : corrigées",
+                        commune.nom
+                    ),
+                );
+            }
+            PositionCheck::FarFromCommune { km } => {
+                place.position = None;
+                self.warn(
+                    "latitude",
+                    &value,
+                    format!(
+                        "position à {km:.0} km du centre de {} : erreur de géocodage probable, position ignorée",
+                        commune.nom
+                    ),
+                );
+            }
+            _ => {}
         }
-        let swapped = Position::new(lon, lat);
-        if swapped.in_france() {
-            self.warn(
-                "latitude",
-                &value(),
-                "latitude et longitude inversées (le point inversé tombe en France) : corrigées",
-            );
-            return Some(swapped);
-        }
-        self.warn(
-            "latitude",
-            &value(),
-            "coordonnées hors de France (y compris outre-mer) : ignorées",
-        );
-        None
     }
 
     /// A phone number in E.164 (`+33…`), as the standard asks.
@@ -823,10 +843,10 @@ impl RowCheck {
         if raw.is_empty() {
             return None;
         }
-        if is_e164_as_standard(raw) {
+        if is_e164_mainland(raw) {
             return Some(raw.to_string());
         }
-        match super::source_fields::phone_e164(raw) {
+        match phone_e164(raw) {
             Some(p) => {
                 if p != raw {
                     self.violation(
@@ -996,22 +1016,6 @@ impl RowCheck {
         }
         out
     }
-}
-
-/// Whether a number is already a mainland `+33` number in E.164 — the common case, checked
-/// without allocating. Overseas numbers written `+33 594…` are not: they go through
-/// `phone_e164`, which gives them their own country code.
-fn is_e164_as_standard(raw: &str) -> bool {
-    const OVERSEAS: [&str; 14] = [
-        "590", "690", "691", "594", "694", "596", "696", "697", "262", "692", "693", "269", "639",
-        "508",
-    ];
-    let b = raw.as_bytes();
-    b.len() == 12
-        && raw.starts_with("+33")
-        && b[3] != b'0'
-        && b[1..].iter().all(u8::is_ascii_digit)
-        && !OVERSEAS.iter().any(|p| raw[3..].starts_with(p))
 }
 
 /// Splits a multi-valued cell on any of the separators, trimming and dropping empty values.

@@ -138,7 +138,7 @@ pub fn read<R: Read>(
 
     for (i, s) in structures.into_iter().enumerate() {
         let line = i as u64 + 1;
-        let mut check = RowCheck::new(line);
+        let mut check = RowCheck::import(line);
         let id = str_of(&s, "id");
         if id.is_empty() {
             check.error(
@@ -285,7 +285,7 @@ fn map_structure(
         ..Place::default()
     };
     let (lat, lon) = (str_of(s, "latitude"), str_of(s, "longitude"));
-    check.position(&mut place, "latitude", &lat, &lon);
+    check.set_position(&mut place, "latitude", &lat, &lon);
     check.phone(&mut place, "telephone", &str_of(s, "telephone"));
     check.emails(&mut place, "courriel", &str_of(s, "courriel"));
     if let Some(w) = text(&str_of(s, "site_web")) {

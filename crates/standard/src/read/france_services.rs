@@ -20,8 +20,8 @@ use maillage_model::{
     Place, Service,
 };
 
-use super::source_fields::{code5, file_warning, join_csv, text, RowCheck};
-use super::{common, ReadError};
+use super::source_fields::{code5, file_warning, read_list, text, ListRow, RowCheck};
+use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
@@ -70,97 +70,47 @@ pub fn read<R: Read>(
     lookup: Option<&dyn CommuneLookup>,
     on_record: &mut dyn FnMut(Record),
 ) -> Result<Report, ReadError> {
-    // Decoded whatever the encoding, delimiter found from the first lines: the list re-saved
-    // by a spreadsheet (Windows-1252, `;`) reads the same.
-    let mut input = common::open_csv(input)?;
-    let delimiter = input.delimiter;
-    let header = std::mem::take(&mut input.header);
-    let cols: Vec<&str> = header.iter().map(String::as_str).collect();
-    if cols.iter().all(|c| c.is_empty()) {
-        return Err(ReadError::Empty);
-    }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|c| !cols.contains(c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ReadError::MissingColumns(
-            missing.iter().map(|s| s.to_string()).collect(),
-        ));
-    }
-    let vintage = if cols.contains(&"format_fs") && cols.contains(&"labellisation_fs") {
-        Vintage::V2024
-    } else {
-        Vintage::V2022
-    };
-    let index: BTreeMap<&str, usize> = cols.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-
-    let mut report = Report::default();
+    let mut vintage = None;
+    let mut report = read_list(
+        input,
+        &REQUIRED,
+        file,
+        lookup,
+        &mut |row, check, extra| {
+            let vintage = *vintage.get_or_insert_with(|| {
+                if row.has_column("format_fs") && row.has_column("labellisation_fs") {
+                    Vintage::V2024
+                } else {
+                    Vintage::V2022
+                }
+            });
+            map_row(row, vintage, check, extra)
+        },
+        on_record,
+    )?;
+    let mut head = Report::default();
     file_warning(
-        &mut report,
+        &mut head,
         Some("pivot"),
         "la liste France Services ne donne pas de SIRET : le champ pivot reste vide pour toutes les lignes",
     );
-    let mut row = csv::StringRecord::new();
-    loop {
-        match input.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                // A broken quote or bad bytes: report where, and stop (the rest of the file
-                // cannot be trusted to be split right).
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Err(ReadError::Unreadable(format!(
-                    "CSV illisible près de la ligne {line} : {e}"
-                )));
-            }
-        }
-        let line = row.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| -> &str {
-            index
-                .get(name)
-                .and_then(|&i| row.get(i))
-                .unwrap_or("")
-                .trim()
-        };
-        let (place, extra, check, source_id) = map_row(&get, vintage, line, lookup);
-        report.rows += 1;
-        check.finish(
-            &mut report,
-            file,
-            source_id,
-            place,
-            extra,
-            || join_csv(&row, delimiter),
-            on_record,
-        );
-    }
-    if report.rows == 0 {
-        return Err(ReadError::HeaderOnly);
-    }
-    report.encoding = Some(common::csv_encoding(&input).to_string());
-    report.delimiter = Some(char::from(delimiter));
+    report.issues.splice(0..0, head.issues);
     Ok(report)
 }
 
-/// Maps one row (given as a column getter) to a place.
-fn map_row<'a>(
-    get: &dyn Fn(&str) -> &'a str,
+/// Maps one row to a place.
+fn map_row(
+    row: &ListRow,
     vintage: Vintage,
-    line: u64,
-    lookup: Option<&dyn CommuneLookup>,
-) -> (Place, BTreeMap<String, String>, RowCheck, String) {
-    let mut check = RowCheck::new(line);
-    let mut extra = BTreeMap::new();
-    let source_id = get("id_fs").to_string();
-    if source_id.is_empty() {
-        check.error(
-            "id_fs",
-            "",
-            "identifiant id_fs manquant : la ligne n'est pas importée",
-        );
-    }
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> (String, Place) {
+    let get = |name: &str| row.get(name);
+    let source_id = row.id(
+        check,
+        "id_fs",
+        "identifiant id_fs manquant : la ligne n'est pas importée",
+    );
     let mut place = Place {
         nom: get("lib_fs").to_string(),
         adresse: get("adresse").to_string(),
@@ -194,7 +144,7 @@ fn map_row<'a>(
             "adresse manquante : la ligne n'est pas importée",
         );
     }
-    check.position(&mut place, "latitude", get("latitude"), get("longitude"));
+    check.set_position(&mut place, "latitude", get("latitude"), get("longitude"));
     if place.position.is_none() && get("latitude").is_empty() {
         check.warn(
             "latitude",
@@ -275,17 +225,16 @@ fn map_row<'a>(
             }
         }
     }
-    for (key, col) in [
-        ("format_fs", "format_fs"),
-        ("type_fs", "type_fs"),
-        ("groupe", group_col),
-        ("commentaire", "commentaire"),
-        ("prise_rdv", "prise_rdv"),
-    ] {
-        if let Some(v) = text(get(col)) {
-            extra.insert(key.to_string(), v);
-        }
-    }
+    row.keep_extra(
+        extra,
+        &[
+            ("format_fs", "format_fs"),
+            ("type_fs", "type_fs"),
+            ("groupe", group_col),
+            ("commentaire", "commentaire"),
+            ("prise_rdv", "prise_rdv"),
+        ],
+    );
     place.presentation_detail = text(get("commentaire"));
 
     // How to come: by appointment when the list says so, otherwise walk in; by phone or mail
@@ -299,8 +248,7 @@ fn map_row<'a>(
     if !place.courriels.is_empty() {
         place.modalites_acces.push(ModaliteAcces::ContacterParMail);
     }
-    check.check_place(&mut place, lookup);
-    (place, extra, check, source_id)
+    (source_id, place)
 }
 
 /// The hours of one day cell, after the placeholders are taken out.

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
+use maillage_model::fields::{FieldKind, FIELDS};
 use maillage_model::{
     hours, typologie_code, CommuneLookup, Dispositif, FormationLabel, Frais, Itinerance,
     ModaliteAcces, ModaliteAccompagnement, Place, PriseEnCharge, Public, Service,
@@ -186,42 +187,18 @@ impl OneOrMany {
     }
 }
 
-/// The standard fields a mapping can fill.
-const SCALAR_FIELDS: &[&str] = &[
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "telephone",
-    "horaires",
-    "presentation_resume",
-    "presentation_detail",
-    "source",
-    "structure_parente",
-    "date_maj",
-    "fiche_acces_libre",
-    "prise_rdv",
-];
-const LIST_FIELDS: &[&str] = &[
-    "typologie",
-    "courriels",
-    "site_web",
-    "itinerance",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "autres_formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-];
+/// The standard fields a mapping can fill, from the catalogue: every field but `id` (the
+/// record's id is the source's own, see `id` in the mapping file), as one value or a list.
+fn mappable(list: bool) -> impl Iterator<Item = &'static str> {
+    FIELDS
+        .iter()
+        .filter(move |f| f.name != "id" && (f.kind == FieldKind::List) == list)
+        .map(|f| f.name)
+}
+
+fn is_list_field(name: &str) -> bool {
+    mappable(true).any(|f| f == name)
+}
 
 /// Checks that a value belongs to the closed list of a field (free-text fields accept all).
 fn valid_list_value(field: &str, v: &str) -> bool {
@@ -264,12 +241,12 @@ impl Mapping {
             ));
         }
         for (field, specs) in &m.fields {
-            let is_list = LIST_FIELDS.contains(&field.as_str());
-            if !is_list && !SCALAR_FIELDS.contains(&field.as_str()) {
+            let is_list = is_list_field(field);
+            if !is_list && !mappable(false).any(|f| f == field) {
                 return Err(format!(
                     "champ « {field} » inconnu du standard (champs possibles : {}, {})",
-                    SCALAR_FIELDS.join(", "),
-                    LIST_FIELDS.join(", ")
+                    mappable(false).collect::<Vec<_>>().join(", "),
+                    mappable(true).collect::<Vec<_>>().join(", ")
                 ));
             }
             for spec in specs.specs() {
@@ -499,7 +476,7 @@ fn process(
     let mut places: HashMap<String, Pending> = HashMap::new();
     for row in rows {
         let row = row?;
-        let mut check = RowCheck::new(row.line);
+        let mut check = RowCheck::import(row.line);
         let (mut place, extra) = map_row(mapping, &row, &mut check);
         check.check_place(&mut place, lookup);
         let key = match &mapping.group {
@@ -720,7 +697,7 @@ fn map_row(
     let mut lat = String::new();
     let mut lon = String::new();
     for (field, specs) in &mapping.fields {
-        let is_list = LIST_FIELDS.contains(&field.as_str());
+        let is_list = is_list_field(field);
         let mut values: Vec<String> = Vec::new();
         for spec in specs.specs() {
             let (col, cell) = cell(&spec, row);
@@ -758,7 +735,7 @@ fn map_row(
         set_field(&mut place, field, values, check, &mut lat, &mut lon);
     }
     if !lat.is_empty() || !lon.is_empty() {
-        check.position(&mut place, "latitude", &lat, &lon);
+        check.set_position(&mut place, "latitude", &lat, &lon);
     }
     if let Some(g) = &mapping.geocoding {
         geocode(g, row, &mut place, check);
@@ -1027,13 +1004,8 @@ fn set_field(
     }
 }
 
-fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    let s = s.trim();
-    let s = s.get(..10).unwrap_or(s);
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
-}
+/// The one date parser of maillage (`model::dates`).
+use maillage_model::dates::parse_date_any as parse_date;
 
 /// Takes position and INSEE code from geocoding columns, unless the result lies outside the
 /// source's départements (a homonym: « Saint-Paul » found in Guadeloupe for a Haute-Vienne
@@ -1063,7 +1035,7 @@ fn geocode(g: &GeocodingSpec, row: &Row, place: &mut Place, check: &mut RowCheck
         }
     }
     if place.position.is_none() {
-        check.position(place, &g.latitude, lat, lon);
+        check.set_position(place, &g.latitude, lat, lon);
     }
     if place.code_insee.is_none() {
         place.code_insee = code;

@@ -156,10 +156,10 @@ pub fn read_path(
     };
     match format {
         Format::Auto => Err(ReadError::Unsupported("auto".into())),
-        Format::StandardCsv => standard_v1::read_csv(open(path)?, file, lookup, on_record),
-        Format::StandardJson => standard_v1::read_json(open(path)?, file, lookup, on_record),
-        Format::V0Csv => v0::read_csv(open(path)?, file, lookup, on_record),
-        Format::CnfsJson => v0::read_json(open(path)?, file, lookup, on_record),
+        Format::StandardCsv => standard_v1::V1.read(false, open(path)?, file, lookup, on_record),
+        Format::StandardJson => standard_v1::V1.read(true, open(path)?, file, lookup, on_record),
+        Format::V0Csv => v0::V0.read(false, open(path)?, file, lookup, on_record),
+        Format::CnfsJson => v0::V0.read(true, open(path)?, file, lookup, on_record),
         Format::FranceServices => france_services::read(open(path)?, file, lookup, on_record),
         Format::DataInclusion => data_inclusion::read(open(path)?, file, lookup, on_record),
         Format::AidantsConnect => aidants_connect::read(open(path)?, file, lookup, on_record),

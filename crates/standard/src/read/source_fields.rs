@@ -9,15 +9,15 @@
 //! never dropped silently.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
-use maillage_model::{
-    check_siret, is_code_insee, is_code_postal, siret::normalize_siret, CommuneLookup, Place,
-    Position, SiretCheck, SourceRef,
-};
+use maillage_model::{is_code_insee, is_code_postal, CommuneLookup, PivotRule, Place, SourceRef};
 use sha2::{Digest, Sha256};
 
 pub(crate) use super::common::join_csv;
-use super::common::{contains_markup, looks_like_email, number};
+pub(crate) use super::common::RowCheck;
+use super::common::{self, contains_markup, looks_like_email, number, Mode};
+use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::{Issue, RejectedRow, Report, Severity};
 
@@ -27,53 +27,8 @@ pub(crate) fn text(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// A French phone number in E.164 (`+33450568749`), from the ways sources write it.
-///
-/// Accepts separators (spaces, dots, dashes), a leading `+33`/`0033`/`33`, and the 9-digit form
-/// a spreadsheet leaves when it drops the leading 0. Overseas numbers (0590, 0262…) get their
-/// own country code, as E.164 wants. `None` when the value is not one French number.
-pub fn phone_e164(raw: &str) -> Option<String> {
-    let t = raw.trim();
-    let t = t.strip_suffix(".0").unwrap_or(t);
-    if t.is_empty() || t.chars().any(|c| c.is_alphabetic()) {
-        return None;
-    }
-    let plus = t.starts_with('+');
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    // The national number without its leading 0 (9 digits).
-    let national = if let Some(rest) = digits.strip_prefix("0033") {
-        rest.to_string()
-    } else if digits.starts_with("33") && (plus || digits.len() == 11) {
-        digits[2..].to_string()
-    } else if plus {
-        // Already international with an overseas code (+590…, +262…): keep it as given.
-        return (8..=15)
-            .contains(&digits.len())
-            .then(|| format!("+{digits}"));
-    } else if digits.len() == 10 && digits.starts_with('0') {
-        digits[1..].to_string()
-    } else if digits.len() == 9 && !digits.starts_with('0') {
-        digits
-    } else {
-        return None;
-    };
-    if national.len() != 9 || national.starts_with('0') {
-        return None;
-    }
-    let country = match &national[..3] {
-        "590" | "690" | "691" => "590",
-        "594" | "694" => "594",
-        "596" | "696" | "697" => "596",
-        "262" | "692" | "693" | "269" | "639" => "262",
-        "508" => "508",
-        _ => "33",
-    };
-    if country == "33" {
-        Some(format!("+33{national}"))
-    } else {
-        Some(format!("+{country}{national}"))
-    }
-}
+/// The one phone normaliser, in `model` (re-exported: the readers' callers know it here).
+pub use maillage_model::phone::phone_e164;
 
 /// A five-character code (postal or INSEE) from a cell: digits that a spreadsheet turned into a
 /// number lose their leading zero (`2000` for `02000`) and may gain `.0`.
@@ -143,53 +98,12 @@ pub(crate) fn split_postcode_city(address: &str) -> (String, Option<String>) {
     (a.to_string(), None)
 }
 
-/// The issues of one row, gathered before deciding whether the row is imported.
-pub(crate) struct RowCheck {
-    pub line: u64,
-    issues: Vec<Issue>,
-}
-
+/// What the readers of the other sources add to the one row check ([`RowCheck`]): they fill a
+/// [`Place`] field by field from their own columns, then run [`RowCheck::check_place`].
 impl RowCheck {
-    pub fn new(line: u64) -> Self {
-        RowCheck {
-            line,
-            issues: Vec::new(),
-        }
-    }
-
-    pub fn warn(&mut self, field: &str, value: &str, message: impl Into<String>) {
-        self.push(Severity::Warning, field, value, message.into());
-    }
-
-    pub fn error(&mut self, field: &str, value: &str, message: impl Into<String>) {
-        self.push(Severity::Error, field, value, message.into());
-    }
-
-    fn push(&mut self, severity: Severity, field: &str, value: &str, message: String) {
-        self.issues.push(Issue {
-            severity,
-            line: Some(self.line),
-            field: (!field.is_empty()).then(|| field.to_string()),
-            value: (!value.is_empty()).then(|| value.to_string()),
-            message,
-        });
-    }
-
-    /// Takes the issues of another row (a row merged into this place).
-    pub fn absorb(&mut self, other: RowCheck) {
-        self.issues.extend(other.issues);
-    }
-
-    /// A warning about another line than the row's own (a merged row).
-    pub fn warn_at(&mut self, line: u64, field: &str, value: &str, message: impl Into<String>) {
-        let own = self.line;
-        self.line = line;
-        self.warn(field, value, message);
-        self.line = own;
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.issues.iter().any(|i| i.severity == Severity::Error)
+    /// A row of a source: always read for import (only the standard is validated).
+    pub fn import(line: u64) -> Self {
+        RowCheck::new(line, Mode::Import)
     }
 
     /// Sets the phone from a raw cell, warning when it is not a French number.
@@ -222,29 +136,15 @@ impl RowCheck {
     }
 
     /// Sets the position from two cells, warning when they are unreadable or outside France.
-    pub fn position(&mut self, place: &mut Place, lat_field: &str, lat: &str, lon: &str) {
+    pub fn set_position(&mut self, place: &mut Place, lat_field: &str, lat: &str, lon: &str) {
         let (la, lo) = (lat.trim(), lon.trim());
         if la.is_empty() && lo.is_empty() {
             return;
         }
         match (number(la), number(lo)) {
             (Some(a), Some(o)) => {
-                let p = Position::new(a, o);
-                if p.in_france() {
+                if let Some(p) = self.coordinates(lat_field, &format!("{la}, {lo}"), a, o) {
                     place.position = Some(p);
-                } else if Position::new(o, a).in_france() {
-                    self.warn(
-                        lat_field,
-                        &format!("{la}, {lo}"),
-                        "latitude et longitude inversées : corrigées",
-                    );
-                    place.position = Some(Position::new(o, a));
-                } else {
-                    self.warn(
-                        lat_field,
-                        &format!("{la}, {lo}"),
-                        "coordonnées hors de France : ignorées",
-                    );
                 }
             }
             _ => self.warn(
@@ -305,34 +205,8 @@ impl RowCheck {
             );
         }
         if !place.pivot.is_empty() {
-            let raw = place.pivot.clone();
-            let n = normalize_siret(&raw);
-            match check_siret(&n) {
-                SiretCheck::Valid => place.pivot = n,
-                SiretCheck::Placeholder => {
-                    place.pivot = n;
-                    self.warn(
-                        "pivot",
-                        &raw,
-                        "SIRET de remplissage (pas un vrai numéro) : gardé mais signalé",
-                    );
-                }
-                SiretCheck::BadKey => {
-                    place.pivot = n;
-                    self.warn(
-                        "pivot",
-                        &raw,
-                        "SIRET dont la clé de contrôle est fausse : gardé mais signalé",
-                    );
-                }
-                SiretCheck::Malformed => {
-                    self.warn(
-                        "pivot",
-                        &raw,
-                        "SIRET mal formé (14 chiffres attendus) : gardé tel quel mais signalé",
-                    );
-                }
-            }
+            let raw = std::mem::take(&mut place.pivot);
+            place.pivot = self.pivot_under("pivot", &raw, PivotRule::SiretOnly);
         }
         if let Some(lookup) = lookup {
             self.check_against_referential(place, lookup);
@@ -384,39 +258,7 @@ impl RowCheck {
         if place.commune.trim().is_empty() {
             place.commune = commune.nom.clone();
         }
-        let (Some(pos), Some(centre)) = (place.position, commune.centre) else {
-            return;
-        };
-        // A metropolitan commune is at most ~20 km across (the same limits as the standard
-        // reader's `common::FileState::locate`; Guyane's communes are far larger): beyond, it
-        // is a geocoding error, not a big commune.
-        let limit = if commune.code.starts_with("973") {
-            200.0
-        } else {
-            30.0
-        };
-        if pos.distance_km(centre) > limit {
-            let swapped = Position::new(pos.lon, pos.lat);
-            if swapped.distance_km(centre) <= limit {
-                place.position = Some(swapped);
-                self.warn(
-                    "latitude",
-                    &format!("{}, {}", pos.lat, pos.lon),
-                    "latitude et longitude inversées (d'après le centre de la commune) : corrigées",
-                );
-            } else {
-                place.position = None;
-                self.warn(
-                    "latitude",
-                    &format!("{}, {}", pos.lat, pos.lon),
-                    format!(
-                        "position à {:.0} km du centre de {} : erreur de géocodage probable, position ignorée",
-                        pos.distance_km(centre),
-                        commune.nom
-                    ),
-                );
-            }
-        }
+        self.position_in_commune(place, &commune);
     }
 
     /// Ends the row: a record when it has no error, a rejected row otherwise. Issues go to the
@@ -424,7 +266,7 @@ impl RowCheck {
     /// are grouped into one record).
     #[allow(clippy::too_many_arguments)]
     pub fn finish(
-        self,
+        mut self,
         report: &mut Report,
         file: &SourceFile,
         source_id: String,
@@ -435,7 +277,8 @@ impl RowCheck {
     ) {
         let rejected = self.has_errors();
         let line = self.line;
-        report.issues.extend(self.issues);
+        // Capped like the standard's reports (the two copies had drifted: only one capped).
+        self.report_into(report);
         if rejected {
             report.rejected += 1;
             report.rejected_rows.push(RejectedRow { line, raw: raw() });
@@ -466,35 +309,131 @@ pub(crate) fn file_warning(report: &mut Report, field: Option<&str>, message: im
     });
 }
 
+/// One row of a national list, by column name.
+pub(crate) struct ListRow<'r> {
+    index: &'r BTreeMap<&'r str, usize>,
+    pub record: &'r csv::StringRecord,
+    pub line: u64,
+}
+
+impl<'r> ListRow<'r> {
+    /// The trimmed value of a column; empty when the column is absent.
+    pub fn get(&self, name: &str) -> &'r str {
+        self.index
+            .get(name)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
+            .trim()
+    }
+
+    /// Whether the file has this column.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// The row's own identifier, from its column: an error when empty (a record must be
+    /// found again on the next import).
+    pub fn id(&self, check: &mut RowCheck, column: &str, message: &str) -> String {
+        let id = self.get(column).to_string();
+        if id.is_empty() {
+            check.error(column, "", message);
+        }
+        id
+    }
+
+    /// Keeps the non-empty values of columns the standard has no field for, under our names
+    /// (`(key, column)` pairs), in the record's extra fields.
+    pub fn keep_extra(&self, extra: &mut BTreeMap<String, String>, columns: &[(&str, &str)]) {
+        for (key, col) in columns {
+            if let Some(v) = text(self.get(col)) {
+                extra.insert(key.to_string(), v);
+            }
+        }
+    }
+}
+
+/// What a national list's reader makes of one row: the source's id and the place (extra
+/// fields and issues go to the `extra` and `check` it is given).
+pub(crate) type MapRow<'m> =
+    dyn FnMut(&ListRow, &mut RowCheck, &mut BTreeMap<String, String>) -> (String, Place) + 'm;
+
+/// Reads a national list (France Services, Aidants Connect, CNFS structures): the CSV opened
+/// whatever its encoding and delimiter (a list re-saved by a spreadsheet, Windows-1252 and
+/// `;`, reads the same), the required columns checked, each row mapped by `map` and then
+/// checked like every source's ([`RowCheck::check_place`]), then imported or rejected with its
+/// raw text. A CSV broken mid-file (a bad quote) stops the read
+/// with where it broke: the rest cannot be trusted to be split right.
+pub(crate) fn read_list<R: Read>(
+    input: R,
+    required: &[&str],
+    file: &SourceFile,
+    lookup: Option<&dyn CommuneLookup>,
+    map: &mut MapRow,
+    on_record: &mut dyn FnMut(Record),
+) -> Result<Report, ReadError> {
+    let mut input = common::open_csv(input)?;
+    let delimiter = input.delimiter;
+    let header = std::mem::take(&mut input.header);
+    if header.iter().all(String::is_empty) {
+        return Err(ReadError::Empty);
+    }
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .map(|c| c.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ReadError::MissingColumns(missing));
+    }
+    let index: BTreeMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let mut report = Report::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match input.reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ReadError::Unreadable(format!(
+                    "CSV illisible près de la ligne {line} : {e}"
+                )));
+            }
+        }
+        let row = ListRow {
+            index: &index,
+            record: &record,
+            line: record.position().map(|p| p.line()).unwrap_or(0),
+        };
+        let mut check = RowCheck::import(row.line);
+        let mut extra = BTreeMap::new();
+        let (source_id, mut place) = map(&row, &mut check, &mut extra);
+        check.check_place(&mut place, lookup);
+        report.rows += 1;
+        check.finish(
+            &mut report,
+            file,
+            source_id,
+            place,
+            extra,
+            || join_csv(&record, delimiter),
+            on_record,
+        );
+    }
+    if report.rows == 0 {
+        return Err(ReadError::HeaderOnly);
+    }
+    report.encoding = Some(common::csv_encoding(&input).to_string());
+    report.delimiter = Some(char::from(delimiter));
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phones_as_sources_write_them() {
-        assert_eq!(
-            phone_e164("04 50 56 87 49").as_deref(),
-            Some("+33450568749")
-        );
-        assert_eq!(phone_e164("05.55.100.800").as_deref(), Some("+33555100800"));
-        assert_eq!(phone_e164("774819309").as_deref(), Some("+33774819309"));
-        assert_eq!(phone_e164("33630392518").as_deref(), Some("+33630392518"));
-        assert_eq!(
-            phone_e164("+33 6 30 39 25 18").as_deref(),
-            Some("+33630392518")
-        );
-        assert_eq!(
-            phone_e164("0590 12 34 56").as_deref(),
-            Some("+590590123456")
-        );
-        assert_eq!(
-            phone_e164("0262 12 34 56").as_deref(),
-            Some("+262262123456")
-        );
-        assert_eq!(phone_e164("appeler la mairie"), None);
-        assert_eq!(phone_e164("05 55 12"), None);
-        assert_eq!(phone_e164(""), None);
-    }
 
     #[test]
     fn codes_that_lost_their_leading_zero() {

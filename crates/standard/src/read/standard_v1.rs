@@ -23,52 +23,12 @@ use super::ReadError;
 use crate::record::{Record, SourceFile};
 use crate::report::Report;
 
-/// The 32 fields of the standard v1.0.1/v1.0.2, in the schema's order.
-pub const FIELDS: [&str; 32] = [
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "typologie",
-    "telephone",
-    "courriels",
-    "site_web",
-    "horaires",
-    "presentation_resume",
-    "presentation_detail",
-    "source",
-    "itinerance",
-    "structure_parente",
-    "date_maj",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "autres_formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-    "fiche_acces_libre",
-    "prise_rdv",
-];
+/// The 32 fields of the standard v1.0.1/v1.0.2, in the schema's order (the catalogue's).
+pub const FIELDS: [&str; 32] = maillage_model::fields::FIELD_NAMES;
 
 /// Fields the schema marks required.
-pub const REQUIRED: [&str; 7] = [
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "adresse",
-    "date_maj",
-];
+pub const REQUIRED: [&str; maillage_model::fields::REQUIRED_COUNT] =
+    maillage_model::fields::REQUIRED_NAMES;
 
 /// Columns without which a place cannot be built at all (the import's minimum): without
 /// `id`, `pivot` or `date_maj` the import still works (hashed id, no SIRET, the file's date).
@@ -107,24 +67,23 @@ pub const V1: Dialect = Dialect {
     build: build_v1,
 };
 
-/// Reads a standard v1 CSV.
-pub fn read_csv<R: Read + Send>(
-    input: R,
-    file: &SourceFile,
-    lookup: Option<&dyn CommuneLookup>,
-    on_record: &mut dyn FnMut(Record),
-) -> Result<Report, ReadError> {
-    read_csv_with(&V1, input, file, lookup, Mode::Import, on_record)
-}
-
-/// Reads a standard v1 JSON.
-pub fn read_json<R: Read>(
-    input: R,
-    file: &SourceFile,
-    lookup: Option<&dyn CommuneLookup>,
-    on_record: &mut dyn FnMut(Record),
-) -> Result<Report, ReadError> {
-    read_json_with(&V1, input, file, lookup, Mode::Import, on_record)
+impl Dialect {
+    /// Reads a file of this dialect for import, CSV or JSON array (v1 and v0.1 share the
+    /// drivers below).
+    pub fn read<R: Read + Send>(
+        &self,
+        json: bool,
+        input: R,
+        file: &SourceFile,
+        lookup: Option<&dyn CommuneLookup>,
+        on_record: &mut dyn FnMut(Record),
+    ) -> Result<Report, ReadError> {
+        if json {
+            read_json_with(self, input, file, lookup, Mode::Import, on_record)
+        } else {
+            read_csv_with(self, input, file, lookup, Mode::Import, on_record)
+        }
+    }
 }
 
 /// Rows handed from the CSV thread to the checking thread at a time.

@@ -17,18 +17,14 @@
 //! The national file spells `conditions_access` [sic]; both spellings are read.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use maillage_model::{
-    fold, CommuneLookup, Dispositif, FormationLabel, Frais, ModaliteAccompagnement, Place,
-    PriseEnCharge, Public, Service,
+    fold, Dispositif, FormationLabel, Frais, ModaliteAccompagnement, Place, PriseEnCharge, Public,
+    Service,
 };
 
-use super::common::{split_list, Fields, Mode, RowCheck, RowEnv};
-use super::standard_v1::{build_common, read_csv_with, read_json_with, source_id, Built, Dialect};
-use super::ReadError;
-use crate::record::{Record, SourceFile};
-use crate::report::Report;
+use super::common::{split_list, Fields, RowCheck, RowEnv};
+use super::standard_v1::{build_common, source_id, Built, Dialect};
 
 /// The fields of v0.1 (schema v0.1.1), plus the national file's spelling `conditions_access`
 /// and its `structureId`.
@@ -86,26 +82,6 @@ pub const V0: Dialect = Dialect {
     list_sep: ";",
     build: build_v0,
 };
-
-/// Reads a v0.1 CSV.
-pub fn read_csv<R: Read + Send>(
-    input: R,
-    file: &SourceFile,
-    lookup: Option<&dyn CommuneLookup>,
-    on_record: &mut dyn FnMut(Record),
-) -> Result<Report, ReadError> {
-    read_csv_with(&V0, input, file, lookup, Mode::Import, on_record)
-}
-
-/// Reads a v0.1 JSON (the conseiller numérique shape).
-pub fn read_json<R: Read>(
-    input: R,
-    file: &SourceFile,
-    lookup: Option<&dyn CommuneLookup>,
-    on_record: &mut dyn FnMut(Record),
-) -> Result<Report, ReadError> {
-    read_json_with(&V0, input, file, lookup, Mode::Import, on_record)
-}
 
 const SEP: [char; 1] = [';'];
 

@@ -28,46 +28,17 @@ mod data_inclusion;
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
-use maillage_model::{is_code_insee, is_code_postal, FormationLabel, Place};
+use maillage_model::phone::{is_standard_phone, phone_e164};
+use maillage_model::{
+    check_pivot, is_code_insee, is_code_postal, FormationLabel, PivotCheck, PivotRule, Place,
+};
 use serde_json::{Map, Value};
 
 pub use data_inclusion::{write_data_inclusion, write_data_inclusion_with, DataInclusionExport};
 
-/// The columns of the standard v1.0.1, in the schema's order (`schema-v1.0.1.json`).
-pub const STANDARD_FIELDS: [&str; 32] = [
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "typologie",
-    "telephone",
-    "courriels",
-    "site_web",
-    "horaires",
-    "presentation_resume",
-    "presentation_detail",
-    "source",
-    "itinerance",
-    "structure_parente",
-    "date_maj",
-    "services",
-    "publics_specifiquement_adresses",
-    "prise_en_charge_specifique",
-    "frais_a_charge",
-    "dispositif_programmes_nationaux",
-    "formations_labels",
-    "autres_formations_labels",
-    "modalites_acces",
-    "modalites_accompagnement",
-    "fiche_acces_libre",
-    "prise_rdv",
-];
+/// The columns of the standard v1.0.1, in the schema's order (`schema-v1.0.1.json`): the
+/// catalogue's ([`maillage_model::fields`]).
+pub const STANDARD_FIELDS: [&str; 32] = maillage_model::fields::FIELD_NAMES;
 
 /// The standard's placeholder for a structure without SIRET (what national files write).
 pub const PIVOT_PLACEHOLDER: &str = "00000000000000";
@@ -310,15 +281,7 @@ pub fn write_standard_csv_report<W: Write>(
 /// One place as a standard JSON object: the same fields and values as the CSV, empty optional
 /// fields left out, `latitude`/`longitude` as numbers.
 pub fn standard_object(place: &Place, options: &ExportOptions) -> Map<String, Value> {
-    const REQUIRED: [&str; 7] = [
-        "id",
-        "pivot",
-        "nom",
-        "commune",
-        "code_postal",
-        "adresse",
-        "date_maj",
-    ];
+    use maillage_model::fields::REQUIRED_NAMES as REQUIRED;
     let row = standard_row(place, options);
     let mut object = Map::new();
     for (field, value) in STANDARD_FIELDS.iter().zip(row) {
@@ -413,38 +376,17 @@ pub fn write_geojson_with<W: Write>(
 /// The pivot as v1.0.1 accepts it (`^[a-zA-Z0-9]{9,14}$`), separators removed; otherwise the
 /// national placeholder.
 fn pivot(raw: &str) -> String {
-    let cleaned = maillage_model::siret::normalize_siret(raw);
-    let ok =
-        (9..=14).contains(&cleaned.len()) && cleaned.bytes().all(|b| b.is_ascii_alphanumeric());
-    if ok {
-        cleaned
-    } else {
-        PIVOT_PLACEHOLDER.to_string()
+    // The one pivot rule, as a standard file allows it (SIRET, SIREN or RNA).
+    match check_pivot(raw, PivotRule::Standard) {
+        PivotCheck::Siret { value, .. } | PivotCheck::SirenOrRna { value } => value,
+        PivotCheck::Malformed => PIVOT_PLACEHOLDER.to_string(),
     }
 }
 
 /// A French phone number in the E.164 shape the standard's pattern accepts, if it can be
 /// written so without guessing.
 pub fn e164_phone(raw: &str) -> Option<String> {
-    const PREFIXES: [&str; 10] = [
-        "+33", "+590", "+594", "+262", "+596", "+269", "+687", "+689", "+508", "+681",
-    ];
-    let compact: String = raw
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '+')
-        .collect();
-    let candidate = if let Some(rest) = compact.strip_prefix("0033") {
-        format!("+33{rest}")
-    } else if compact.len() == 10 && compact.starts_with('0') {
-        format!("+33{}", &compact[1..])
-    } else {
-        compact
-    };
-    PREFIXES
-        .iter()
-        .find_map(|p| candidate.strip_prefix(p))
-        .filter(|rest| (6..=9).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()))
-        .map(|_| candidate.clone())
+    phone_e164(raw).filter(|p| is_standard_phone(p))
 }
 
 /// The place's position when both coordinates are numbers (a NaN would make every format
@@ -523,7 +465,11 @@ mod tests {
             e164_phone("+33 5 63 12 34 56").as_deref(),
             Some("+33563123456")
         );
-        assert_eq!(e164_phone("0262 12 34 56").as_deref(), Some("+33262123456"));
+        // La Réunion keeps its own code (the writer once gave +33262…, the reader +262262…).
+        assert_eq!(
+            e164_phone("0262 12 34 56").as_deref(),
+            Some("+262262123456")
+        );
         assert_eq!(
             e164_phone("+262262123456").as_deref(),
             Some("+262262123456")

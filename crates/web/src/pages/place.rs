@@ -63,21 +63,12 @@ pub const CONTACT_MAX: usize = 200;
 
 fn french_date(d: chrono::NaiveDate) -> String {
     use chrono::Datelike;
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+    format!(
+        "{} {} {}",
+        d.day(),
+        maillage_model::french::month_fr(d.month()),
+        d.year()
+    )
 }
 
 fn week_rows(p: &Place) -> (Vec<DayRow>, Option<String>) {
