@@ -96,6 +96,9 @@ impl Entry {
     }
 }
 
+/// The entries having a word, ascending, each with the fields the word is in.
+type Postings = Vec<(u32, u8)>;
+
 /// How results are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ranking {
@@ -169,7 +172,7 @@ pub struct Results<'a> {
 pub struct SearchIndex {
     entries: Vec<Entry>,
     by_id: HashMap<String, u32>,
-    vocab: Vec<(Box<str>, Vec<(u32, u8)>)>,
+    vocab: Vec<(Box<str>, Postings)>,
     /// Folded words as written in the places and the vocabulary, with how many places use
     /// them: the candidates of "did you mean".
     surface: Vec<(Box<str>, u32)>,
@@ -451,7 +454,7 @@ impl SearchIndex {
         epci_list.sort_by(|a, b| a.1.cmp(&b.1));
         let communes_with_places: HashSet<String> =
             place_communes.iter().map(|c| c.to_string()).collect();
-        let vocab: Vec<(Box<str>, Vec<(u32, u8)>)> = vocab
+        let vocab: Vec<(Box<str>, Postings)> = vocab
             .into_iter()
             .map(|(k, v)| (k.into_boxed_str(), v))
             .collect();
