@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::error::WebError;
 
@@ -70,6 +70,9 @@ type Slot = Arc<OnceCell<CachedBody>>;
 pub struct PageCache {
     slots: Mutex<HashMap<String, Slot>>,
     capacity: usize,
+    /// At most this many computations at once, so that a burst of cold pages (eight visitors
+    /// on eight départements) leaves CPU for the search: half the cores, at least one.
+    workers: Semaphore,
 }
 
 impl Default for PageCache {
@@ -80,9 +83,11 @@ impl Default for PageCache {
 
 impl PageCache {
     pub fn new(capacity: usize) -> PageCache {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         PageCache {
             slots: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
+            workers: Semaphore::new((cores / 2).max(1)),
         }
     }
 
@@ -103,6 +108,11 @@ impl PageCache {
         // The page is drawn with the identity of the request that computes it.
         let identity = crate::identity::current();
         slot.get_or_try_init(|| async move {
+            let _permit = self
+                .workers
+                .acquire()
+                .await
+                .map_err(|e| WebError::Unavailable(format!("calcul impossible : {e}")))?;
             tokio::task::spawn_blocking(move || crate::identity::within(identity, compute))
                 .await
                 .map_err(|e| WebError::Unavailable(format!("calcul interrompu : {e}")))?
