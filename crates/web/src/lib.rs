@@ -14,10 +14,12 @@ use std::sync::{Arc, RwLock};
 use maillage_store::{PlaceFilter, Store};
 use maillage_territory::Referential;
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod error;
 pub mod hours;
+pub mod hours_grid;
 pub mod index;
 pub mod layout;
 pub mod pages;
@@ -64,6 +66,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     index: Arc<RwLock<Arc<SearchIndex>>>,
     pub(crate) security: Arc<security::Security>,
+    /// Sign-in settings and limits (the accounts part; see [`accounts`]).
+    pub accounts: Arc<accounts::AccountsConfig>,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
             config: Arc::new(config),
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: Arc::new(security::Security::new()),
+            accounts: Arc::new(accounts::AccountsConfig::from_env()),
         })
     }
 
@@ -158,9 +163,45 @@ async fn build_index(
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
+    let mailer = spawn_mailer(&state);
     let result = serve_on(state, listener, shutdown_signal()).await;
     watcher.abort();
+    mailer.iter().for_each(|m| m.abort());
     result
+}
+
+/// Starts the outbox worker when `MAILLAGE_SMTP_URL` is set (else messages wait in the
+/// outbox), and the daily freshness reminders.
+fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mailer = match maillage_notify::Mailer::from_env() {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            tracing::warn!(
+                "MAILLAGE_SMTP_URL absent : les courriels attendent dans la boîte d'envoi"
+            );
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(erreur = %e, "serveur de courriel mal réglé");
+            return Vec::new();
+        }
+    };
+    let sender = tokio::spawn(maillage_notify::run_worker(
+        state.store.clone(),
+        mailer,
+        std::time::Duration::from_secs(10),
+    ));
+    let reminders = state.clone();
+    let daily = tokio::spawn(async move {
+        loop {
+            let today = chrono::Utc::now().date_naive();
+            if let Err(e) = pages::freshness::send_reminders(&reminders, today).await {
+                tracing::warn!(erreur = %e, "rappels de confirmation non envoyés");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+        }
+    });
+    vec![sender, daily]
 }
 
 /// How often [`serve`] looks for writes made by other processes.

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/itinerance", get(pages::itinerance::page))
         .route("/itinerance/calendrier.ics", get(pages::itinerance::ics))
         .route("/itinerance/affiche", get(pages::itinerance::poster))
+        .merge(pages::account::routes()) // /connexion, /espace, /moderation: accounts helper
         .merge(api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security::headers))

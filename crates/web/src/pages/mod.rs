@@ -11,9 +11,13 @@ use crate::hours;
 use crate::index::Hit;
 use crate::layout::{render, Layout};
 
+pub mod account;
+pub mod edit;
 pub mod embed;
+pub mod freshness;
 pub mod itinerance;
 pub mod map;
+pub mod moderation;
 pub mod observatoire;
 pub mod place;
 pub mod print;
