@@ -232,7 +232,7 @@ pub async fn can_moderate(state: &AppState, account: &Account, place: &Place) ->
 
 /// Whether an account may propose changes to a place: its editors, and its moderators.
 pub async fn can_edit(state: &AppState, account: &Account, place: &Place) -> bool {
-    account.places.iter().any(|p| *p == place.id) || can_moderate(state, account, place).await
+    account.places.contains(&place.id) || can_moderate(state, account, place).await
 }
 
 /// A 303 to `to` (after a POST).
