@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod compte;
 pub mod coverage;
 pub mod export;
 pub mod import;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Itinérance France Services : planification, calendrier, visites à domicile.
     #[command(subcommand)]
     Tours(tours::Command),
+    /// Comptes : créer un compte de structure, de coordination ou d'administration.
+    #[command(subcommand)]
+    Compte(compte::Command),
 }
 
 /// Entry point called by the binary.
@@ -81,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Tours(cmd) => tours::run(cmd),
+        Command::Compte(cmd) => compte::run(cmd),
     };
     match result {
         Ok(code) => code,

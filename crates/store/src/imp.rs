@@ -1121,6 +1121,10 @@ impl Store for DbStore {
     async fn home_visits(&self) -> Result<Vec<crate::HomeVisitRow>> {
         self.home_visits_impl().await
     }
+
+    fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
+        Some(self)
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1149,3 +1153,4 @@ fn keep_apart_of_row(row: &<DB as sqlx::Database>::Row) -> Result<KeepApart> {
 
 include!("reports_imp.rs");
 include!("visits_imp.rs");
+include!("accounts_imp.rs");

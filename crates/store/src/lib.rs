@@ -10,6 +10,7 @@
 //! the provenance of every field, and the operators' split decisions so that the next import
 //! respects them.
 
+pub mod accounts;
 mod backend;
 mod ids;
 mod open;
@@ -218,5 +219,11 @@ pub trait Store: Send + Sync {
     /// Every home visit, by id.
     async fn home_visits(&self) -> Result<Vec<HomeVisitRow>> {
         Ok(Vec::new())
+    }
+
+    /// Accounts, sessions, outbox, moderation and freshness (the living directory; see
+    /// [`accounts`]); `None` for a store that does not keep them.
+    fn accounts(&self) -> Option<&dyn accounts::AccountStore> {
+        None
     }
 }

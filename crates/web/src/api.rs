@@ -222,6 +222,11 @@ pub async fn one(
         );
         map.insert("provenance".into(), json!(stored.provenance));
         map.insert("mis_a_jour_le".into(), json!(stored.updated_at));
+        // Twelve months without confirmation: flagged, never hidden (see pages::freshness).
+        let stale =
+            crate::pages::freshness::is_stale(&state, &stored.place.id, stored.place.date_maj)
+                .await;
+        map.insert("peut_etre_perime".into(), json!(stale));
     }
     Ok(Json(v).into_response())
 }

@@ -14,12 +14,14 @@ use std::sync::{Arc, RwLock};
 use maillage_store::{PlaceFilter, Store};
 use maillage_territory::Referential;
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod cache;
 pub mod display;
 pub mod error;
 pub mod hours;
+pub mod hours_grid;
 pub mod identity;
 pub mod index;
 pub mod layout;
@@ -73,6 +75,8 @@ pub struct AppState {
     pub(crate) security: Arc<security::Security>,
     /// Expensive responses (the observatory), computed off the executor; cleared on reload.
     pub(crate) pages: Arc<cache::PageCache>,
+    /// Sign-in settings and limits (the accounts part; see [`accounts`]).
+    pub accounts: Arc<accounts::AccountsConfig>,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: Arc::new(security::Security::new()),
             pages: Arc::new(cache::PageCache::default()),
+            accounts: Arc::new(accounts::AccountsConfig::from_env()),
         })
     }
 
@@ -170,9 +175,45 @@ async fn build_index(
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
+    let mailer = spawn_mailer(&state);
     let result = serve_on(state, listener, shutdown_signal()).await;
     watcher.abort();
+    mailer.iter().for_each(|m| m.abort());
     result
+}
+
+/// Starts the outbox worker when `MAILLAGE_SMTP_URL` is set (else messages wait in the
+/// outbox), and the daily freshness reminders.
+fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mailer = match maillage_notify::Mailer::from_env() {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            tracing::warn!(
+                "MAILLAGE_SMTP_URL absent : les courriels attendent dans la boîte d'envoi"
+            );
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(erreur = %e, "serveur de courriel mal réglé");
+            return Vec::new();
+        }
+    };
+    let sender = tokio::spawn(maillage_notify::run_worker(
+        state.store.clone(),
+        mailer,
+        std::time::Duration::from_secs(10),
+    ));
+    let reminders = state.clone();
+    let daily = tokio::spawn(async move {
+        loop {
+            let today = chrono::Utc::now().date_naive();
+            if let Err(e) = pages::freshness::send_reminders(&reminders, today).await {
+                tracing::warn!(erreur = %e, "rappels de confirmation non envoyés");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+        }
+    });
+    vec![sender, daily]
 }
 
 /// How often [`serve`] looks for writes made by other processes.

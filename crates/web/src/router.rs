@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
             "/itinerance/affiche.css",
             get(pages::itinerance::poster_css),
         )
+        .merge(pages::account::routes()) // /connexion, /espace, /moderation: accounts helper
         .merge(api)
         .fallback(pages::not_found)
         // The configured identity, for the layout of every page (error pages included).

@@ -59,6 +59,62 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         how_long: "Les données personnelles sont effacées un temps fixé après la visite ; la demande reste, anonyme, pour les chiffres d'activité.",
         who: "Les agents du bus France Services et le partenaire qui a fait la demande.",
     },
+    PersonalTable {
+        table: "accounts",
+        what: "Les comptes des personnes qui tiennent l'annuaire (structures, agents, coordination) : adresse électronique, rôle, territoire, et le mot de passe s'il a été choisi (sous forme chiffrée, jamais en clair).",
+        why: "Vous permettre de mettre à jour la fiche de votre structure et de modérer.",
+        how_long: "Jusqu'à la suppression du compte, que vous pouvez demander vous-même depuis « Mon espace ».",
+        who: "Vous, et l'équipe de coordination de votre territoire.",
+    },
+    PersonalTable {
+        table: "account_places",
+        what: "Les lieux que chaque compte peut modifier.",
+        why: "Vérifier que seule la structure concernée modifie sa fiche.",
+        how_long: "Effacé avec le compte.",
+        who: "L'équipe de coordination.",
+    },
+    PersonalTable {
+        table: "signin_tokens",
+        what: "Les liens de connexion à usage unique (valables 15 minutes) et les jetons des formulaires, rattachés à un compte ; seule une empreinte du lien est gardée.",
+        why: "Vous connecter sans mot de passe, et protéger les formulaires.",
+        how_long: "Effacés avec le compte ; les liens utilisés ou expirés ne sont pas encore effacés automatiquement.",
+        who: "Personne : le logiciel seul s'en sert.",
+    },
+    PersonalTable {
+        table: "sessions",
+        what: "Les sessions ouvertes (12 heures), rattachées à un compte ; seule une empreinte de l'identifiant est gardée.",
+        why: "Rester connecté d'une page à l'autre.",
+        how_long: "Effacées à la déconnexion ou avec le compte ; les sessions expirées ne sont pas encore effacées automatiquement.",
+        who: "Personne : le logiciel seul s'en sert.",
+    },
+    PersonalTable {
+        table: "outbox",
+        what: "Les courriels à envoyer ou envoyés (liens de connexion, rappels, réponses de modération) : l'adresse du destinataire et le texte.",
+        why: "Envoyer chaque message une fois, même si le serveur redémarre.",
+        how_long: "Le logiciel ne les efface pas encore automatiquement ; à purger par l'équipe technique.",
+        who: "L'équipe technique.",
+    },
+    PersonalTable {
+        table: "changes",
+        what: "Les modifications de fiches proposées, avec l'identifiant du compte qui les propose et le message de modération.",
+        why: "Modérer les modifications et garder l'historique de chaque fiche.",
+        how_long: "L'auteur est effacé quand son compte est supprimé ; la modification reste, anonyme.",
+        who: "L'équipe de coordination.",
+    },
+    PersonalTable {
+        table: "place_history",
+        what: "L'historique des modifications des fiches, avec l'identifiant du compte auteur.",
+        why: "Savoir qui a changé quoi et pouvoir revenir en arrière.",
+        how_long: "L'auteur est effacé quand son compte est supprimé.",
+        who: "L'équipe de coordination.",
+    },
+    PersonalTable {
+        table: "audit_log",
+        what: "Le journal des connexions, des changements de droits et des décisions de modération, avec l'identifiant du compte.",
+        why: "La sécurité du service.",
+        how_long: "Le compte est effacé du journal quand il est supprimé.",
+        who: "Les administrateurs.",
+    },
 ];
 
 /// Tables of the store that hold no personal data, with the reason (the test requires every
@@ -77,6 +133,11 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
     ("imports", "journal des imports de fichiers publics"),
     ("communes", "référentiel des communes"),
     ("epcis", "référentiel des intercommunalités"),
+    ("freshness", "dates de confirmation des fiches des lieux"),
+    (
+        "territory_moderation",
+        "mode de modération choisi par chaque territoire",
+    ),
 ];
 
 #[derive(Template)]

@@ -8,11 +8,15 @@ use crate::error::WebError;
 use crate::hours;
 use crate::index::Hit;
 
+pub mod account;
 pub mod choropleth;
+pub mod edit;
 pub mod embed;
+pub mod freshness;
 pub mod itinerance;
 pub mod legal;
 pub mod map;
+pub mod moderation;
 pub mod observatoire;
 pub mod place;
 pub mod print;

@@ -34,6 +34,8 @@ pub struct Facet {
 #[derive(Template)]
 #[template(path = "place.html")]
 pub struct PlacePage {
+    /// No confirmation for 12 months: the page says the information may be out of date.
+    stale: bool,
     pub layout: Layout,
     pub p: Place,
     pub typologies: Vec<String>,
@@ -180,7 +182,9 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
         .collect();
     sources.sort();
     sources.dedup();
+    let stale = crate::pages::freshness::is_stale(state, &p.id, p.date_maj).await;
     Ok(PlacePage {
+        stale,
         layout: Layout::new(p.nom.clone(), ""),
         typologies: p
             .typologie
