@@ -930,10 +930,20 @@ async fn publications_keep_every_version_and_refuse_a_stale_one(store: Arc<dyn S
         vec![1, 2]
     );
     assert_eq!(all[0].published_by, "coordinatrice");
-    assert_eq!(all[0].period_to, NaiveDate::from_ymd_opt(2027, 2, 28).unwrap());
-    let latest = store.tour_publication(None).await.expect("latest").expect("some");
+    assert_eq!(
+        all[0].period_to,
+        NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+    );
+    let latest = store
+        .tour_publication(None)
+        .await
+        .expect("latest")
+        .expect("some");
     assert_eq!(latest.version, 2);
-    assert_eq!(latest.book, format!("{{\"par\":\"{}\"}}", latest.published_by));
+    assert_eq!(
+        latest.book,
+        format!("{{\"par\":\"{}\"}}", latest.published_by)
+    );
     assert_eq!(
         store.tour_publication(Some(1)).await.expect("v1"),
         Some(all[0].clone())
