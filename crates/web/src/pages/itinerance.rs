@@ -503,6 +503,7 @@ mod tests {
             .await
             .expect("body");
         let html = String::from_utf8_lossy(&bytes);
-        assert!(html.contains("aucun calendrier"), "{html}");
+        // The public 404 page, not a 500: the site works without a published calendar.
+        assert!(html.contains("Page introuvable"), "{html}");
     }
 }
