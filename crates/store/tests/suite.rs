@@ -908,10 +908,8 @@ async fn publications_keep_every_version_and_refuse_a_stale_one(store: Arc<dyn S
         1
     );
     // Two coordinators who both read version 1 publish at once: one wins, the other is told.
-    let (a, b) = tokio::join!(
-        store.publish_tours(&publication(Some(1), "alice")),
-        store.publish_tours(&publication(Some(1), "bob"))
-    );
+    let (alice, bob) = (publication(Some(1), "alice"), publication(Some(1), "bob"));
+    let (a, b) = tokio::join!(store.publish_tours(&alice), store.publish_tours(&bob));
     let (won, lost) = match (a, b) {
         (Ok(v), Err(e)) | (Err(e), Ok(v)) => (v, e),
         other => panic!("exactly one must win: {other:?}"),
