@@ -1042,6 +1042,8 @@ mod tests {
 
     fn plan_args(out: &Path) -> PlanArgs {
         PlanArgs {
+            db: None,
+            nouveau: false,
             sites: data("sites-82.csv"),
             vehicules: data("vehicules-82.csv"),
             evenements: Some(data("evenements-82.csv")),
@@ -1049,7 +1051,7 @@ mod tests {
             mois: 3,
             parite: false,
             generations: 200,
-            secondes: 30,
+            secondes: None,
             sans_polissage: false,
             synthetique: None,
             out: out.to_path_buf(),
