@@ -134,6 +134,18 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         let n = store.count_places().await?;
         println!("{n} lieux en Tarn-et-Garonne dans la base.");
+        // The shipped tours, planned and published as version 1: the same on every demo of
+        // the same month (the plan is deterministic, the period starts on the 1st).
+        let tours = crate::paths::data_dir().join("tours");
+        let files =
+            ["sites-82.csv", "vehicules-82.csv", "evenements-82.csv"].map(|f| tours.join(f));
+        let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+        let today = chrono::Local::now().date_naive();
+        maillage_directory::tours::import_files(store.as_ref(), &files).await?;
+        maillage_directory::tours::plan(store.as_ref(), today, false).await?;
+        let published =
+            maillage_directory::tours::publish(store.as_ref(), "démonstration", today).await?;
+        println!("{}.", maillage_directory::tours::summary(&published));
         if args.no_serve {
             return Ok(ExitCode::SUCCESS);
         }

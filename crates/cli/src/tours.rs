@@ -23,9 +23,17 @@ use maillage_tours::{Family, Labelling, PlanOptions, TourBook};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Planifie les tournées à partir des sites candidats et des véhicules, et écrit le livre
-    /// des tournées (plan + calendrier) en JSON.
+    /// Importe dans la base les fichiers de la coordination (sites, véhicules, événements ;
+    /// chacun reconnu par son en-tête) : remplace ces parties, rien d'autre.
+    Import(ImportArgs),
+    /// Planifie les tournées à partir des sites candidats et des véhicules. Avec `--db` :
+    /// depuis la base, et le plan y est gardé comme proposition (non publié) ; sinon depuis
+    /// les fichiers, et le livre des tournées (plan + calendrier) est écrit en JSON.
     Plan(PlanArgs),
+    /// Publie le plan proposé comme nouvelle version du calendrier (du 1er du mois, pour
+    /// trois mois), avec la liste de ce qui change par rapport à la version précédente.
+    #[command(alias = "publier")]
+    Publish(PublishArgs),
     /// Affiche les prochains passages en phrases simples (par commune ou par véhicule).
     Calendrier(CalendarArgs),
     /// Écrit le flux iCalendar d'un véhicule ou d'une commune.
@@ -45,7 +53,33 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Fichiers CSV : sites, véhicules et/ou événements.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: crate::DbArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub db: crate::DbArgs,
+    /// Qui publie (gardé avec la version).
+    #[arg(long, default_value = "coordination")]
+    pub par: String,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct PlanArgs {
+    /// Planifie depuis la base (sqlite:CHEMIN ou postgres://…) et y garde le plan proposé,
+    /// au lieu des fichiers.
+    #[arg(long = "db")]
+    pub db: Option<String>,
+    /// Avec `--db` : planifie à nouveau même si les sites et les véhicules n'ont pas changé
+    /// (le solveur ne donne pas deux fois le même plan).
+    #[arg(long)]
+    pub nouveau: bool,
     /// Sites candidats (CSV).
     #[arg(long, default_value = "data/tours/sites-82.csv")]
     pub sites: PathBuf,
@@ -67,9 +101,10 @@ pub struct PlanArgs {
     /// Générations du solveur.
     #[arg(long, default_value_t = 3000)]
     pub generations: usize,
-    /// Temps maximal du solveur en secondes.
-    #[arg(long, default_value_t = 60)]
-    pub secondes: usize,
+    /// Temps maximal du solveur en secondes (pour les mesures : le plan dépend alors de la
+    /// vitesse de la machine ; sans, la même entrée donne le même plan).
+    #[arg(long)]
+    pub secondes: Option<usize>,
     /// Sans l'amélioration locale après le solveur (pour les mesures).
     #[arg(long)]
     pub sans_polissage: bool,
@@ -266,7 +301,10 @@ pub struct VisitRequestArgs {
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
+        Command::Import(a) => store_import(a),
+        Command::Plan(a) if a.db.is_some() => store_plan(a),
         Command::Plan(a) => plan(a),
+        Command::Publish(a) => store_publish(a),
         Command::Calendrier(a) => calendar(a),
         Command::Ical(a) => ical_cmd(a),
         Command::Affiche(a) => poster(a),
@@ -354,7 +392,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
             Family::Monthly
         },
         max_generations: a.generations,
-        max_seconds: Some(a.secondes),
+        max_seconds: a.secondes,
         polish: !a.sans_polissage,
     };
     eprintln!(
@@ -363,6 +401,35 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
         vehicles.len()
     );
     let book = TourBook::new(sites, vehicles, events, from, to, &options)?;
+    print_plan(&book);
+    let p = &book.plan;
+    save_book(&a.out, &book)?;
+    println!(
+        "Livre des tournées écrit dans {} ({} passages du {} au {})",
+        a.out.display(),
+        book.calendar.passages.len(),
+        date_fr_year(book.from),
+        date_fr_year(book.to)
+    );
+    if let Some(path) = &a.export_matrix {
+        let name = a
+            .synthetique
+            .clone()
+            .unwrap_or_else(|| a.sites.display().to_string());
+        let json = maillage_tours::bench::instance_json(&name, &book.sites, &book.vehicles, p);
+        std::fs::write(path, serde_json::to_string(&json)?)
+            .with_context(|| format!("impossible d'écrire {}", path.display()))?;
+        println!("Instance écrite dans {}", path.display());
+    }
+    Ok(if p.unserved.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What the coordinator reads after planning: the day routes, the load, what to check.
+fn print_plan(book: &TourBook) {
     let p = &book.plan;
     println!(
         "{} tournées-types, {} de route par cycle (chaque tournée roule deux fois par mois), résolu en {} ms",
@@ -421,28 +488,72 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
     for u in &p.unserved {
         eprintln!("Non desservi : {}", u.reason);
     }
-    save_book(&a.out, &book)?;
-    println!(
-        "Livre des tournées écrit dans {} ({} passages du {} au {})",
-        a.out.display(),
-        book.calendar.passages.len(),
-        date_fr_year(book.from),
-        date_fr_year(book.to)
-    );
-    if let Some(path) = &a.export_matrix {
-        let name = a
-            .synthetique
-            .clone()
-            .unwrap_or_else(|| a.sites.display().to_string());
-        let json = maillage_tours::bench::instance_json(&name, &book.sites, &book.vehicles, p);
-        std::fs::write(path, serde_json::to_string(&json)?)
-            .with_context(|| format!("impossible d'écrire {}", path.display()))?;
-        println!("Instance écrite dans {}", path.display());
-    }
-    Ok(if p.unserved.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+}
+
+async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn maillage_store::Store>> {
+    maillage_store::open(url)
+        .await
+        .with_context(|| format!("ouverture de {url}"))
+}
+
+fn store_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    crate::runtime()?.block_on(async {
+        let store = open_store(&a.db.url).await?;
+        let paths: Vec<&Path> = a.files.iter().map(PathBuf::as_path).collect();
+        let n = maillage_directory::tours::import_files(store.as_ref(), &paths).await?;
+        for (what, count) in [
+            ("sites", n.sites),
+            ("véhicules", n.vehicles),
+            ("événements", n.events),
+        ] {
+            if let Some(count) = count {
+                println!("{count} {what} enregistrés dans la base");
+            }
+        }
+        println!("Lancer `maillage tours plan --db …` puis `maillage tours publish`.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn store_plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
+    let url = a.db.clone().unwrap_or_default();
+    let today = match &a.du {
+        Some(s) => date_arg(s)?,
+        None => today(),
+    };
+    crate::runtime()?.block_on(async {
+        let store = open_store(&url).await?;
+        eprintln!("Planification depuis la base…");
+        let planned =
+            maillage_directory::tours::plan(store.as_ref(), today, a.nouveau).await?;
+        let book = planned.book;
+        if planned.kept {
+            println!("Sites et véhicules inchangés : le plan déjà choisi est gardé (--nouveau pour planifier à nouveau).");
+        }
+        print_plan(&book);
+        println!(
+            "Plan proposé gardé dans la base ({} passages du {} au {}) : le publier avec `maillage tours publish`.",
+            book.calendar.passages.len(),
+            date_fr_year(book.from),
+            date_fr_year(book.to)
+        );
+        Ok(if book.plan.unserved.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+fn store_publish(a: PublishArgs) -> anyhow::Result<ExitCode> {
+    crate::runtime()?.block_on(async {
+        let store = open_store(&a.db.url).await?;
+        let p = maillage_directory::tours::publish(store.as_ref(), &a.par, today()).await?;
+        println!("{}", maillage_directory::tours::summary(&p));
+        for c in &p.changes {
+            println!("  {}", c.notice);
+        }
+        Ok(ExitCode::SUCCESS)
     })
 }
 
@@ -931,6 +1042,8 @@ mod tests {
 
     fn plan_args(out: &Path) -> PlanArgs {
         PlanArgs {
+            db: None,
+            nouveau: false,
             sites: data("sites-82.csv"),
             vehicules: data("vehicules-82.csv"),
             evenements: Some(data("evenements-82.csv")),
@@ -938,7 +1051,7 @@ mod tests {
             mois: 3,
             parite: false,
             generations: 200,
-            secondes: 30,
+            secondes: None,
             sans_polissage: false,
             synthetique: None,
             out: out.to_path_buf(),

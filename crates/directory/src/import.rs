@@ -310,5 +310,12 @@ pub async fn import(
         .context("écriture dans la base de données (rien n'a été modifié)")?;
     outcome.unchanged += planned.unchanged;
     outcome.merged = outcome.merged.max(planned.merged);
+    // A France Services list may label a commune where a tour stops: its permanences stop in
+    // a new published version. The import itself is committed: a failure here is reported,
+    // never undoes it.
+    let today = chrono::Local::now().date_naive();
+    if let Err(e) = crate::tours::after_import(store, &reads, today).await {
+        tracing::warn!(erreur = %format!("{e:#}"), "labellisations des tournées non traitées");
+    }
     Ok((outcome, reads))
 }

@@ -8,12 +8,15 @@
 //!   freshest-value merge and the provenance work as for any source, and an older file
 //!   imported later never overwrites a newer value a structure gave.
 //! - [`split`]: an operator's keep-apart decision.
+//! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
+//!   and the labellings an import of places brings.
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
 pub mod edit;
 pub mod import;
+pub mod tours;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
 pub use import::{import, plan_import, read_file, FileRead, PlannedImport};

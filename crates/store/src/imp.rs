@@ -1125,6 +1125,42 @@ impl Store for DbStore {
     fn accounts(&self) -> Option<&dyn crate::accounts::AccountStore> {
         Some(self)
     }
+
+    async fn replace_tour_input(&self, change: &crate::TourInputChange) -> Result<()> {
+        self.replace_tour_input_impl(change).await
+    }
+
+    async fn add_tour_events(&self, events: &[crate::TourEventRow]) -> Result<u64> {
+        self.add_tour_events_impl(events).await
+    }
+
+    async fn tour_input(&self) -> Result<crate::TourInput> {
+        self.tour_input_impl().await
+    }
+
+    async fn save_tour_plan(&self, row: &crate::TourPlanRow) -> Result<()> {
+        self.save_tour_plan_impl(row).await
+    }
+
+    async fn tour_plan(&self) -> Result<Option<crate::TourPlanRow>> {
+        self.tour_plan_impl().await
+    }
+
+    async fn publish_tours(&self, publication: &crate::NewTourPublication) -> Result<i64> {
+        self.publish_tours_impl(publication).await
+    }
+
+    async fn tour_publication(&self, version: Option<i64>) -> Result<Option<crate::TourPublication>> {
+        self.tour_publication_impl(version).await
+    }
+
+    async fn tour_publications(&self) -> Result<Vec<crate::TourPublication>> {
+        self.tour_publications_impl().await
+    }
+
+    async fn latest_tour_version(&self) -> Result<Option<i64>> {
+        self.latest_tour_version_impl().await
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1154,3 +1190,4 @@ fn keep_apart_of_row(row: &<DB as sqlx::Database>::Row) -> Result<KeepApart> {
 include!("reports_imp.rs");
 include!("visits_imp.rs");
 include!("accounts_imp.rs");
+include!("tours_imp.rs");

@@ -17,10 +17,15 @@ mod open;
 pub mod reports;
 #[doc(hidden)]
 pub mod testing;
+pub mod tours;
 pub mod visits;
 
 pub use open::open;
 pub use reports::{NewPlaceReport, PlaceReport};
+pub use tours::{
+    NewTourPublication, TourEventRow, TourInput, TourInputChange, TourPlanRow, TourPublication,
+    TourRow,
+};
 pub use visits::HomeVisitRow;
 
 use async_trait::async_trait;
@@ -50,6 +55,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn no_tours() -> StoreError {
+    StoreError::Database("ce stockage ne garde pas les tournées".into())
+}
 
 /// Which database is behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -225,5 +234,57 @@ pub trait Store: Send + Sync {
     /// [`accounts`]); `None` for a store that does not keep them.
     fn accounts(&self) -> Option<&dyn accounts::AccountStore> {
         None
+    }
+
+    /// Replaces the parts of the tours' input that `change` gives, in one transaction (see
+    /// [`tours`]).
+    async fn replace_tour_input(&self, change: &TourInputChange) -> Result<()> {
+        let _ = change;
+        Err(no_tours())
+    }
+
+    /// Adds events not already stored (same kind and key); returns how many were new.
+    async fn add_tour_events(&self, events: &[TourEventRow]) -> Result<u64> {
+        let _ = events;
+        Err(no_tours())
+    }
+
+    /// The tours' input, sites and vehicles by id, events by kind and key.
+    async fn tour_input(&self) -> Result<TourInput> {
+        Ok(TourInput::default())
+    }
+
+    /// Replaces the proposed plan.
+    async fn save_tour_plan(&self, row: &TourPlanRow) -> Result<()> {
+        let _ = row;
+        Err(no_tours())
+    }
+
+    async fn tour_plan(&self) -> Result<Option<TourPlanRow>> {
+        Ok(None)
+    }
+
+    /// Adds the next calendar version and returns its number; a
+    /// [`StoreError::Conflict`] when the latest version is not `expected_previous` (another
+    /// coordinator published meanwhile). Previous versions are kept.
+    async fn publish_tours(&self, publication: &NewTourPublication) -> Result<i64> {
+        let _ = publication;
+        Err(no_tours())
+    }
+
+    /// A published version, or the latest one when `version` is `None`.
+    async fn tour_publication(&self, version: Option<i64>) -> Result<Option<TourPublication>> {
+        let _ = version;
+        Ok(None)
+    }
+
+    /// Every published version, oldest first.
+    async fn tour_publications(&self) -> Result<Vec<TourPublication>> {
+        Ok(Vec::new())
+    }
+
+    /// The number of the latest published version (cheap: for change detection).
+    async fn latest_tour_version(&self) -> Result<Option<i64>> {
+        Ok(None)
     }
 }

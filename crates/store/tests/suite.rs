@@ -810,3 +810,141 @@ async fn records_keep_their_own_values(store: Arc<dyn Store>) {
     );
 }
 check_both!(records_keep_their_own_values);
+
+// ---------------------------------------------------------------------------------------
+// Tours (sites, vehicles, events, plan, published versions)
+
+fn tour_row(id: &str, data: &str) -> maillage_store::TourRow {
+    maillage_store::TourRow {
+        id: id.into(),
+        data: data.into(),
+    }
+}
+
+fn publication(expected: Option<i64>, by: &str) -> maillage_store::NewTourPublication {
+    maillage_store::NewTourPublication {
+        expected_previous: expected,
+        published_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .expect("date")
+            .with_timezone(&chrono::Utc),
+        published_by: by.into(),
+        period_from: day(1),
+        period_to: NaiveDate::from_ymd_opt(2027, 2, 28).expect("date"),
+        book: format!("{{\"par\":\"{by}\"}}"),
+        changes: "[]".into(),
+    }
+}
+
+check_both!(tour_input_is_replaced_by_part_and_events_are_added_once);
+async fn tour_input_is_replaced_by_part_and_events_are_added_once(store: Arc<dyn Store>) {
+    let event = |key: &str| maillage_store::TourEventRow {
+        kind: "labelling".into(),
+        key: key.into(),
+        data: format!("{{\"code_insee\":\"{key}\"}}"),
+    };
+    store
+        .replace_tour_input(&maillage_store::TourInputChange {
+            sites: Some(vec![tour_row("b", "{}"), tour_row("a", "{\"é\":\"<b>\"}")]),
+            vehicles: Some(vec![tour_row("bus-1", "{}")]),
+            events: Some(vec![event("82096")]),
+        })
+        .await
+        .expect("first input");
+    // Only the vehicles are replaced: sites and events stay.
+    store
+        .replace_tour_input(&maillage_store::TourInputChange {
+            vehicles: Some(vec![tour_row("bus-2", "{}")]),
+            ..Default::default()
+        })
+        .await
+        .expect("vehicles");
+    let input = store.tour_input().await.expect("input");
+    assert_eq!(
+        input.sites,
+        vec![tour_row("a", "{\"é\":\"<b>\"}"), tour_row("b", "{}")]
+    );
+    assert_eq!(input.vehicles, vec![tour_row("bus-2", "{}")]);
+    let added = store
+        .add_tour_events(&[event("82096"), event("82194")])
+        .await
+        .expect("events");
+    assert_eq!(added, 1, "the labelling of 82096 was already there");
+    assert_eq!(store.tour_input().await.expect("input").events.len(), 2);
+    // A duplicate id fails the whole replacement.
+    let err = store
+        .replace_tour_input(&maillage_store::TourInputChange {
+            sites: Some(vec![tour_row("x", "{}"), tour_row("x", "{}")]),
+            ..Default::default()
+        })
+        .await
+        .expect_err("duplicate");
+    assert!(err.to_string().contains("« x » en double"), "{err}");
+    assert_eq!(store.tour_input().await.expect("input").sites.len(), 2);
+    // The proposed plan is one row, replaced.
+    assert_eq!(store.tour_plan().await.expect("plan"), None);
+    for data in ["{\"v\":1}", "{\"v\":2}"] {
+        store
+            .save_tour_plan(&maillage_store::TourPlanRow {
+                planned_at: chrono::Utc::now(),
+                data: data.into(),
+            })
+            .await
+            .expect("save plan");
+    }
+    assert_eq!(
+        store.tour_plan().await.expect("plan").map(|p| p.data),
+        Some("{\"v\":2}".into())
+    );
+}
+
+check_both!(publications_keep_every_version_and_refuse_a_stale_one);
+async fn publications_keep_every_version_and_refuse_a_stale_one(store: Arc<dyn Store>) {
+    assert_eq!(store.latest_tour_version().await.expect("latest"), None);
+    assert_eq!(
+        store
+            .publish_tours(&publication(None, "coordinatrice"))
+            .await
+            .expect("v1"),
+        1
+    );
+    // Two coordinators who both read version 1 publish at once: one wins, the other is told.
+    let (alice, bob) = (publication(Some(1), "alice"), publication(Some(1), "bob"));
+    let (a, b) = tokio::join!(store.publish_tours(&alice), store.publish_tours(&bob));
+    let (won, lost) = match (a, b) {
+        (Ok(v), Err(e)) | (Err(e), Ok(v)) => (v, e),
+        other => panic!("exactly one must win: {other:?}"),
+    };
+    assert_eq!(won, 2);
+    assert!(matches!(lost, StoreError::Conflict(_)), "{lost:?}");
+    assert!(lost.to_string().contains("publié entre-temps"), "{lost}");
+    // A publisher who never saw any version cannot overwrite version 1 either.
+    assert!(matches!(
+        store.publish_tours(&publication(None, "carole")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let all = store.tour_publications().await.expect("all");
+    assert_eq!(
+        all.iter().map(|p| p.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(all[0].published_by, "coordinatrice");
+    assert_eq!(
+        all[0].period_to,
+        NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+    );
+    let latest = store
+        .tour_publication(None)
+        .await
+        .expect("latest")
+        .expect("some");
+    assert_eq!(latest.version, 2);
+    assert_eq!(
+        latest.book,
+        format!("{{\"par\":\"{}\"}}", latest.published_by)
+    );
+    assert_eq!(
+        store.tour_publication(Some(1)).await.expect("v1"),
+        Some(all[0].clone())
+    );
+    assert_eq!(store.latest_tour_version().await.expect("latest"), Some(2));
+}

@@ -34,6 +34,27 @@ pub enum BookError {
     Schedule(#[from] ScheduleError),
 }
 
+/// The sites whose permanences stopped before `from` because a France Services was labelled
+/// in their commune, with that labelling (for the public notice).
+pub fn stopped_before(
+    sites: &[Site],
+    events: &Events,
+    from: NaiveDate,
+) -> Vec<(String, Labelling)> {
+    sites
+        .iter()
+        .filter(|s| s.stops_on_labelling())
+        .filter_map(|s| {
+            events
+                .labellings
+                .iter()
+                .filter(|l| l.code_insee == s.code_insee && l.date <= from)
+                .min_by_key(|l| l.date)
+                .map(|l| (s.id.clone(), l.clone()))
+        })
+        .collect()
+}
+
 impl TourBook {
     /// Plans and lays out the calendar from `from` to `to`.
     pub fn new(
@@ -46,18 +67,7 @@ impl TourBook {
     ) -> Result<TourBook, BookError> {
         // A site whose permanences stopped before the calendar starts takes no slot: the
         // planner shares its half-days among the others.
-        let stopped: Vec<(String, Labelling)> = sites
-            .iter()
-            .filter(|s| s.stops_on_labelling())
-            .filter_map(|s| {
-                events
-                    .labellings
-                    .iter()
-                    .filter(|l| l.code_insee == s.code_insee && l.date <= from)
-                    .min_by_key(|l| l.date)
-                    .map(|l| (s.id.clone(), l.clone()))
-            })
-            .collect();
+        let stopped = stopped_before(&sites, &events, from);
         let active: Vec<Site> = sites
             .iter()
             .filter(|s| !stopped.iter().any(|(id, _)| id == &s.id))
@@ -65,6 +75,20 @@ impl TourBook {
             .collect();
         let matrix = crate::plan::estimate_matrix(&active, &vehicles);
         let plan = plan_with_matrix(&active, &vehicles, matrix, options)?;
+        Self::with_plan(plan, sites, vehicles, events, from, to)
+    }
+
+    /// Lays out an existing plan from `from` to `to` (a plan already chosen is kept: the
+    /// solver does not give the same plan twice, see `maillage_tours::plan`).
+    pub fn with_plan(
+        plan: Plan,
+        sites: Vec<Site>,
+        vehicles: Vec<Vehicle>,
+        events: Events,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<TourBook, BookError> {
+        let stopped = stopped_before(&sites, &events, from);
         let calendar = build(&plan, &sites, &vehicles, from, to, &events)?;
         Ok(TourBook {
             sites,

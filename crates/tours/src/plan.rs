@@ -26,7 +26,7 @@ use vrp_core::construction::features::{
 use vrp_core::models::common::TimeWindow;
 use vrp_core::models::problem::{JobIdDimension, VehicleIdDimension};
 use vrp_core::prelude::*;
-use vrp_core::rosomaxa::utils::{Parallelism, TimeQuota};
+use vrp_core::rosomaxa::utils::{Parallelism, ThreadPool, TimeQuota};
 
 use crate::calendar::{duration_fr, time_fr};
 use crate::model::{weekday_fr, weekday_osm, Pattern, Rhythm, Site, Slot, Vehicle, WeekRule};
@@ -58,7 +58,8 @@ pub struct PlanOptions {
     pub family: Family,
     /// Stop after this many generations of the evolutionary search.
     pub max_generations: usize,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (for measures only: a time limit makes the plan depend on
+    /// the machine's speed; `None`, the default, plans the same input the same way).
     pub max_seconds: Option<usize>,
     /// After the solver, improve by moving and swapping single stops between day routes
     /// while it shortens the total driving (see [`polish`]).
@@ -70,7 +71,7 @@ impl Default for PlanOptions {
         PlanOptions {
             family: Family::Monthly,
             max_generations: 3000,
-            max_seconds: Some(60),
+            max_seconds: None,
             polish: true,
         }
     }
@@ -904,20 +905,31 @@ fn solve(
     let quota: Option<Arc<dyn vrp_core::rosomaxa::utils::Quota>> = options
         .max_seconds
         .map(|s| Arc::new(TimeQuota::new(s as Float)) as Arc<dyn vrp_core::rosomaxa::utils::Quota>);
-    let environment = Arc::new(Environment::new(
-        Arc::new(DefaultRandom::new_repeatable()),
-        quota,
-        Parallelism::default(),
-        Arc::new(|_: &str| {}),
-        false,
-    ));
-    let config = VrpConfigBuilder::new(problem.clone())
-        .set_environment(environment)
-        .prebuild()?
-        .with_max_time(options.max_seconds)
-        .with_max_generations(Some(options.max_generations))
-        .build()?;
-    Solver::new(problem, config).solve()
+    // One thread, a repeatable random, no time quota by default: as repeatable as the solver
+    // allows. It is not fully repeatable: vrp-core 1.25 keeps jobs in std `HashSet`s hashed by
+    // their `Arc` address, so the search order differs between runs (measured: two solves of
+    // the Tarn-et-Garonne input gave different routes). A published calendar therefore never
+    // depends on a new solve: `maillage_directory::tours::plan` keeps the stored plan while
+    // sites and vehicles are unchanged. The fresh one-thread pool keeps the search off the
+    // global rayon pool (and off a caller's CPU budget).
+    let max_seconds = options.max_seconds;
+    let max_generations = options.max_generations;
+    ThreadPool::new(1).execute(move || {
+        let environment = Arc::new(Environment::new(
+            Arc::new(DefaultRandom::new_repeatable()),
+            quota,
+            Parallelism::new(1, 1),
+            Arc::new(|_: &str| {}),
+            false,
+        ));
+        let config = VrpConfigBuilder::new(problem.clone())
+            .set_environment(environment)
+            .prebuild()?
+            .with_max_time(max_seconds)
+            .with_max_generations(Some(max_generations))
+            .build()?;
+        Solver::new(problem, config).solve()
+    })
 }
 
 /// Evens the number of sites per vehicle without changing any driving time: a whole day

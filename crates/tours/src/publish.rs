@@ -60,6 +60,39 @@ fn vehicle_label(v: &Vehicle) -> String {
     }
 }
 
+/// The tour sites as itinerant France Services places (id `tournee:SITE`), with each
+/// place's rhythm in French: what the observatory counts as itinerant coverage.
+pub fn stops_as_places(sites: &[Site]) -> (Vec<Place>, std::collections::BTreeMap<String, String>) {
+    let mut rhythms = std::collections::BTreeMap::new();
+    let places = sites
+        .iter()
+        .map(|site| {
+            let id = format!("tournee:{}", site.id);
+            let rhythm = match &site.rhythm {
+                crate::model::Rhythm::TwicePerMonth => "2 demi-journées par mois".to_string(),
+                crate::model::Rhythm::Fixed(p) => {
+                    format!("2 demi-journées par mois : {}", p.label_fr())
+                }
+            };
+            rhythms.insert(id.clone(), rhythm);
+            Place {
+                id,
+                nom: format!("France Services itinérante — {}", site.name),
+                commune: site.commune.clone(),
+                code_postal: site.code_postal.clone(),
+                code_insee: Some(site.code_insee.clone()),
+                adresse: site.address.clone(),
+                position: site.position,
+                itinerance: vec![Itinerance::Itinerant],
+                services: vec![Service::AideDemarches],
+                dispositif_programmes_nationaux: vec![Dispositif::FranceServices],
+                ..Place::default()
+            }
+        })
+        .collect();
+    (places, rhythms)
+}
+
 /// The next passages (taking place or with a notice) from `today`, at most `limit`.
 pub fn next_passages(
     calendar: &Calendar,

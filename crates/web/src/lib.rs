@@ -77,6 +77,9 @@ pub struct AppState {
     pub(crate) pages: Arc<cache::PageCache>,
     /// Sign-in settings and limits (the accounts part; see [`accounts`]).
     pub accounts: Arc<accounts::AccountsConfig>,
+    /// The published calendar of the itinerant France Services (loaded from the store; see
+    /// `pages::itinerance`), swapped in whole when a new version is published.
+    tours: Arc<RwLock<Option<Arc<pages::itinerance::Tours>>>>,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
     ) -> Result<AppState, WebError> {
         let referential = referential.into();
         let index = build_index(store.as_ref(), referential.as_deref()).await?;
+        let tours = pages::itinerance::load(store.as_ref()).await;
         Ok(AppState {
             store,
             referential,
@@ -105,6 +109,7 @@ impl AppState {
             security: Arc::new(security::Security::new()),
             pages: Arc::new(cache::PageCache::default()),
             accounts: Arc::new(accounts::AccountsConfig::from_env()),
+            tours: Arc::new(RwLock::new(tours)),
         })
     }
 
@@ -116,12 +121,26 @@ impl AppState {
         }
     }
 
-    /// Rebuilds the index from the store; call after an import or any write to places.
+    /// The published tours calendar, if one is published.
+    pub fn tours(&self) -> Option<Arc<pages::itinerance::Tours>> {
+        match self.tours.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the index from the store and reloads the published tours calendar; call
+    /// after an import (which may publish a calendar version) or any write to places.
     pub async fn reload(&self) -> Result<(), WebError> {
         let fresh = Arc::new(build_index(self.store.as_ref(), self.referential.as_deref()).await?);
         match self.index.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        let tours = pages::itinerance::load(self.store.as_ref()).await;
+        match self.tours.write() {
+            Ok(mut guard) => *guard = tours,
+            Err(poisoned) => *poisoned.into_inner() = tours,
         }
         // Everything computed from the old content is stale.
         self.pages.clear();
@@ -220,13 +239,14 @@ fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
 pub const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
-    /// Rebuilds the index whenever the store changed (a new import, or a different number of
-    /// places after a split), checking every `every`. Runs until the task is dropped.
+    /// Rebuilds the index whenever the store changed (a new import, a different number of
+    /// places after a split, a new tours calendar version), checking every `every`. Runs until the task is dropped.
     pub async fn watch_store(self, every: std::time::Duration) {
         let fingerprint = |s: AppState| async move {
             let last_import = s.store.imports(1).await.ok()?.first().map(|r| r.id);
             let count = s.store.count_places().await.ok()?;
-            Some((last_import, count))
+            let tours = s.store.latest_tour_version().await.ok()?;
+            Some((last_import, count, tours))
         };
         // Unknown at first: the index may have been built before an import that committed
         // while this watch was starting, so the first tick reloads once (regression: a test

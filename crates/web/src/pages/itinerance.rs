@@ -5,95 +5,74 @@
 //! where the permanences stopped because a France Services was labelled there, with the
 //! address of the new one.
 //!
-//! The tour book comes from `MAILLAGE_TOURS_BOOK` (a JSON written by `maillage tours plan`)
-//! or, by default, is planned at the first request of each day from the shipped Tarn-et-Garonne
-//! files (`data/tours/`, or `MAILLAGE_TOURS_DIR`) for the next three months.
+//! The calendar shown is the latest version published in the store (`maillage tours
+//! publish`), loaded into [`AppState`] at start and again when the store changes: restarting
+//! the server serves the same calendar and the same iCalendar feeds. Nothing here plans.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::RawQuery;
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
+use maillage_model::Place;
+use maillage_store::Store;
 use maillage_tours::calendar::date_fr_year;
-use maillage_tours::input::{read_events, read_sites, read_vehicles};
-use maillage_tours::publish::{ical, poster_page, sentence, PosterFrame, POSTER_CSS};
-use maillage_tours::{PlanOptions, Status, TourBook};
+use maillage_tours::publish::{
+    ical, poster_page, sentence, stops_as_places, PosterFrame, POSTER_CSS,
+};
+use maillage_tours::{Status, TourBook};
 
 use crate::error::WebError;
 use crate::hours::now_paris;
 use crate::layout::{render, Layout};
+use crate::AppState;
 
-/// The book and the day it was planned for: planned again when the day changes, so the
-/// "next passages" and the three months ahead stay current on a long-running server.
-static BOOK: Mutex<Option<(NaiveDate, Arc<TourBook>)>> = Mutex::new(None);
+/// A published calendar version, with its stops as itinerant places for the observatory.
+pub struct Tours {
+    pub version: i64,
+    pub book: TourBook,
+    pub stops: Vec<Place>,
+    /// Place id → its rhythm in French.
+    pub rhythms: BTreeMap<String, String>,
+}
 
-fn tours_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("MAILLAGE_TOURS_DIR") {
-        return PathBuf::from(d);
-    }
-    let local = PathBuf::from("data/tours");
-    if local.is_dir() {
-        local
-    } else {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/tours"))
+impl std::ops::Deref for Tours {
+    type Target = TourBook;
+    fn deref(&self) -> &TourBook {
+        &self.book
     }
 }
 
-fn load(today: NaiveDate) -> Result<Arc<TourBook>, String> {
-    if let Some(path) = std::env::var_os("MAILLAGE_TOURS_BOOK") {
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-        return serde_json::from_str(&text)
-            .map(Arc::new)
-            .map_err(|e| e.to_string());
-    }
-    let dir = tours_dir();
-    let read =
-        |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name} : {e}"));
-    let sites = read_sites("sites-82.csv", &read("sites-82.csv")?).map_err(|e| e.to_string())?;
-    let vehicles =
-        read_vehicles("vehicules-82.csv", &read("vehicules-82.csv")?).map_err(|e| e.to_string())?;
-    let events = match read("evenements-82.csv") {
-        Ok(t) => read_events("evenements-82.csv", &t).map_err(|e| e.to_string())?,
-        Err(_) => Default::default(),
-    };
-    let options = PlanOptions {
-        max_generations: 300,
-        max_seconds: Some(10),
-        ..Default::default()
-    };
-    TourBook::new(
-        sites,
-        vehicles,
-        events,
-        today,
-        today + Duration::days(92),
-        &options,
-    )
-    .map(Arc::new)
-    .map_err(|e| e.to_string())
-}
-
-async fn book() -> Result<Arc<TourBook>, WebError> {
-    let today = now_paris().date();
-    if let Ok(guard) = BOOK.lock() {
-        if let Some((day, b)) = guard.as_ref() {
-            if *day == today {
-                return Ok(b.clone());
-            }
+/// The latest published version, or `None` when none is published or it cannot be read
+/// (said in the log: the rest of the site works without it).
+pub(crate) async fn load(store: &dyn Store) -> Option<Arc<Tours>> {
+    match maillage_directory::tours::published(store).await {
+        Ok(Some(p)) => {
+            let (stops, rhythms) = stops_as_places(&p.book.sites);
+            Some(Arc::new(Tours {
+                version: p.version,
+                book: p.book,
+                stops,
+                rhythms,
+            }))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(erreur = %format!("{e:#}"), "calendrier des tournées illisible");
+            None
         }
     }
-    // Planning takes a fraction of a second of CPU: keep it off the async workers.
-    let loaded = tokio::task::spawn_blocking(move || load(today))
-        .await
-        .map_err(|e| WebError::Unavailable(e.to_string()))?
-        .map_err(WebError::Unavailable)?;
-    if let Ok(mut guard) = BOOK.lock() {
-        *guard = Some((today, loaded.clone()));
-    }
-    Ok(loaded)
+}
+
+fn book(state: &AppState) -> Result<Arc<Tours>, WebError> {
+    state.tours().ok_or_else(|| {
+        WebError::NotFound(
+            "aucun calendrier des France Services itinérantes n'est publié pour le moment".into(),
+        )
+    })
 }
 
 /// The query string's `commune`, `vehicule`, `mois` (anything else is ignored).
@@ -201,9 +180,12 @@ fn fold(s: &str) -> String {
 }
 
 /// `GET /itinerance?commune=…`
-pub async fn page(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let book = book().await?;
+    let book = book(&state)?;
     let today = now_paris().date();
     let mut communes: Vec<String> = book.sites.iter().map(|s| s.commune.clone()).collect();
     communes.sort();
@@ -319,9 +301,12 @@ fn urlencode(s: &str) -> String {
 }
 
 /// `GET /itinerance/calendrier.ics?commune=…` or `?vehicule=…`
-pub async fn ics(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn ics(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let book = book().await?;
+    let book = book(&state)?;
     let (name, ids): (String, Vec<String>) = if !q.vehicule.is_empty() {
         let v = book.vehicle(&q.vehicule).ok_or_else(|| {
             WebError::NotFound(format!("le véhicule « {} » n'existe pas", q.vehicule))
@@ -377,9 +362,12 @@ pub async fn poster_css() -> Response {
 }
 
 /// `GET /itinerance/affiche?commune=…&mois=AAAA-MM`: the printable poster.
-pub async fn poster(RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn poster(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let q = parse_query(raw.as_deref());
-    let book = book().await?;
+    let book = book(&state)?;
     let sites = book.sites_of_commune(&q.commune);
     let Some(site) = sites.first() else {
         return Err(WebError::NotFound(format!(
@@ -432,11 +420,32 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
 
-    async fn get(uri: &str) -> (StatusCode, String, String) {
+    /// A store holding the shipped tours (a test fixture: the web itself reads no file),
+    /// planned and published as the coordinator does.
+    pub(crate) async fn published_store() -> std::sync::Arc<dyn maillage_store::Store> {
         let store = maillage_store::open("sqlite::memory:")
             .await
             .expect("store");
-        let state = crate::AppState::new(store, None).await.expect("state");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/tours");
+        let files = ["sites-82.csv", "vehicules-82.csv", "evenements-82.csv"].map(|f| dir.join(f));
+        let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+        let today = crate::hours::now_paris().date();
+        maillage_directory::tours::import_files(store.as_ref(), &files)
+            .await
+            .expect("import");
+        maillage_directory::tours::plan(store.as_ref(), today, false)
+            .await
+            .expect("plan");
+        maillage_directory::tours::publish(store.as_ref(), "test", today)
+            .await
+            .expect("publish");
+        store
+    }
+
+    async fn get(uri: &str) -> (StatusCode, String, String) {
+        let state = crate::AppState::new(published_store().await, None)
+            .await
+            .expect("state");
         let resp = crate::router(state)
             .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
             .await
@@ -503,5 +512,28 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _, _) = get("/itinerance/calendrier.ics").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn without_a_published_calendar_the_pages_say_so() {
+        let store = maillage_store::open("sqlite::memory:")
+            .await
+            .expect("store");
+        let state = crate::AppState::new(store, None).await.expect("state");
+        let resp = crate::router(state)
+            .oneshot(
+                Request::get("/itinerance")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let bytes = axum::body::to_bytes(resp.into_body(), 10_000_000)
+            .await
+            .expect("body");
+        let html = String::from_utf8_lossy(&bytes);
+        // The public 404 page, not a 500: the site works without a published calendar.
+        assert!(html.contains("Page introuvable"), "{html}");
     }
 }

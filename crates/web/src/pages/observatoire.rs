@@ -112,63 +112,13 @@ fn choose_departement(r: &Referential, places: &[Place], asked: &str) -> Result<
         .ok_or_else(|| WebError::Unavailable("référentiel territorial vide".into()))
 }
 
-/// The stops of the itinerant France Services tours (`data/tours/sites-82.csv`, or
-/// `MAILLAGE_TOURS_DIR`), as itinerant places with their real rhythm. Read once; absent
-/// files mean no tour.
-fn tour_stops() -> &'static (Vec<Place>, BTreeMap<String, String>) {
-    static STOPS: std::sync::OnceLock<(Vec<Place>, BTreeMap<String, String>)> =
-        std::sync::OnceLock::new();
-    STOPS.get_or_init(|| {
-        let dir = std::env::var_os("MAILLAGE_TOURS_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                let local = std::path::PathBuf::from("data/tours");
-                if local.is_dir() {
-                    local
-                } else {
-                    std::path::PathBuf::from(concat!(
-                        env!("CARGO_MANIFEST_DIR"),
-                        "/../../data/tours"
-                    ))
-                }
-            });
-        let Ok(text) = std::fs::read_to_string(dir.join("sites-82.csv")) else {
-            return Default::default();
-        };
-        let Ok(sites) = maillage_tours::input::read_sites("sites-82.csv", &text) else {
-            return Default::default();
-        };
-        let mut rhythms = BTreeMap::new();
-        let places = sites
-            .into_iter()
-            .map(|site| {
-                let id = format!("tournee:{}", site.id);
-                let rhythm = match &site.rhythm {
-                    maillage_tours::Rhythm::TwicePerMonth => "2 demi-journées par mois".to_string(),
-                    maillage_tours::Rhythm::Fixed(p) => {
-                        format!("2 demi-journées par mois : {}", p.label_fr())
-                    }
-                };
-                rhythms.insert(id.clone(), rhythm);
-                Place {
-                    id,
-                    nom: format!("France Services itinérante — {}", site.name),
-                    commune: site.commune,
-                    code_postal: site.code_postal,
-                    code_insee: Some(site.code_insee),
-                    adresse: site.address,
-                    position: site.position,
-                    itinerance: vec![maillage_model::Itinerance::Itinerant],
-                    services: vec![maillage_model::Service::AideDemarches],
-                    dispositif_programmes_nationaux: vec![
-                        maillage_model::Dispositif::FranceServices,
-                    ],
-                    ..Place::default()
-                }
-            })
-            .collect();
-        (places, rhythms)
-    })
+/// The stops of the itinerant France Services tours of the published calendar, as itinerant
+/// places with their real rhythm (none when no calendar is published).
+fn tour_stops(state: &AppState) -> (Vec<Place>, BTreeMap<String, String>) {
+    state
+        .tours()
+        .map(|t| (t.stops.clone(), t.rhythms.clone()))
+        .unwrap_or_default()
 }
 
 struct Computed {
@@ -181,7 +131,7 @@ struct Computed {
 fn compute(state: &AppState, q: &Query) -> Result<Computed, WebError> {
     let r = referential(state)?;
     let index = state.index();
-    let (stops, rhythms) = tour_stops();
+    let (stops, rhythms) = tour_stops(state);
     let places: Vec<Place> = index
         .entries()
         .iter()
@@ -446,7 +396,7 @@ fn build_page(
         .entries()
         .iter()
         .map(|e| &*e.place)
-        .chain(tour_stops().0.iter())
+        .chain(tour_stops(state).0.iter())
         .filter(|p| c.category.matches(p))
         .filter_map(|p| {
             let pos = p.position?;
