@@ -8,10 +8,12 @@
 //!   freshest-value merge and the provenance work as for any source, and an older file
 //!   imported later never overwrites a newer value a structure gave.
 //! - [`split`]: an operator's keep-apart decision.
+//! - [`booking`]: the bookable slots cut from a place's opening hours.
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
+pub mod booking;
 pub mod edit;
 pub mod import;
 
