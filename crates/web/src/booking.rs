@@ -67,7 +67,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let (mut lieu, mut du, mut au) = (None, None, None);
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
+        match &*k {
             "lieu" if !v.trim().is_empty() => lieu = Some(v.trim().to_string()),
             "du" => du = Some(date_param("du", &v)?),
             "au" => au = Some(date_param("au", &v)?),

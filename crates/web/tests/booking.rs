@@ -110,7 +110,12 @@ async fn hundred_concurrent_bookings_through_the_router_give_three_201() {
         }
         *statuses.entry(a.status.as_u16()).or_insert(0) += 1;
     }
-    assert_eq!(statuses, [(201, 3), (409, 97)].into_iter().collect());
+    assert_eq!(
+        statuses,
+        [(201, 3), (409, 97)]
+            .into_iter()
+            .collect::<std::collections::BTreeMap<u16, i32>>()
+    );
     let day = slot.start.format("%Y-%m-%d");
     let list = get(
         &app.router,
