@@ -1161,6 +1161,43 @@ impl Store for DbStore {
     async fn latest_tour_version(&self) -> Result<Option<i64>> {
         self.latest_tour_version_impl().await
     }
+
+    async fn save_slots(&self, slots: &[crate::Slot]) -> Result<u64> {
+        self.save_slots_impl(slots).await
+    }
+
+    async fn slots(&self, query: &crate::SlotQuery) -> Result<Vec<crate::SlotAvailability>> {
+        self.slots_impl(query).await
+    }
+
+    async fn slot(&self, id: &str) -> Result<Option<crate::SlotAvailability>> {
+        self.slot_impl(id).await
+    }
+
+    async fn book(&self, booking: &crate::NewBooking) -> Result<crate::BookingOutcome> {
+        self.book_impl(booking).await
+    }
+
+    async fn cancel_booking(
+        &self,
+        token_hash: &str,
+        limit: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> Result<crate::CancelOutcome> {
+        self.cancel_booking_impl(token_hash, limit, now).await
+    }
+
+    async fn purge_bookings(
+        &self,
+        ended_before: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> Result<u64> {
+        self.purge_bookings_impl(ended_before, now).await
+    }
+
+    async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<crate::BookingRow>> {
+        self.bookings_of_slot_impl(slot_id).await
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1191,3 +1228,4 @@ include!("reports_imp.rs");
 include!("visits_imp.rs");
 include!("accounts_imp.rs");
 include!("tours_imp.rs");
+include!("booking_imp.rs");

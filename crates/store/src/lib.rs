@@ -12,6 +12,7 @@
 
 pub mod accounts;
 mod backend;
+pub mod booking;
 mod ids;
 mod open;
 pub mod reports;
@@ -20,6 +21,10 @@ pub mod testing;
 pub mod tours;
 pub mod visits;
 
+pub use booking::{
+    BookingOutcome, BookingRow, CancelOutcome, NewBooking, Slot, SlotAvailability, SlotQuery,
+    SlotSource,
+};
 pub use open::open;
 pub use reports::{NewPlaceReport, PlaceReport};
 pub use tours::{
@@ -286,5 +291,64 @@ pub trait Store: Send + Sync {
     /// The number of the latest published version (cheap: for change detection).
     async fn latest_tour_version(&self) -> Result<Option<i64>> {
         Ok(None)
+    }
+
+    // Appointment booking (added by the booking helper; see [`booking`]).
+
+    /// Creates or updates slots by id (publishing the same slots twice changes nothing).
+    async fn save_slots(&self, slots: &[Slot]) -> Result<u64> {
+        let _ = slots;
+        Err(StoreError::Database(
+            "ce stockage ne garde pas les créneaux".into(),
+        ))
+    }
+
+    /// The slots of a query, by start time, with the places still free.
+    async fn slots(&self, query: &SlotQuery) -> Result<Vec<SlotAvailability>> {
+        let _ = query;
+        Ok(Vec::new())
+    }
+
+    async fn slot(&self, id: &str) -> Result<Option<SlotAvailability>> {
+        let _ = id;
+        Ok(None)
+    }
+
+    /// Books one place of a slot. Capacity is enforced by the database in one transaction
+    /// (see [`booking`]): of concurrent requests for the last place, exactly one is `Booked`.
+    async fn book(&self, booking: &NewBooking) -> Result<BookingOutcome> {
+        let _ = booking;
+        Err(StoreError::Database(
+            "ce stockage ne prend pas de réservations".into(),
+        ))
+    }
+
+    /// Cancels the booking whose token hashes to `token_hash`, if its slot starts at or
+    /// after `limit`.
+    async fn cancel_booking(
+        &self,
+        token_hash: &str,
+        limit: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> Result<CancelOutcome> {
+        let _ = (token_hash, limit, now);
+        Ok(CancelOutcome::NotFound)
+    }
+
+    /// Blanks the personal data (name, phone, email) of every booking whose slot ended
+    /// before `ended_before`; returns how many bookings were purged.
+    async fn purge_bookings(
+        &self,
+        ended_before: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> Result<u64> {
+        let _ = (ended_before, now);
+        Ok(0)
+    }
+
+    /// The bookings of one slot (the agents' agenda), oldest first.
+    async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<BookingRow>> {
+        let _ = slot_id;
+        Ok(Vec::new())
     }
 }

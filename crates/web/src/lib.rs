@@ -17,6 +17,7 @@ use maillage_territory::Referential;
 pub mod accounts;
 pub mod api;
 pub mod assets;
+pub mod booking;
 pub mod cache;
 pub mod display;
 pub mod error;

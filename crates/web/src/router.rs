@@ -1,10 +1,10 @@
 //! Every route of the site, in one place. A section added by another helper is one line here
 //! (its handlers live in `pages/<section>.rs`).
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
-use crate::{api, assets, pages, security, AppState};
+use crate::{api, assets, booking, pages, security, AppState};
 
 pub fn router(state: AppState) -> Router {
     // The open API: GET only, readable from any origin (CORS).
@@ -12,6 +12,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/lieux", get(api::list))
         .route("/api/v1/lieux/{id}", get(api::one))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/creneaux", get(booking::list))
         .layer(security::cors());
 
     Router::new()
@@ -37,6 +38,9 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(pages::account::routes()) // /connexion, /espace, /moderation: accounts helper
         .merge(api)
+        // Booking (issue 15): writes stay outside the CORS layer, so other sites cannot book.
+        .route("/api/v1/creneaux/{id}/reservations", post(booking::book))
+        .route("/api/v1/reservations/{jeton}", delete(booking::cancel))
         .fallback(pages::not_found)
         // The configured identity, for the layout of every page (error pages included).
         .layer(axum::middleware::from_fn_with_state(

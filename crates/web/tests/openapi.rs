@@ -95,7 +95,8 @@ async fn every_documented_route_answers_as_documented() {
         .to_string();
     let paths = doc["paths"].as_object().expect("paths");
     for (path, item) in paths {
-        let op = &item["get"];
+        // The booking writes (POST, DELETE) are checked by tests/booking.rs.
+        let Some(op) = item.get("get") else { continue };
         // Call the route plainly, with each documented example, and with a wrong value.
         let concrete = path.replace("{id}", &id);
         let mut calls = vec![(concrete.clone(), "200")];
