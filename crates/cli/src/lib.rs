@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 pub mod coverage;
 pub mod export;
 pub mod import;
+pub mod mapping;
 pub mod paths;
 pub mod progress;
 pub mod report_print;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Itinérance France Services : planification, calendrier, visites à domicile.
     #[command(subcommand)]
     Tours(tours::Command),
+    /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.
+    #[command(subcommand)]
+    Mapping(mapping::Command),
 }
 
 /// Entry point called by the binary.
@@ -81,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Tours(cmd) => tours::run(cmd),
+        Command::Mapping(cmd) => mapping::run(cmd),
     };
     match result {
         Ok(code) => code,
