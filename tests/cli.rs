@@ -387,3 +387,94 @@ fn serve_refuses_an_unreadable_colour_at_start() {
     let t = check(&o, 2);
     assert!(t.contains("couleur secondaire #202020 refusée"), "{t}");
 }
+
+#[test]
+fn mapping_init_then_import_of_a_form_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("crates/standard/tests/fixtures/formulaire-region.csv");
+    let mapping = root.join("crates/standard/mappings/formulaire-region.toml");
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let format = format!("mapping:{}", mapping.display());
+    let t = check(
+        &maillage(
+            dir.path(),
+            &[
+                "import",
+                "--db",
+                &db,
+                "--format",
+                &format,
+                fixture.to_str().unwrap(),
+            ],
+        ),
+        0,
+    );
+    assert!(t.contains("10 créés"), "{t}");
+    let o = maillage(
+        dir.path(),
+        &["export", "--db", &db, "--format", "standard-json"],
+    );
+    check(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tilleuls = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["nom"] == "Espace numérique des Tilleuls")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        tilleuls["horaires"],
+        "Mo,Tu 09:00-12:00,14:00-17:00; We 09:00-12:00; Fr 14:00-17:00"
+    );
+    let publics = tilleuls["publics_specifiquement_adresses"].to_string();
+    for p in ["Seniors", "Familles et/ou enfants", "Jeunes"] {
+        assert!(publics.contains(p), "{publics}");
+    }
+    // The template command writes a mapping that the import accepts.
+    let out = dir.path().join("modele.toml");
+    check(
+        &maillage(
+            dir.path(),
+            &[
+                "mapping",
+                "init",
+                fixture.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        ),
+        0,
+    );
+    let toml = std::fs::read_to_string(&out).unwrap();
+    assert!(toml.contains("[fields.horaires.days]"), "{toml}");
+    // Not overwritten a second time.
+    let again = maillage(
+        dir.path(),
+        &[
+            "mapping",
+            "init",
+            fixture.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(text(&again).contains("existe déjà"), "{}", text(&again));
+    let db2 = format!("sqlite:{}", dir.path().join("u.sqlite").display());
+    let format2 = format!("mapping:{}", out.display());
+    let t = check(
+        &maillage(
+            dir.path(),
+            &[
+                "import",
+                "--db",
+                &db2,
+                "--format",
+                &format2,
+                fixture.to_str().unwrap(),
+            ],
+        ),
+        0,
+    );
+    assert!(t.contains("10 créés"), "{t}");
+}

@@ -12,6 +12,7 @@ pub mod compte;
 pub mod coverage;
 pub mod export;
 pub mod import;
+pub mod mapping;
 pub mod paths;
 pub mod progress;
 pub mod report_print;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Comptes : créer un compte de structure, de coordination ou d'administration.
     #[command(subcommand)]
     Compte(compte::Command),
+    /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.
+    #[command(subcommand)]
+    Mapping(mapping::Command),
 }
 
 /// Entry point called by the binary.
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage::run(args),
         Command::Tours(cmd) => tours::run(cmd),
         Command::Compte(cmd) => compte::run(cmd),
+        Command::Mapping(cmd) => mapping::run(cmd),
     };
     match result {
         Ok(code) => code,

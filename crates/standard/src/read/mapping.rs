@@ -133,6 +133,17 @@ pub struct FieldSpec {
     /// Several columns: the first non-empty one is used (`tel_fixe`, then `tel_mobile`).
     #[serde(default)]
     pub columns: Vec<String>,
+    /// Several columns all read (a form's « Publics » and « Autres publics »): every value of
+    /// every one, split and mapped alike, goes into the one list field.
+    #[serde(default)]
+    pub all_columns: Vec<String>,
+    /// Used when no column gave a value for the field (a constant that a row may override).
+    #[serde(default)]
+    pub default: Option<OneOrMany>,
+    /// For `horaires`: one column per weekday (a form's « Lundi » … « Dimanche »), each cell
+    /// in French free text or OSM times; `Fermé` or empty means closed.
+    #[serde(default)]
+    pub days: Option<DaysSpec>,
     /// A constant: one value or a list.
     #[serde(default)]
     pub value: Option<OneOrMany>,
@@ -160,6 +171,51 @@ pub struct FieldSpec {
     /// (`Semaine paire` → `week 02-52/2`).
     #[serde(default)]
     pub week: Option<WeekSpec>,
+}
+
+/// The column of each weekday, for sources that give hours day by day.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaysSpec {
+    #[serde(default)]
+    pub lundi: Option<String>,
+    #[serde(default)]
+    pub mardi: Option<String>,
+    #[serde(default)]
+    pub mercredi: Option<String>,
+    #[serde(default)]
+    pub jeudi: Option<String>,
+    #[serde(default)]
+    pub vendredi: Option<String>,
+    #[serde(default)]
+    pub samedi: Option<String>,
+    #[serde(default)]
+    pub dimanche: Option<String>,
+}
+
+/// French day names, Monday first (the keys of [`DaysSpec`], and the words the free-text
+/// normaliser reads).
+const DAY_NAMES: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
+impl DaysSpec {
+    /// (day index from Monday, column) for each day the mapping names.
+    fn columns(&self) -> Vec<(usize, &str)> {
+        [
+            &self.lundi,
+            &self.mardi,
+            &self.mercredi,
+            &self.jeudi,
+            &self.vendredi,
+            &self.samedi,
+            &self.dimanche,
+        ]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(d, c)| c.as_deref().map(|c| (d, c)))
+        .collect()
+    }
 }
 
 /// A week selector read from a column.
@@ -250,16 +306,38 @@ impl Mapping {
                 ));
             }
             for spec in specs.specs() {
-                if spec.column.is_none() && spec.columns.is_empty() && spec.value.is_none() {
+                if spec.column.is_none()
+                    && spec.columns.is_empty()
+                    && spec.all_columns.is_empty()
+                    && spec.value.is_none()
+                    && spec.default.is_none()
+                    && spec.days.is_none()
+                {
                     return Err(format!(
-                        "champ « {field} » : il faut une colonne (column, columns) ou une valeur (value)"
+                        "champ « {field} » : il faut une colonne (column, columns, all_columns, days) ou une valeur (value, default)"
                     ));
+                }
+                if let Some(days) = &spec.days {
+                    if field != "horaires" {
+                        return Err(format!(
+                            "champ « {field} » : days ne sert qu'au champ horaires"
+                        ));
+                    }
+                    if days.columns().is_empty() {
+                        return Err(format!(
+                            "champ « {field} » : days doit nommer la colonne d'au moins un jour (lundi = \"…\")"
+                        ));
+                    }
+                }
+                if spec.split.as_deref() == Some("") {
+                    return Err(format!("champ « {field} » : split ne peut pas être vide"));
                 }
                 let targets = spec
                     .map
                     .values()
                     .flat_map(OneOrMany::values)
-                    .chain(spec.value.iter().flat_map(OneOrMany::values));
+                    .chain(spec.value.iter().flat_map(OneOrMany::values))
+                    .chain(spec.default.iter().flat_map(OneOrMany::values));
                 for t in targets {
                     if is_list && !valid_list_value(field, &t) {
                         return Err(format!(
@@ -306,6 +384,10 @@ impl Mapping {
             for s in specs.specs() {
                 cols.extend(s.column.iter().cloned());
                 cols.extend(s.columns.iter().cloned());
+                cols.extend(s.all_columns.iter().cloned());
+                if let Some(d) = &s.days {
+                    cols.extend(d.columns().into_iter().map(|(_, c)| c.to_string()));
+                }
                 if let Some(w) = &s.week {
                     cols.push(w.column.clone());
                 }
@@ -697,37 +779,35 @@ fn map_row(
     let mut lat = String::new();
     let mut lon = String::new();
     for (field, specs) in &mapping.fields {
-        let is_list = is_list_field(field);
         let mut values: Vec<String> = Vec::new();
-        for spec in specs.specs() {
-            let (col, cell) = cell(&spec, row);
+        let specs = specs.specs();
+        for spec in &specs {
             if let Some(v) = &spec.value {
                 values.extend(v.values());
             }
-            let Some(cell) = cell else { continue };
-            if field == "horaires" {
-                if let Some(h) = read_hours(&spec, &col, cell, row, check, &mut extra) {
-                    values.push(h);
-                }
-                continue;
+            if let (Some(days), "horaires") = (&spec.days, field.as_str()) {
+                values.extend(read_week(days, row, check, &mut extra));
             }
-            if field == "adresse" && spec.strip_postcode_city {
-                let (street, cp) = split_postcode_city(cell);
-                if let Some(cp) = cp {
-                    if place.code_postal.is_empty() {
-                        place.code_postal = cp;
-                    }
-                }
-                values.push(street);
-                continue;
+            for (col, cell) in cells(spec, row) {
+                map_cell(
+                    field,
+                    spec,
+                    &col,
+                    cell,
+                    row,
+                    check,
+                    &mut place,
+                    &mut extra,
+                    &mut values,
+                );
             }
-            let parts: Vec<&str> = match &spec.split {
-                Some(sep) => cell.split(sep.as_str()).map(str::trim).collect(),
-                None => vec![cell],
-            };
-            for part in parts.into_iter().filter(|p| !p.is_empty()) {
-                values.extend(translate(field, &spec, &col, part, is_list, check));
-            }
+        }
+        if values.is_empty() {
+            values = specs
+                .iter()
+                .find_map(|s| s.default.as_ref())
+                .map(OneOrMany::values)
+                .unwrap_or_default();
         }
         if values.is_empty() {
             continue;
@@ -748,19 +828,204 @@ fn map_row(
     (place, extra)
 }
 
-/// The cell a spec reads: its column, or the first non-empty of its columns.
-fn cell<'r>(spec: &FieldSpec, row: &'r Row) -> (String, Option<&'r str>) {
-    if let Some(c) = &spec.column {
-        let v = row.get(c);
-        return (c.clone(), (!v.is_empty()).then_some(v));
+/// Maps one non-empty cell of a field into `values`: hours read, an address stripped of its
+/// postal code and city, or a cell split and translated value by value.
+#[allow(clippy::too_many_arguments)]
+fn map_cell(
+    field: &str,
+    spec: &FieldSpec,
+    col: &str,
+    cell: &str,
+    row: &Row,
+    check: &mut RowCheck,
+    place: &mut Place,
+    extra: &mut BTreeMap<String, String>,
+    values: &mut Vec<String>,
+) {
+    let is_list = is_list_field(field);
+    if field == "horaires" {
+        if let Some(h) = read_hours(spec, col, cell, row, check, extra) {
+            values.push(h);
+        }
+        return;
     }
-    for c in &spec.columns {
-        let v = row.get(c);
+    if field == "adresse" && spec.strip_postcode_city {
+        let (street, cp) = split_postcode_city(cell);
+        if let Some(cp) = cp {
+            if place.code_postal.is_empty() {
+                place.code_postal = cp;
+            }
+        }
+        values.push(street);
+        return;
+    }
+    let parts: Vec<String> = match &spec.split {
+        Some(sep) => split_quoted(cell, sep),
+        None => vec![cell.to_string()],
+    };
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        values.extend(translate(field, spec, col, part, is_list, check));
+    }
+}
+
+/// The non-empty cells a spec reads, with their column: its column, or the first non-empty
+/// of its `columns`, then every non-empty one of its `all_columns`.
+fn cells<'r>(spec: &FieldSpec, row: &'r Row) -> Vec<(String, &'r str)> {
+    let first = spec
+        .column
+        .iter()
+        .chain(&spec.columns)
+        .map(|c| (c.clone(), row.get(c)))
+        .find(|(_, v)| !v.is_empty());
+    let all = spec
+        .all_columns
+        .iter()
+        .map(|c| (c.clone(), row.get(c)))
+        .filter(|(_, v)| !v.is_empty());
+    first.into_iter().chain(all).collect()
+}
+
+/// Splits a multi-choice cell on `sep`, reading quoted values the way form tools write them:
+/// `"a","b"`, `a,"b, c",d`, and the export whose outer quotes the CSV layer already took
+/// (`a","b`). A separator inside quotes belongs to the value; stray quotes at a value's ends
+/// are dropped; values are trimmed and empty ones left out.
+pub fn split_quoted(cell: &str, sep: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |v: &str| {
+        let v = v.trim().trim_matches('"').trim();
         if !v.is_empty() {
-            return (c.clone(), Some(v));
+            out.push(v.to_string());
+        }
+    };
+    if sep.is_empty() {
+        push(cell);
+        return out;
+    }
+    let mut rest = cell;
+    loop {
+        let r = rest.trim_start();
+        if let Some(q) = r.strip_prefix('"') {
+            // A quoted value ends at a quote followed by the separator or the end of the cell;
+            // other quotes are part of it.
+            let mut from = 0;
+            let mut end: Option<(usize, Option<usize>)> = None;
+            while let Some(i) = q[from..].find('"') {
+                let at = from + i;
+                let after = q[at + 1..].trim_start();
+                if after.is_empty() {
+                    end = Some((at, None));
+                    break;
+                }
+                if after.starts_with(sep) {
+                    end = Some((at, Some(q.len() - after.len() + sep.len())));
+                    break;
+                }
+                from = at + 1;
+            }
+            match end {
+                Some((at, Some(next))) => {
+                    push(&q[..at]);
+                    rest = &q[next..];
+                }
+                Some((at, None)) => {
+                    push(&q[..at]);
+                    break;
+                }
+                // Never closed: the rest of the cell is the value.
+                None => {
+                    push(q);
+                    break;
+                }
+            }
+        } else {
+            match r.find(sep) {
+                Some(i) => {
+                    push(&r[..i]);
+                    rest = &r[i + sep.len()..];
+                }
+                None => {
+                    push(r);
+                    break;
+                }
+            }
         }
     }
-    (spec.columns.first().cloned().unwrap_or_default(), None)
+    out
+}
+
+/// Words of a weekday cell meaning "closed that day" (compared folded).
+const CLOSED_WORDS: &[&str] = &["ferme", "fermee", "closed", "off", "-"];
+
+/// Reads one day's cell: its intervals (none when closed), or `None` when no safe reading
+/// exists. Tried in order: times only (`9h à 12h et 14h à 17h`, `09:00-12:00,14:00-17:00`),
+/// then OSM rules for that day, then French free text read as that day's.
+fn read_day(day: usize, cell: &str) -> Option<Vec<(chrono::NaiveTime, chrono::NaiveTime)>> {
+    let t = cell.trim();
+    if t.is_empty() || CLOSED_WORDS.contains(&maillage_model::fold(t).as_str()) {
+        return Some(Vec::new());
+    }
+    if let hours::DayHours::Ranges(r) = hours::parse_day_ranges(t) {
+        return Some(r);
+    }
+    let osm_day = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"][day];
+    let candidates = [
+        format!("{osm_day} {t}"),
+        match hours::normalize_free_text(&format!("{} {t}", DAY_NAMES[day])) {
+            hours::HoursGuess::Osm(s) => s,
+            hours::HoursGuess::Unclear(_) => String::new(),
+        },
+    ];
+    for osm in candidates.iter().filter(|c| hours::parse(c).is_ok()) {
+        let week = hours::week_table(osm);
+        // A cell of Monday's column that names other days is not Monday's hours.
+        let only_this_day = week
+            .iter()
+            .enumerate()
+            .all(|(d, r)| d == day || r.is_empty());
+        if only_this_day && !week[day].is_empty() {
+            return Some(week[day].clone());
+        }
+    }
+    None
+}
+
+/// Combines one column per weekday into one OSM value (`Mo 09:00-12:00,14:00-17:00; Tu …`).
+/// A cell with no safe reading is reported (line, column, value) and the week is then kept
+/// as text in `horaires_texte` rather than published with that day wrongly shown closed.
+fn read_week(
+    days: &DaysSpec,
+    row: &Row,
+    check: &mut RowCheck,
+    extra: &mut BTreeMap<String, String>,
+) -> Option<String> {
+    let mut week: [Vec<(chrono::NaiveTime, chrono::NaiveTime)>; 7] = Default::default();
+    let mut unclear = false;
+    let mut as_text = Vec::new();
+    for (d, col) in days.columns() {
+        let cell = row.get(col);
+        if !cell.is_empty() {
+            as_text.push(format!("{} : {cell}", DAY_NAMES[d]));
+        }
+        match read_day(d, cell) {
+            Some(r) => week[d] = r,
+            None => {
+                unclear = true;
+                check.warn(
+                    col,
+                    cell,
+                    format!(
+                        "horaires du {} sans lecture sûre : horaires de la semaine gardés en texte, non publiés au format OSM",
+                        DAY_NAMES[d]
+                    ),
+                );
+            }
+        }
+    }
+    if unclear {
+        extra.insert("horaires_texte".to_string(), as_text.join(" ; "));
+        return None;
+    }
+    hours::week_to_osm(&week)
 }
 
 /// Translates one source value with the spec's map. Unmapped list values are warned about
@@ -1040,6 +1305,143 @@ fn geocode(g: &GeocodingSpec, row: &Row, place: &mut Place, check: &mut RowCheck
     if place.code_insee.is_none() {
         place.code_insee = code;
     }
+}
+
+/// What a column name says it holds, for [`template`]: (field, words any of which names it,
+/// words that rule it out). Compared on the folded name's words.
+const GUESSES: &[(&str, &[&str], &[&str])] = &[
+    (
+        "courriels",
+        &["courriel", "mail", "email", "e-mail", "mel"],
+        &[],
+    ),
+    ("site_web", &["site", "web", "internet", "url"], &["mail"]),
+    (
+        "telephone",
+        &["telephone", "tel", "tél", "portable", "mobile"],
+        &[],
+    ),
+    ("code_postal", &["cp", "postal"], &[]),
+    (
+        "commune",
+        &["commune", "ville", "localite"],
+        &["code", "insee"],
+    ),
+    (
+        "adresse",
+        &["adresse", "rue", "voie"],
+        &["mail", "courriel", "web", "site"],
+    ),
+    (
+        "nom",
+        &["nom", "denomination", "structure", "organisme"],
+        &["contact", "referent", "prenom"],
+    ),
+];
+
+/// Writes a mapping template for a CSV file from its header: the obvious columns (name,
+/// address, postal code, commune, phone, e-mail, web site, one column per weekday) are filled
+/// in, the others are kept in `[extra]` and listed in comments with a sample of how to map a
+/// closed list. The result loads with [`Mapping::parse`] and reads the file; a person then
+/// checks it and maps the remaining columns (see `docs/mapping.md`).
+pub fn template<R: Read>(input: R, name: &str) -> Result<String, ReadError> {
+    let csv_in = common::open_csv(input)?;
+    let header: Vec<String> = csv_in
+        .header
+        .iter()
+        .filter(|h| !h.is_empty())
+        .cloned()
+        .collect();
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut used: Vec<&str> = Vec::new();
+    let mut fields: Vec<(&str, &str)> = Vec::new();
+    let mut days: Vec<(&str, &str)> = Vec::new();
+    for h in &header {
+        let f = maillage_model::fold(h);
+        if let Some(d) = DAY_NAMES
+            .iter()
+            .find(|d| f == **d || f.starts_with(&format!("{d} ")))
+        {
+            if !days.iter().any(|(x, _)| x == d) {
+                days.push((d, h));
+                used.push(h);
+            }
+        }
+    }
+    for (field, words, not) in GUESSES {
+        let found = header.iter().find(|h| {
+            let f = maillage_model::fold(h);
+            let ws: Vec<&str> = f
+                .split(|c: char| !c.is_alphanumeric() && c != '-')
+                .filter(|w| !w.is_empty())
+                .collect();
+            !used.contains(&h.as_str())
+                && ws.iter().any(|w| words.contains(w))
+                && !ws.iter().any(|w| not.contains(w))
+        });
+        if let Some(h) = found {
+            used.push(h);
+            fields.push((field, h));
+        }
+    }
+    let mut out = String::new();
+    out.push_str("# Fichier de correspondance écrit par `maillage mapping init` : à relire.\n");
+    out.push_str("# Chaque option est décrite, avec un exemple, dans docs/mapping.md.\n\n");
+    out.push_str("[source]\n");
+    out.push_str(&format!("name = {}\nformat = \"csv\"\n", q(name)));
+    out.push_str(&format!(
+        "delimiter = {}\n",
+        q(&char::from(csv_in.delimiter).to_string())
+    ));
+    out.push_str("# producer = \"Qui publie ce fichier\"\n\n");
+    let id_cols: Vec<String> = ["nom", "adresse", "commune"]
+        .iter()
+        .filter_map(|f| fields.iter().find(|(x, _)| x == f).map(|(_, h)| q(h)))
+        .collect();
+    if !id_cols.is_empty() {
+        out.push_str(
+            "# Pas d'identifiant dans le fichier : le lieu est reconnu d'un import à l'autre par\n",
+        );
+        out.push_str("# ces colonnes (ou `column = \"…\"` si le fichier a un identifiant).\n");
+        out.push_str(&format!("[id]\nhash = [{}]\n\n", id_cols.join(", ")));
+    }
+    out.push_str("[fields]\n");
+    if !fields.iter().any(|(f, _)| *f == "nom") {
+        if let Some(first) = header.iter().find(|h| !used.contains(&h.as_str())) {
+            out.push_str("# Colonne du nom non reconnue : la première colonne, à vérifier.\n");
+            used.push(first);
+            fields.insert(0, ("nom", first));
+        }
+    }
+    for (field, h) in &fields {
+        out.push_str(&format!("{field} = {}\n", q(h)));
+    }
+    if !days.is_empty() {
+        out.push_str("\n# Une colonne par jour, en texte libre (« 9h à 12h et 14h à 17h », « Fermé ») ou OSM.\n");
+        out.push_str("[fields.horaires.days]\n");
+        for (d, h) in &days {
+            out.push_str(&format!("{d} = {}\n", q(h)));
+        }
+    }
+    let rest: Vec<&String> = header
+        .iter()
+        .filter(|h| !used.contains(&h.as_str()))
+        .collect();
+    if !rest.is_empty() {
+        out.push_str(
+            "\n# Colonnes non reconnues, gardées telles quelles ci-dessous. Pour en relier une à\n",
+        );
+        out.push_str("# une liste du standard, par exemple :\n");
+        out.push_str(&format!(
+            "# [fields.services]\n# column = {}\n# split = \",\"\n# map = {{ \"valeur de la source\" = \"Aide aux démarches administratives\" }}\n",
+            q(rest[0])
+        ));
+        out.push_str("\n[extra]\n");
+        for h in rest {
+            out.push_str(&format!("{} = {}\n", q(h), q(h)));
+        }
+    }
+    Ok(out)
 }
 
 /// Rows of a JSON file: an array of objects, or an object holding one array of objects.
