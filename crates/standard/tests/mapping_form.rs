@@ -173,7 +173,9 @@ fn every_choice_is_kept_and_mapped() {
         "Maîtrise des outils numériques du quotidien",
     );
     let (indiv, atelier) = ("Accompagnement individuel", "Dans un atelier collectif");
-    let expected: [(&str, Vec<&str>, Vec<&str>, Vec<&str>, &str); 10] = [
+    /// (name, publics, services, modalités, frais) expected for each row.
+    type Expected<'a> = (&'a str, Vec<&'a str>, Vec<&'a str>, Vec<&'a str>, &'a str);
+    let expected: [Expected; 10] = [
         (
             "Espace numérique des Tilleuls",
             vec![seniors, fam, jeunes],
