@@ -268,6 +268,7 @@ const PAGES: &[&str] = &[
     "/mentions-legales",
     "/donnees-personnelles",
     "/plan-du-site",
+    "/connexion",
     "/composants",
     "/itinerance",
     "/observatoire",

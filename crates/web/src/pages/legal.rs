@@ -115,6 +115,20 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         how_long: "Le compte est effacé du journal quand il est supprimé.",
         who: "Les administrateurs.",
     },
+    PersonalTable {
+        table: "bookings",
+        what: "Les rendez-vous pris en ligne : le nom, et le téléphone ou le courriel donné pour être recontacté.",
+        why: "Vous recevoir au créneau choisi et pouvoir vous prévenir d'un changement.",
+        how_long: "Le nom et les coordonnées sont effacés une fois le rendez-vous passé (le rendez-vous reste, anonyme, pour les chiffres d'activité) ; l'effacement n'est pas encore lancé automatiquement par le serveur.",
+        who: "Les agents du lieu où le rendez-vous est pris.",
+    },
+    PersonalTable {
+        table: "tour_events",
+        what: "Les événements des tournées : fermetures de salles, labellisations, et les congés des agents des bus (l'identifiant ou le nom de l'agent donné par la coordination, et les dates).",
+        why: "Établir le calendrier des passages.",
+        how_long: "Tant que le calendrier qui en dépend est publié ; à retirer par la coordination ensuite (pas encore d'effacement automatique).",
+        who: "L'équipe de coordination des tournées.",
+    },
 ];
 
 /// Tables of the store that hold no personal data, with the reason (the test requires every
@@ -138,6 +152,11 @@ pub const NOT_PERSONAL: &[(&str, &str)] = &[
         "territory_moderation",
         "mode de modération choisi par chaque territoire",
     ),
+    ("tour_sites", "lieux de passage des bus (mairies, salles)"),
+    ("tour_vehicles", "véhicules des tournées et leur base"),
+    ("tour_plan", "plan de tournée proposé"),
+    ("tour_publications", "calendriers publiés des tournées"),
+    ("booking_slots", "créneaux ouverts à la réservation"),
 ];
 
 #[derive(Template)]
