@@ -478,3 +478,41 @@ fn mapping_init_then_import_of_a_form_export() {
     );
     assert!(t.contains("10 créés"), "{t}");
 }
+
+#[test]
+fn two_fresh_demos_announce_the_same_buses_on_the_same_days() {
+    // regression: three starts of `maillage demo` gave Lavit three different buses and days
+    // (the solver never gives the same routes twice). The demo now lays the routes shipped in
+    // data/tours/plan-82.json on the stored input.
+    let dir = tempfile::tempdir().unwrap();
+    let calendar = |name: &str| {
+        let file = dir.path().join(name);
+        check(
+            &maillage(
+                dir.path(),
+                &["demo", "--no-serve", "--db-file", file.to_str().unwrap()],
+            ),
+            0,
+        );
+        let url = format!("sqlite:{}", file.display());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = maillage_store::open(&url).await.unwrap();
+            let published = store
+                .tour_publication(None)
+                .await
+                .unwrap()
+                .expect("the demo publishes its calendar");
+            let book: serde_json::Value = serde_json::from_str(&published.book).unwrap();
+            (book["plan"].clone(), book["calendar"].clone())
+        })
+    };
+    let (plan_a, calendar_a) = calendar("a.sqlite");
+    let (plan_b, calendar_b) = calendar("b.sqlite");
+    assert_eq!(plan_a, plan_b);
+    assert!(
+        calendar_a.to_string().contains("Lavit"),
+        "Lavit is a stop of the demo"
+    );
+    assert_eq!(calendar_a, calendar_b);
+}

@@ -142,6 +142,14 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
         let today = chrono::Local::now().date_naive();
         maillage_directory::tours::import_files(store.as_ref(), &files).await?;
+        // The routes shipped with the data (the solver never gives the same twice): every
+        // demo announces the same buses on the same days.
+        let shipped = tours.join("plan-82.json");
+        if let Ok(text) = std::fs::read_to_string(&shipped) {
+            let plan = serde_json::from_str(&text)
+                .with_context(|| format!("plan de tournée illisible : {}", shipped.display()))?;
+            maillage_directory::tours::seed_plan(store.as_ref(), plan, today).await?;
+        }
         maillage_directory::tours::plan(store.as_ref(), today, false).await?;
         let published =
             maillage_directory::tours::publish(store.as_ref(), "démonstration", today).await?;

@@ -269,6 +269,32 @@ pub async fn plan(store: &dyn Store, today: NaiveDate, fresh: bool) -> anyhow::R
     Ok(Planned { book, kept })
 }
 
+/// Stores `plan` (routes made once, e.g. the demo's shipped `data/tours/plan-82.json`) as the
+/// proposed plan, laid on the stored input. Why: the solver does not give the same routes twice
+/// (see [`plan`]), and [`plan`] keeps a proposed plan while its sites, vehicles and stops are
+/// unchanged — so a base seeded with the same plan gets the same calendar, and two fresh demos
+/// announce the same buses on the same days.
+pub async fn seed_plan(
+    store: &dyn Store,
+    plan: maillage_tours::Plan,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let (sites, vehicles, events) = load_input(store).await?;
+    let (from, to) = announced_period(today);
+    let book = tokio::task::spawn_blocking(move || {
+        TourBook::with_plan(plan, sites, vehicles, events, from, to)
+    })
+    .await
+    .context("planification interrompue")??;
+    store
+        .save_tour_plan(&TourPlanRow {
+            planned_at: Utc::now(),
+            data: json(&book)?,
+        })
+        .await?;
+    Ok(())
+}
+
 /// What a change does to a passage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
