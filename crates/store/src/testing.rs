@@ -241,3 +241,67 @@ fn start() -> Result<Arc<PgServer>, String> {
         log,
     }))
 }
+
+/// A SQLite base in a fresh temporary directory (removed when the returned guard drops).
+pub fn sqlite_file() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("dossier temporaire");
+    let url = format!("sqlite:{}", dir.path().join("test.sqlite").display());
+    (dir, url)
+}
+
+/// Runs one async test body on both backends: `check_both!(name)` makes the module `name`
+/// with a `sqlite` and a `postgres` test, each calling `name(store)` on a fresh store.
+///
+/// `check_both!(name, file)` puts the SQLite base in a temporary file on a multi-threaded
+/// runtime (for tests of concurrency, where an in-memory base would serialise everything), and
+/// `check_both!(name, |store| Wrapper::new(store).await)` hands the test something built from the
+/// store (a router, a site). One macro for every crate, so the two backends are always driven
+/// the same way.
+#[macro_export]
+macro_rules! check_both {
+    ($name:ident) => {
+        $crate::check_both!($name, |store| store);
+    };
+    ($name:ident, |$store:ident| $wrap:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $store = $crate::open("sqlite::memory:")
+                    .await
+                    .expect("SQLite en mémoire");
+                super::$name($wrap).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(pg) = $crate::testing::postgres_or_skip().await else {
+                    return;
+                };
+                let $store = $crate::open(&pg.url).await.expect("PostgreSQL de test");
+                super::$name($wrap).await;
+            }
+        }
+    };
+    ($name:ident, file) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let (_dir, url) = $crate::testing::sqlite_file();
+                let store = $crate::open(&url).await.expect("SQLite");
+                super::$name(store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(pg) = $crate::testing::postgres_or_skip().await else {
+                    return;
+                };
+                let store = $crate::open(&pg.url).await.expect("PostgreSQL de test");
+                super::$name(store).await;
+            }
+        }
+    };
+}

@@ -10,30 +10,7 @@ use maillage_store::accounts::{
 use maillage_store::{Store, StoreError};
 use std::sync::Arc;
 
-macro_rules! check_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let store = maillage_store::open("sqlite::memory:")
-                    .await
-                    .expect("SQLite en mémoire");
-                super::$name(store).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(pg) = maillage_store::testing::postgres_or_skip().await else {
-                    return;
-                };
-                let store = maillage_store::open(&pg.url)
-                    .await
-                    .expect("PostgreSQL de test");
-                super::$name(store).await;
-            }
-        }
-    };
-}
+use maillage_store::check_both;
 
 fn acc(store: &Arc<dyn Store>) -> &dyn AccountStore {
     store.accounts().expect("ce stockage garde les comptes")

@@ -12,30 +12,7 @@ use maillage_store::{
     BookingOutcome, CancelOutcome, NewBooking, Slot, SlotQuery, SlotSource, Store,
 };
 
-macro_rules! check_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().expect("dossier temporaire");
-                let url = format!("sqlite:{}", dir.path().join("booking.sqlite").display());
-                let store = maillage_store::open(&url).await.expect("SQLite");
-                super::$name(store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(pg) = maillage_store::testing::postgres_or_skip().await else {
-                    return;
-                };
-                let store = maillage_store::open(&pg.url)
-                    .await
-                    .expect("PostgreSQL de test");
-                super::$name(store).await;
-            }
-        }
-    };
-}
+use maillage_store::check_both;
 
 fn at(day: u32, hour: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 12, day)
@@ -66,7 +43,7 @@ fn booking(slot_id: &str, n: usize) -> NewBooking {
     }
 }
 
-check_both!(hundred_concurrent_bookings_fill_exactly_three_places);
+check_both!(hundred_concurrent_bookings_fill_exactly_three_places, file);
 async fn hundred_concurrent_bookings_fill_exactly_three_places(store: Arc<dyn Store>) {
     store
         .save_slots(&[slot("c1", 10, 9, 3)])
@@ -94,7 +71,7 @@ async fn hundred_concurrent_bookings_fill_exactly_three_places(store: Arc<dyn St
     assert_eq!(listed.remaining, 0);
 }
 
-check_both!(slots_are_upserted_listed_and_bookable_only_ahead);
+check_both!(slots_are_upserted_listed_and_bookable_only_ahead, file);
 async fn slots_are_upserted_listed_and_bookable_only_ahead(store: Arc<dyn Store>) {
     let slots = [
         slot("a", 10, 9, 2),
@@ -141,7 +118,7 @@ async fn slots_are_upserted_listed_and_bookable_only_ahead(store: Arc<dyn Store>
     );
 }
 
-check_both!(cancelling_frees_the_place_until_the_limit);
+check_both!(cancelling_frees_the_place_until_the_limit, file);
 async fn cancelling_frees_the_place_until_the_limit(store: Arc<dyn Store>) {
     store
         .save_slots(&[slot("s", 10, 9, 1)])
@@ -191,7 +168,7 @@ async fn cancelling_frees_the_place_until_the_limit(store: Arc<dyn Store>) {
     );
 }
 
-check_both!(purge_blanks_personal_data_of_past_appointments_only);
+check_both!(purge_blanks_personal_data_of_past_appointments_only, file);
 async fn purge_blanks_personal_data_of_past_appointments_only(store: Arc<dyn Store>) {
     store
         .save_slots(&[slot("past", 2, 9, 2), slot("future", 20, 9, 2)])

@@ -14,30 +14,7 @@ use maillage_store::{
     Store, StoreError, StoredPlace,
 };
 
-macro_rules! check_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let store = maillage_store::open("sqlite::memory:")
-                    .await
-                    .expect("SQLite en mémoire");
-                super::$name(store).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(pg) = maillage_store::testing::postgres_or_skip().await else {
-                    return;
-                };
-                let store = maillage_store::open(&pg.url)
-                    .await
-                    .expect("PostgreSQL de test");
-                super::$name(store).await;
-            }
-        }
-    };
-}
+use maillage_store::check_both;
 
 // ---------------------------------------------------------------------------------------
 // Builders

@@ -16,30 +16,7 @@ use maillage_store::Store;
 use maillage_web::AppState;
 use support::{import_places, send, Answer};
 
-macro_rules! check_both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let store = maillage_store::open("sqlite::memory:")
-                    .await
-                    .expect("SQLite en mémoire");
-                super::$name(super::Site::new(store).await).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let Some(pg) = maillage_store::testing::postgres_or_skip().await else {
-                    return;
-                };
-                let store = maillage_store::open(&pg.url)
-                    .await
-                    .expect("PostgreSQL de test");
-                super::$name(super::Site::new(store).await).await;
-            }
-        }
-    };
-}
+use maillage_store::check_both;
 
 const A: &str = "lieu-montauban"; // in 82
 const B: &str = "lieu-cahors"; // in 46
@@ -249,7 +226,7 @@ async fn everyone(site: &Site) -> Vec<(&'static str, String)> {
     out
 }
 
-check_both!(authorisation_matrix);
+check_both!(authorisation_matrix, |store| Site::new(store).await);
 async fn authorisation_matrix(site: Site) {
     let people = everyone(&site).await;
     let ca = site.pending_change(A, "editeur82@test.fr").await;
@@ -332,7 +309,10 @@ async fn authorisation_matrix(site: Site) {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
 
-check_both!(editor_change_waits_then_is_published);
+check_both!(editor_change_waits_then_is_published, |store| Site::new(
+    store
+)
+.await);
 async fn editor_change_waits_then_is_published(site: Site) {
     site.create("editeur82@test.fr", Role::Editeur, None, &[A])
         .await;
@@ -489,7 +469,7 @@ async fn editor_change_waits_then_is_published(site: Site) {
     assert!(log.iter().filter(|e| e.action == "connexion").count() >= 2);
 }
 
-check_both!(sign_in_links_and_limits);
+check_both!(sign_in_links_and_limits, |store| Site::new(store).await);
 async fn sign_in_links_and_limits(site: Site) {
     site.create("marie@test.fr", Role::Editeur, None, &[A])
         .await;
@@ -587,7 +567,7 @@ async fn sign_in_links_and_limits(site: Site) {
     );
 }
 
-check_both!(claim_download_and_delete);
+check_both!(claim_download_and_delete, |store| Site::new(store).await);
 async fn claim_download_and_delete(site: Site) {
     // Claiming: the link goes to the listing's own email, and opens the place to its owner.
     let form = site.get(&format!("/espace/revendiquer/{A}"), "").await;
