@@ -137,22 +137,15 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         // The shipped tours, planned and published as version 1: the same on every demo of
         // the same month (the plan is deterministic, the period starts on the 1st).
         let tours = crate::paths::data_dir().join("tours");
-        let files =
-            ["sites-82.csv", "vehicules-82.csv", "evenements-82.csv"].map(|f| tours.join(f));
-        let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
         let today = chrono::Local::now().date_naive();
-        maillage_directory::tours::import_files(store.as_ref(), &files).await?;
-        // The routes shipped with the data (the solver never gives the same twice): every
-        // demo announces the same buses on the same days.
-        let shipped = tours.join("plan-82.json");
-        if let Ok(text) = std::fs::read_to_string(&shipped) {
-            let plan = serde_json::from_str(&text)
-                .with_context(|| format!("plan de tournée illisible : {}", shipped.display()))?;
-            maillage_directory::tours::seed_plan(store.as_ref(), plan, today).await?;
-        }
-        maillage_directory::tours::plan(store.as_ref(), today, false).await?;
-        let published =
-            maillage_directory::tours::publish(store.as_ref(), "démonstration", today).await?;
+        let published = maillage_directory::tours::publish_shipped(
+            store.as_ref(),
+            &tours,
+            "82",
+            "démonstration",
+            today,
+        )
+        .await?;
         println!("{}.", maillage_directory::tours::summary(&published));
         if args.no_serve {
             return Ok(ExitCode::SUCCESS);

@@ -135,32 +135,12 @@ pub async fn import_files(store: &dyn Store, paths: &[&Path]) -> anyhow::Result<
             Some(TourFile::Sites) => {
                 let sites = read_sites(&name, &text)?;
                 out.sites = Some(sites.len());
-                change.sites = Some(
-                    sites
-                        .iter()
-                        .map(|s| {
-                            Ok(TourRow {
-                                id: s.id.clone(),
-                                data: json(s)?,
-                            })
-                        })
-                        .collect::<anyhow::Result<_>>()?,
-                );
+                change.sites = Some(rows(&sites, |s| &s.id)?);
             }
             Some(TourFile::Vehicles) => {
                 let vehicles = read_vehicles(&name, &text)?;
                 out.vehicles = Some(vehicles.len());
-                change.vehicles = Some(
-                    vehicles
-                        .iter()
-                        .map(|v| {
-                            Ok(TourRow {
-                                id: v.id.clone(),
-                                data: json(v)?,
-                            })
-                        })
-                        .collect::<anyhow::Result<_>>()?,
-                );
+                change.vehicles = Some(rows(&vehicles, |v| &v.id)?);
             }
             Some(TourFile::Events) => {
                 let events = read_events(&name, &text)?;
@@ -179,6 +159,19 @@ pub async fn import_files(store: &dyn Store, paths: &[&Path]) -> anyhow::Result<
         .await
         .context("écriture des tournées dans la base (rien n'a été modifié)")?;
     Ok(out)
+}
+
+/// Items as stored rows, each under its own id.
+fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> &str) -> anyhow::Result<Vec<TourRow>> {
+    items
+        .iter()
+        .map(|item| {
+            Ok(TourRow {
+                id: id(item).to_owned(),
+                data: json(item)?,
+            })
+        })
+        .collect()
 }
 
 /// The stored input, as the tours crate's values.
@@ -293,6 +286,32 @@ pub async fn seed_plan(
         })
         .await?;
     Ok(())
+}
+
+/// The tour files a département ships in one folder (sites, vehicles, events, and the routes
+/// `plan-<dép>.json` when they were kept), imported, laid out and published in one go: what
+/// `maillage demo` does, and what the web tests start from, so both announce the same buses on
+/// the same days. The solver never gives the same routes twice; the shipped routes keep every
+/// fresh start identical.
+pub async fn publish_shipped(
+    store: &dyn Store,
+    dir: &Path,
+    departement: &str,
+    by: &str,
+    today: NaiveDate,
+) -> anyhow::Result<Published> {
+    let files =
+        ["sites", "vehicules", "evenements"].map(|f| dir.join(format!("{f}-{departement}.csv")));
+    let files: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    import_files(store, &files).await?;
+    let shipped = dir.join(format!("plan-{departement}.json"));
+    if let Ok(text) = std::fs::read_to_string(&shipped) {
+        let plan = serde_json::from_str(&text)
+            .with_context(|| format!("plan de tournée illisible : {}", shipped.display()))?;
+        seed_plan(store, plan, today).await?;
+    }
+    plan(store, today, false).await?;
+    publish(store, by, today).await
 }
 
 /// What a change does to a passage.

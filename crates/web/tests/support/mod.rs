@@ -73,23 +73,17 @@ pub async fn store_with(extra: Vec<Place>) -> TestStore {
     if !extra.is_empty() {
         import_places(store.as_ref(), extra).await;
     }
-    // The demo's tours, planned and published as `maillage demo` does.
-    let tours = workspace().join("data/tours");
-    let files: Vec<PathBuf> = ["sites-82.csv", "vehicules-82.csv", "evenements-82.csv"]
-        .iter()
-        .map(|f| tours.join(f))
-        .collect();
-    let files: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    // The demo's tours, with its shipped routes, published as `maillage demo` does.
     let today = maillage_web::hours::now_paris().date();
-    maillage_directory::tours::import_files(store.as_ref(), &files)
-        .await
-        .expect("tours import");
-    maillage_directory::tours::plan(store.as_ref(), today, false)
-        .await
-        .expect("tours plan");
-    maillage_directory::tours::publish(store.as_ref(), "test", today)
-        .await
-        .expect("tours publish");
+    maillage_directory::tours::publish_shipped(
+        store.as_ref(),
+        &workspace().join("data/tours"),
+        "82",
+        "test",
+        today,
+    )
+    .await
+    .expect("tours publiées");
     TestStore {
         store,
         referential: Arc::new(referential),
