@@ -88,6 +88,9 @@ pub struct Entry {
     /// commune's centre (then `approximate`).
     pub position: Option<Position>,
     pub approximate: bool,
+    /// A stop of the published itinerant calendar (the bus at a commune), not a place of the
+    /// directory: found by the search page and the map, never by the API or the observatory.
+    pub stop: bool,
 }
 
 impl Entry {
@@ -170,7 +173,9 @@ pub struct Results<'a> {
 }
 
 pub struct SearchIndex {
+    /// The directory's places, then the itinerant stops.
     entries: Vec<Entry>,
+    n_places: usize,
     by_id: HashMap<String, u32>,
     vocab: Vec<(Box<str>, Postings)>,
     /// Folded words as written in the places and the vocabulary, with how many places use
@@ -234,8 +239,28 @@ static SYNONYM_STEMS: std::sync::LazyLock<Vec<(&'static str, String, &'static [&
 
 impl SearchIndex {
     pub fn build(places: Vec<Place>, communes: &[Commune], epcis: &[Epci]) -> SearchIndex {
+        SearchIndex::build_with_stops(places, Vec::new(), communes, epcis)
+    }
+
+    /// The index of the directory's places and of the stops of the published itinerant
+    /// calendar (as places, see `maillage_tours::publish::stops_as_places`). The stops come
+    /// after the places, so [`SearchIndex::entries`] is the directory alone.
+    pub fn build_with_stops(
+        places: Vec<Place>,
+        stops: Vec<Place>,
+        communes: &[Commune],
+        epcis: &[Epci],
+    ) -> SearchIndex {
         let mut places = places;
         places.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut stops = stops;
+        stops.sort_by(|a, b| a.id.cmp(&b.id));
+        let n_places = places.len();
+        let total = n_places + stops.len();
+        let places = places
+            .into_iter()
+            .map(|p| (p, false))
+            .chain(stops.into_iter().map(|p| (p, true)));
         let vocabulary = Vocabulary::shipped().unwrap_or_else(|e| {
             // The file is embedded and tested; should it ever break, search without it.
             tracing::error!(erreur = %e, "vocabulaire illisible");
@@ -244,11 +269,11 @@ impl SearchIndex {
         let mut vocab: BTreeMap<String, Vec<(u32, u8)>> = BTreeMap::new();
         let mut surface: HashMap<String, u32> = HashMap::new();
         let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
-        let mut entries = Vec::with_capacity(places.len());
+        let mut entries = Vec::with_capacity(total);
         let mut parsed_hours: HashMap<String, (Option<Arc<OpeningHours>>, Option<WeekMask>)> =
             HashMap::new();
-        let mut by_id = HashMap::with_capacity(places.len());
-        for (i, place) in places.into_iter().enumerate() {
+        let mut by_id = HashMap::with_capacity(total);
+        for (i, (place, stop)) in places.enumerate() {
             let i = i as u32;
             let mut words: Vec<(String, u8)> = Vec::new();
             let mut seen: HashSet<String> = HashSet::new();
@@ -287,6 +312,9 @@ impl SearchIndex {
             }
             if place.is_itinerant() {
                 add("itinérant", KIND, &mut words);
+            }
+            if stop {
+                add("bus", KIND, &mut words);
             }
             if let Some(s) = &place.structure_parente {
                 add(s, OPERATOR, &mut words);
@@ -334,6 +362,7 @@ impl SearchIndex {
                 masks: Box::new([]),
                 position: place.position,
                 approximate: false,
+                stop,
                 place: Arc::new(place),
             });
         }
@@ -471,6 +500,7 @@ impl SearchIndex {
         }
         SearchIndex {
             entries,
+            n_places,
             by_id,
             vocab,
             surface,
@@ -486,20 +516,22 @@ impl SearchIndex {
         }
     }
 
+    /// The number of places of the directory (stops not counted).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.n_places
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.n_places == 0
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.by_id.get(id).map(|i| &self.entries[*i as usize])
     }
 
+    /// The directory's places (without the itinerant stops).
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        &self.entries[..self.n_places]
     }
 
     /// The name of a commune by INSEE code, when known.
@@ -1001,6 +1033,7 @@ impl SearchIndex {
                 || (q.free && !e.free)
                 || (q.walk_in && !e.walk_in)
                 || (q.itinerant && !p.is_itinerant())
+                || (e.stop && !q.stops)
             {
                 return None;
             }

@@ -100,8 +100,8 @@ impl AppState {
         config: WebConfig,
     ) -> Result<AppState, WebError> {
         let referential = referential.into();
-        let index = build_index(store.as_ref(), referential.as_deref()).await?;
         let tours = pages::itinerance::load(store.as_ref()).await;
+        let index = build_index(store.as_ref(), referential.as_deref(), tours.as_deref()).await?;
         Ok(AppState {
             store,
             referential,
@@ -133,12 +133,19 @@ impl AppState {
     /// Rebuilds the index from the store and reloads the published tours calendar; call
     /// after an import (which may publish a calendar version) or any write to places.
     pub async fn reload(&self) -> Result<(), WebError> {
-        let fresh = Arc::new(build_index(self.store.as_ref(), self.referential.as_deref()).await?);
+        let tours = pages::itinerance::load(self.store.as_ref()).await;
+        let fresh = Arc::new(
+            build_index(
+                self.store.as_ref(),
+                self.referential.as_deref(),
+                tours.as_deref(),
+            )
+            .await?,
+        );
         match self.index.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
-        let tours = pages::itinerance::load(self.store.as_ref()).await;
         match self.tours.write() {
             Ok(mut guard) => *guard = tours,
             Err(poisoned) => *poisoned.into_inner() = tours,
@@ -152,6 +159,7 @@ impl AppState {
 async fn build_index(
     store: &dyn Store,
     referential: Option<&Referential>,
+    tours: Option<&pages::itinerance::Tours>,
 ) -> Result<SearchIndex, WebError> {
     // Page through the store so that only one page of stored places (with their source
     // records and provenance, which the index does not keep) is in memory at a time.
@@ -183,9 +191,14 @@ async fn build_index(
             epcis = r.epcis.clone();
         }
     }
-    let index = tokio::task::spawn_blocking(move || SearchIndex::build(places, &communes, &epcis))
-        .await
-        .map_err(|e| WebError::Unavailable(format!("construction de l'index : {e}")))?;
+    // The bus stops of the published calendar are results too (a person looking for help in
+    // Lavit must find the bus that stops there).
+    let stops = tours.map(|t| t.stops.clone()).unwrap_or_default();
+    let index = tokio::task::spawn_blocking(move || {
+        SearchIndex::build_with_stops(places, stops, &communes, &epcis)
+    })
+    .await
+    .map_err(|e| WebError::Unavailable(format!("construction de l'index : {e}")))?;
     Ok(index)
 }
 

@@ -73,6 +73,9 @@ pub struct SearchQuery {
     pub free: bool,
     /// `itinerant=1`
     pub itinerant: bool,
+    /// Whether the stops of the itinerant calendar are results too: set by the pages made for
+    /// a person (search, map, print), never read from the URL (the API lists places).
+    pub stops: bool,
     /// 1-based page (`page`).
     pub page: usize,
     /// Results per page (`par_page`, 1 to 500).

@@ -152,3 +152,63 @@ async fn names_and_addresses_are_tidy_on_pages_and_kept_in_the_api() {
         "the API keeps the source value"
     );
 }
+
+#[tokio::test]
+async fn the_bus_is_found_at_its_stops_with_its_next_passages() {
+    let app = app().await;
+    // Lavit has no fixed place: the bus stopping at its mairie is the answer.
+    for url in [
+        "/?q=bus+france+services+lavit",
+        "/?q=lavit&itinerant=1",
+        "/?q=aide+aux+demarches&ou=Lavit&rayon=0",
+    ] {
+        let page = get(&app.router, url).await;
+        assert_eq!(page.status, StatusCode::OK, "{url}");
+        assert!(
+            page.body
+                .contains("France Services itinérante — Mairie de Lavit"),
+            "{url}: the stop is a result"
+        );
+        assert!(
+            page.body.contains("href=\"/itinerance?commune=Lavit\""),
+            "{url}: the stop links to its commune's calendar"
+        );
+        assert!(
+            page.body.contains("Prochains passages :") && page.body.contains(" est à Lavit le "),
+            "{url}: with its next passages"
+        );
+        assert!(
+            page.body
+                .contains("/itinerance/affiche?commune=Lavit&#38;mois=")
+                || page
+                    .body
+                    .contains("/itinerance/affiche?commune=Lavit&amp;mois="),
+            "{url}: and its poster"
+        );
+    }
+    // The API lists the directory's places, not the stops of a calendar.
+    let api = get(&app.router, "/api/v1/lieux?q=bus+lavit").await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(!api.body.contains("tournee:"), "{}", api.body);
+    // An itinerant France Services of the directory shows its passages, not office hours.
+    let found = get(
+        &app.router,
+        "/api/v1/lieux?q=France+services+itin%C3%A9rante+d%C3%A9partementale",
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&found.body).expect("JSON");
+    let id = json["lieux"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|p| p["id"].as_str())
+        .expect("the itinerant France Services of the département")
+        .to_string();
+    let page = get(&app.router, &format!("/lieux/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<h2>Prochains passages</h2>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<h2>Horaires</h2>"));
+}

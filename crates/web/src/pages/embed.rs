@@ -36,6 +36,7 @@ pub async fn widget(
         q.per_page = 10;
     }
     let index = state.index();
+    let tours = state.tours();
     let now = hours::now_paris();
     let r = index.search(&q, now).map_err(WebError::BadRequest)?;
     let heading = match (&r.center, r.total) {
@@ -62,7 +63,7 @@ pub async fn widget(
         results: r
             .hits
             .iter()
-            .map(|h| ResultView::from_hit(h, now))
+            .map(|h| ResultView::from_hit(h, now, tours.as_deref()))
             .collect(),
         total: r.total,
         heading,

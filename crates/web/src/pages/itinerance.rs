@@ -23,8 +23,9 @@ use maillage_tours::calendar::date_fr_year;
 use maillage_tours::publish::{
     ical, poster_page, sentence, stops_as_places, PosterFrame, POSTER_CSS,
 };
-use maillage_tours::{Status, TourBook};
+use maillage_tours::{Site, Status, TourBook};
 
+use super::urlencode;
 use crate::error::WebError;
 use crate::hours::now_paris;
 use crate::layout::{render, Layout};
@@ -43,6 +44,56 @@ impl std::ops::Deref for Tours {
     type Target = TourBook;
     fn deref(&self) -> &TourBook {
         &self.book
+    }
+}
+
+impl Tours {
+    /// The site of a stop's place id (`tournee:<site>`, see `stops_as_places`).
+    pub fn stop(&self, place_id: &str) -> Option<&Site> {
+        self.book.site(place_id.strip_prefix("tournee:")?)
+    }
+
+    /// The next `n` passages at a site from `today`, in French (a cancelled one said so).
+    pub fn next_at(&self, site_id: &str, today: NaiveDate, n: usize) -> Vec<String> {
+        self.next_where(today, n, |p| p.site_id == site_id)
+    }
+
+    /// The next `n` passages at any stop of a département (INSEE code prefix), for the page
+    /// of an itinerant France Services of that département.
+    pub fn next_in_departement(
+        &self,
+        departement: &str,
+        today: NaiveDate,
+        n: usize,
+    ) -> Vec<String> {
+        self.next_where(today, n, |p| {
+            self.book
+                .site(&p.site_id)
+                .is_some_and(|s| s.code_insee.starts_with(departement))
+        })
+    }
+
+    fn next_where(
+        &self,
+        today: NaiveDate,
+        n: usize,
+        keep: impl Fn(&maillage_tours::Passage) -> bool,
+    ) -> Vec<String> {
+        self.book
+            .calendar
+            .passages
+            .iter()
+            .filter(|p| p.date >= today && keep(p))
+            .filter(|p| !matches!(p.status, Status::Stopped { .. }))
+            .take(n)
+            .filter_map(|p| {
+                let (s, v) = (
+                    self.book.site(&p.site_id)?,
+                    self.book.vehicle(&p.vehicle_id)?,
+                );
+                Some(sentence(p, s, v))
+            })
+            .collect()
     }
 }
 
@@ -294,10 +345,6 @@ pub async fn page(
         history: history(&book),
     };
     render(&page)
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// `GET /itinerance/calendrier.ics?commune=…` or `?vehicule=…`

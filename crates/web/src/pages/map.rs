@@ -37,6 +37,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let q = SearchQuery::parse(raw.as_deref())?;
     let index = state.index();
+    let tours = state.tours();
     let now = hours::now_paris();
     let r = index.search(&q, now).map_err(WebError::BadRequest)?;
     let qs = q.to_query(None);
@@ -57,7 +58,7 @@ pub async fn page(
         results: r
             .hits
             .iter()
-            .map(|h| ResultView::from_hit(h, now))
+            .map(|h| ResultView::from_hit(h, now, tours.as_deref()))
             .collect(),
         total: r.total,
         points_url: format!("/carte/lieux.json{suffix}"),

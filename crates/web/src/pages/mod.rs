@@ -25,6 +25,11 @@ pub mod search;
 /// A place as one line of results.
 pub struct ResultView {
     pub id: String,
+    /// Where the name links: the place's page, or the calendar of a bus stop's commune.
+    pub href: String,
+    /// For a bus stop: its next two passages in French, and its poster for the month.
+    pub passages: Vec<String>,
+    pub poster: Option<String>,
     pub nom: String,
     pub adresse: String,
     pub ville: String,
@@ -72,10 +77,31 @@ pub fn fmt_phone(e164: &str) -> String {
 }
 
 impl ResultView {
-    pub fn from_hit(hit: &Hit<'_>, now: chrono::NaiveDateTime) -> ResultView {
+    /// The result as shown; `tours` (the published calendar) gives a bus stop its passages.
+    pub fn from_hit(
+        hit: &Hit<'_>,
+        now: chrono::NaiveDateTime,
+        tours: Option<&itinerance::Tours>,
+    ) -> ResultView {
         let p: &Place = &hit.entry.place;
+        let stop = tours.filter(|_| hit.entry.stop).and_then(|t| t.stop(&p.id));
+        let (href, passages, poster) = match (stop, tours) {
+            (Some(site), Some(t)) => (
+                format!("/itinerance?commune={}", urlencode(&site.commune)),
+                t.next_at(&site.id, now.date(), 2),
+                Some(format!(
+                    "/itinerance/affiche?commune={}&mois={}",
+                    urlencode(&site.commune),
+                    now.format("%Y-%m")
+                )),
+            ),
+            _ => (format!("/lieux/{}", urlencode(&p.id)), Vec::new(), None),
+        };
         ResultView {
             id: p.id.clone(),
+            href,
+            passages,
+            poster,
             nom: crate::display::name(&p.nom),
             adresse: crate::display::address(&p.adresse, &p.code_postal, &p.commune),
             ville: format!("{} {}", p.code_postal, crate::display::name(&p.commune))
@@ -106,6 +132,11 @@ impl ResultView {
             telephone: p.telephone.as_deref().map(fmt_phone),
         }
     }
+}
+
+/// A value for a URL's query string or path segment.
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Any unknown path: the French 404 page.

@@ -21,6 +21,7 @@ use maillage_territory::coverage::{Category, CommuneAccess, Coverage, CoverageOp
 use maillage_territory::scenario;
 use maillage_territory::{export, Referential};
 
+use super::urlencode;
 use crate::cache::CachedBody;
 use crate::error::WebError;
 use crate::layout::Layout;
@@ -72,10 +73,6 @@ fn parse_query(raw: Option<&str>) -> Query {
         }
     }
     q
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 fn referential(state: &AppState) -> Result<&Referential, WebError> {

@@ -41,6 +41,9 @@ pub struct PlacePage {
     pub typologies: Vec<String>,
     pub status: Option<hours::Status>,
     pub week: Vec<DayRow>,
+    /// For an itinerant France Services: the next passages of the published calendar of its
+    /// département, shown instead of office hours.
+    pub passages: Vec<String>,
     /// Days of the next weeks when the place is closed against its usual week.
     pub closures: Vec<String>,
     /// Hours given as text that could not be read as OSM hours.
@@ -163,6 +166,12 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
         .map(|oh| hours::exceptional_closures(oh, now.date(), 45))
         .unwrap_or_default();
     let (week, raw_hours) = week_rows(&p);
+    let passages = match (state.tours(), p.departement()) {
+        (Some(tours), Some(dep)) if p.is_itinerant() => {
+            tours.next_in_departement(dep, now.date(), 6)
+        }
+        _ => Vec::new(),
+    };
     let route_url = p.position.map(|pos| {
         format!(
             "https://www.openstreetmap.org/directions?to={:.6}%2C{:.6}",
@@ -194,6 +203,7 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
         status,
         closures,
         week,
+        passages,
         raw_hours,
         telephone: p.telephone.as_ref().map(|t| (t.clone(), fmt_phone(t))),
         facets: facets(&p),

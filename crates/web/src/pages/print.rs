@@ -80,7 +80,9 @@ pub async fn page(
     let mut q = SearchQuery::parse(raw.as_deref())?;
     q.page = 1;
     q.per_page = 2000;
+    q.stops = true;
     let index = state.index();
+    let tours = state.tours();
     let now = hours::now_paris();
     let r = index.search(&q, now).map_err(WebError::BadRequest)?;
     let items = r
@@ -109,7 +111,7 @@ pub async fn page(
                 })
                 .unwrap_or_default();
             PrintItem {
-                view: ResultView::from_hit(h, now),
+                view: ResultView::from_hit(h, now, tours.as_deref()),
                 week,
             }
         })

@@ -245,7 +245,9 @@ pub async fn page(
         Err(e) => return Err(e),
     };
     let mut q = q;
+    q.stops = true;
     let index = state.index();
+    let tours = state.tours();
     let now = hours::now_paris();
     let mut error = parse_error;
     let mut found = index.search(&q, now);
@@ -296,7 +298,7 @@ pub async fn page(
             (
                 r.hits
                     .iter()
-                    .map(|h| ResultView::from_hit(h, now))
+                    .map(|h| ResultView::from_hit(h, now, tours.as_deref()))
                     .collect(),
                 r.total,
                 r.center,
