@@ -122,9 +122,32 @@ pub struct PlanArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct BookArg {
-    /// Livre des tournées écrit par `maillage tours plan`.
+    /// Livre des tournées écrit par `maillage tours plan` (quand `--db` n'est pas donné).
     #[arg(long, default_value = "tournees.json")]
     pub livre: PathBuf,
+    /// Lit le calendrier publié dans la base (sqlite:CHEMIN ou postgres://…), celui que le
+    /// site affiche, au lieu du livre.
+    #[arg(long = "db", env = "MAILLAGE_DATABASE_URL")]
+    pub db: Option<String>,
+}
+
+impl BookArg {
+    /// The published calendar from the store when `--db` is given, else the book file.
+    fn load(&self) -> anyhow::Result<TourBook> {
+        let Some(url) = &self.db else {
+            return load_book(&self.livre);
+        };
+        crate::runtime()?.block_on(async {
+            let store = open_store(url).await?;
+            match maillage_directory::tours::published(store.as_ref()).await? {
+                Some(p) => Ok(p.book),
+                None => bail!(
+                    "aucun calendrier publié dans {url} : lancer `maillage tours plan --db …` \
+                     puis `maillage tours publish`"
+                ),
+            }
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -589,7 +612,7 @@ fn site_filter<'a>(
 }
 
 fn calendar(a: CalendarArgs) -> anyhow::Result<ExitCode> {
-    let book = load_book(&a.book.livre)?;
+    let book = a.book.load()?;
     let from = match &a.du {
         Some(s) => date_arg(s)?,
         None => today(),
@@ -621,7 +644,7 @@ fn calendar(a: CalendarArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn ical_cmd(a: IcalArgs) -> anyhow::Result<ExitCode> {
-    let book = load_book(&a.book.livre)?;
+    let book = a.book.load()?;
     if a.commune.is_none() && a.vehicule.is_none() {
         bail!("préciser --commune ou --vehicule");
     }
@@ -643,7 +666,7 @@ fn ical_cmd(a: IcalArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn poster(a: PosterArgs) -> anyhow::Result<ExitCode> {
-    let book = load_book(&a.book.livre)?;
+    let book = a.book.load()?;
     let month = date_arg(&format!("{}-01", a.mois))
         .with_context(|| format!("mois « {} » : attendu AAAA-MM", a.mois))?;
     let sites = book.sites_of_commune(&a.commune);
@@ -663,7 +686,7 @@ fn poster(a: PosterArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn places(a: PlacesArgs) -> anyhow::Result<ExitCode> {
-    let book = load_book(&a.book.livre)?;
+    let book = a.book.load()?;
     let places = as_places(&book.plan, &book.sites, &book.vehicles, &a.pivot, today());
     let mut buf = Vec::new();
     maillage_standard::write::write_standard_csv(&places, &mut buf)?;
@@ -673,6 +696,12 @@ fn places(a: PlacesArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn label(a: LabelArgs) -> anyhow::Result<ExitCode> {
+    if a.book.db.is_some() {
+        bail!(
+            "avec une base, une labellisation arrive par l'import de la liste France Services \
+             (`maillage import`) : le calendrier publié suit, avec ses avis"
+        );
+    }
     let mut book = load_book(&a.book.livre)?;
     let l = Labelling {
         code_insee: a.commune.clone(),
@@ -1040,6 +1069,56 @@ mod tests {
         dir.join(name)
     }
 
+    #[test]
+    fn calendar_ical_and_poster_read_the_published_version_from_the_store() {
+        let db = format!("sqlite:{}", tmp("publie.sqlite").display());
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        crate::runtime()
+            .unwrap()
+            .block_on(async {
+                let store = open_store(&db).await?;
+                let dir = data("sites-82.csv").parent().unwrap().to_path_buf();
+                maillage_directory::tours::publish_shipped(
+                    store.as_ref(),
+                    &dir,
+                    "82",
+                    "test",
+                    today,
+                )
+                .await
+            })
+            .expect("published");
+        let book = BookArg {
+            livre: tmp("absent.json"),
+            db: Some(db.clone()),
+        };
+        let ics = tmp("lavit.ics");
+        run(Command::Ical(IcalArgs {
+            book,
+            commune: Some("Lavit".into()),
+            vehicule: None,
+            out: Some(ics.clone()),
+        }))
+        .expect("ical from the store");
+        let text = read_text(&ics).unwrap();
+        assert!(
+            text.contains("BEGIN:VEVENT\r\n") && text.contains("Lavit"),
+            "{text}"
+        );
+        // Without a publication, the message says what to run.
+        let empty = format!("sqlite:{}", tmp("vide.sqlite").display());
+        let err = BookArg {
+            livre: tmp("absent.json"),
+            db: Some(empty),
+        }
+        .load()
+        .expect_err("nothing published");
+        assert!(
+            format!("{err:#}").contains("maillage tours publish"),
+            "{err:#}"
+        );
+    }
+
     fn plan_args(out: &Path) -> PlanArgs {
         PlanArgs {
             db: None,
@@ -1077,6 +1156,7 @@ mod tests {
         run(Command::Ical(IcalArgs {
             book: BookArg {
                 livre: book_path.clone(),
+                db: None,
             },
             commune: None,
             vehicule: Some("bus-1".into()),
@@ -1089,6 +1169,7 @@ mod tests {
         run(Command::Affiche(PosterArgs {
             book: BookArg {
                 livre: book_path.clone(),
+                db: None,
             },
             commune: "Dunes".into(),
             mois: "2027-01".into(),
@@ -1101,6 +1182,7 @@ mod tests {
         run(Command::Lieux(PlacesArgs {
             book: BookArg {
                 livre: book_path.clone(),
+                db: None,
             },
             pivot: "22820001400013".into(),
             out: Some(places.clone()),
@@ -1113,6 +1195,7 @@ mod tests {
         run(Command::Labelliser(LabelArgs {
             book: BookArg {
                 livre: book_path.clone(),
+                db: None,
             },
             commune: "82050".into(),
             date: "2027-01-15".into(),

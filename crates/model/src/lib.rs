@@ -17,6 +17,7 @@ pub mod provenance;
 pub mod siret;
 pub mod territory;
 pub mod text;
+pub mod travel;
 
 pub use lists::*;
 pub use place::*;

@@ -107,42 +107,8 @@ impl Serialize for Category {
     }
 }
 
-/// Turns a straight-line distance into an estimated car travel time.
-///
-/// Road distance = straight line × `detour_factor`; the first `slow_km` of road are driven at
-/// `slow_speed_kmh` (leaving a village, crossing a town), the rest at `speed_kmh`. The
-/// defaults (1.3; 2 km at 30 km/h; then 65 km/h) are the usual orders of magnitude for rural
-/// France: a circuity of 1.2–1.4 is what road/straight ratios measure on departmental
-/// networks, and 65 km/h is a mean speed on roads limited to 80–90 km/h with bends and
-/// villages. They are options, not truths: `--detour`, `--vitesse` in the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TravelModel {
-    pub detour_factor: f64,
-    pub slow_km: f64,
-    pub slow_speed_kmh: f64,
-    pub speed_kmh: f64,
-}
-
-impl Default for TravelModel {
-    fn default() -> Self {
-        TravelModel {
-            detour_factor: 1.3,
-            slow_km: 2.0,
-            slow_speed_kmh: 30.0,
-            speed_kmh: 65.0,
-        }
-    }
-}
-
-impl TravelModel {
-    /// Estimated minutes by car for a straight-line distance in km.
-    pub fn minutes(&self, straight_km: f64) -> f64 {
-        let road = straight_km * self.detour_factor;
-        let slow = road.min(self.slow_km);
-        let fast = (road - self.slow_km).max(0.0);
-        (slow / self.slow_speed_kmh + fast / self.speed_kmh) * 60.0
-    }
-}
+/// The one travel-time estimate of maillage (the tours use it too).
+pub use maillage_model::travel::TravelModel;
 
 /// Options of a coverage computation.
 #[derive(Debug, Clone, Serialize)]
@@ -1056,19 +1022,4 @@ pub fn with_added_place(coverage: &Coverage, place: &Place, place_index: usize) 
     }
     out.places_used += 1;
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn travel_model_is_monotonic_and_matches_its_definition() {
-        let m = TravelModel::default();
-        assert_eq!(m.minutes(0.0), 0.0);
-        // 10 km straight → 13 km road: 2 km at 30 km/h (4 min) + 11 km at 65 km/h.
-        let expected = 4.0 + 11.0 / 65.0 * 60.0;
-        assert!((m.minutes(10.0) - expected).abs() < 1e-9);
-        assert!(m.minutes(5.0) < m.minutes(6.0));
-    }
 }

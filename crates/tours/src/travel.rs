@@ -1,23 +1,17 @@
 //! Travel times between a vehicle's base and its sites.
 //!
-//! One estimate, in one place, until the territory crate offers road times: great-circle
-//! distance × a detour factor, at an average speed. The factor and the speed are those
-//! commonly used for rural French départements (roads are about 30 % longer than the straight
-//! line; 60 km/h on departmental roads once small towns are crossed). The planner only sees a
-//! [`Matrix`], so a road-graph matrix replaces this without touching it.
+//! The estimate is maillage's one travel-time model (`maillage_model::travel::TravelModel`,
+//! the one the observatory's coverage uses), so a trip is as long on the tours' pages as on
+//! the observatory's. The planner only sees a [`Matrix`], so a road-graph matrix replaces
+//! this without touching it.
 
+use maillage_model::travel::TravelModel;
 use maillage_model::Position;
 use serde::{Deserialize, Serialize};
 
-/// Road distance / straight-line distance.
-pub const DETOUR: f64 = 1.3;
-/// Average driving speed in km/h.
-pub const SPEED_KMH: f64 = 60.0;
-
 /// Estimated driving time in seconds between two positions.
 pub fn estimate_seconds(a: Position, b: Position) -> u32 {
-    let km = a.distance_km(b) * DETOUR;
-    (km / SPEED_KMH * 3600.0).round() as u32
+    TravelModel::default().seconds_between(a, b)
 }
 
 /// A square travel-time matrix (seconds) between named locations.
@@ -68,7 +62,7 @@ mod tests {
         let montauban = Position::new(44.008448, 1.359565);
         let dunes = Position::new(44.08663, 0.77597);
         let s = estimate_seconds(montauban, dunes);
-        // 47 km in a straight line → ~61 km of road at 60 km/h.
+        // 47 km in a straight line → ~61 km of road: 2 km at 30 km/h, the rest at 65 km/h.
         assert!((3300..=3900).contains(&s), "{s}");
     }
 }
