@@ -1292,6 +1292,7 @@ mod tests {
         let e = run(Command::Calendrier(CalendarArgs {
             book: BookArg {
                 livre: tmp("absent.json"),
+                db: None,
             },
             commune: None,
             vehicule: None,
