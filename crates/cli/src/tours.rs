@@ -108,6 +108,10 @@ pub struct PlanArgs {
     /// Sans l'amélioration locale après le solveur (pour les mesures).
     #[arg(long)]
     pub sans_polissage: bool,
+    /// Extrait OpenStreetMap (.osm.pbf) : les temps de trajet par la route au lieu de
+    /// l'estimation à vol d'oiseau (celle de l'observatoire).
+    #[arg(long)]
+    pub routes: Option<PathBuf>,
     /// Cas synthétique « SITESxVEHICULES » (ex. 200x10) au lieu des fichiers, pour les mesures.
     #[arg(long)]
     pub synthetique: Option<String>,
@@ -423,7 +427,28 @@ fn plan(a: PlanArgs) -> anyhow::Result<ExitCode> {
         sites.len(),
         vehicles.len()
     );
-    let book = TourBook::new(sites, vehicles, events, from, to, &options)?;
+    let book = match &a.routes {
+        None => TourBook::new(sites, vehicles, events, from, to, &options)?,
+        Some(pbf) => {
+            let progress = crate::progress::spinner("Lecture du réseau routier");
+            let graph = maillage_territory::roads::RoadGraph::from_pbf(
+                pbf,
+                &maillage_territory::roads::SpeedProfile::default(),
+            )
+            .with_context(|| format!("réseau routier {}", pbf.display()))?;
+            progress.finish_and_clear();
+            TourBook::new_with(sites, vehicles, events, from, to, &options, |s, v| {
+                let (matrix, routed) = maillage_directory::tours::road_matrix(&graph, s, v);
+                let n = matrix.ids.len();
+                eprintln!(
+                    "Temps de trajet par la route pour {routed} trajets sur {} (les autres : \
+                     estimation à vol d'oiseau).",
+                    n * n.saturating_sub(1)
+                );
+                matrix
+            })?
+        }
+    };
     print_plan(&book);
     let p = &book.plan;
     save_book(&a.out, &book)?;
@@ -1133,6 +1158,7 @@ mod tests {
             secondes: None,
             sans_polissage: false,
             synthetique: None,
+            routes: None,
             out: out.to_path_buf(),
             export_matrix: Some(out.with_extension("instance.json")),
         }

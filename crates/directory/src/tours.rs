@@ -161,6 +161,31 @@ pub async fn import_files(store: &dyn Store, paths: &[&Path]) -> anyhow::Result<
     Ok(out)
 }
 
+/// Travel times by road between the vehicles' bases and the sites, from an OpenStreetMap
+/// road graph (`maillage_territory::roads`); a pair the graph cannot route (a point off the
+/// extract, an island) keeps the straight-line estimate, the same one the observatory uses.
+/// Returns the matrix and how many of its trips came from the roads.
+pub fn road_matrix(
+    graph: &maillage_territory::roads::RoadGraph,
+    sites: &[Site],
+    vehicles: &[Vehicle],
+) -> (maillage_tours::travel::Matrix, usize) {
+    /// A point further than this from any road is not snapped (its estimate is kept).
+    const MAX_SNAP_KM: f64 = 2.0;
+    let mut matrix = maillage_tours::plan::estimate_matrix(sites, vehicles);
+    let road = graph.durations(&matrix.positions, MAX_SNAP_KM);
+    let mut routed = 0;
+    for (i, row) in road.iter().enumerate() {
+        for (j, secs) in row.iter().enumerate() {
+            if let (Some(secs), true) = (secs, i != j) {
+                matrix.durations[i][j] = secs.round() as u32;
+                routed += 1;
+            }
+        }
+    }
+    (matrix, routed)
+}
+
 /// Items as stored rows, each under its own id.
 fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> &str) -> anyhow::Result<Vec<TourRow>> {
     items

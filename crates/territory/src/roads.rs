@@ -448,6 +448,31 @@ impl RoadGraph {
         )
     }
 
+    /// Seconds by car between every pair of points (row: from, column: to), `None` where a
+    /// point cannot be snapped within `max_snap_km` or no road leads: one forward search per
+    /// origin, for the tours' planner.
+    pub fn durations(&self, points: &[Position], max_snap_km: f64) -> Vec<Vec<Option<f64>>> {
+        let snapped: Vec<Option<u32>> = points
+            .iter()
+            .map(|p| self.snap(*p, max_snap_km).map(|(n, _)| n))
+            .collect();
+        let nodes: Vec<u32> = snapped.iter().flatten().copied().collect();
+        snapped
+            .iter()
+            .map(|from| {
+                let Some(from) = from else {
+                    return vec![None; points.len()];
+                };
+                let times = self.one_to_many(*from, &nodes, f64::INFINITY);
+                let mut times = times.into_iter();
+                snapped
+                    .iter()
+                    .map(|to| to.and_then(|_| times.next().flatten()))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Seconds by car between two positions (snapped within `max_snap_km`), without the
     /// access legs.
     pub fn route_seconds(&self, from: Position, to: Position, max_snap_km: f64) -> Option<f64> {

@@ -65,6 +65,28 @@ impl TourBook {
         to: NaiveDate,
         options: &PlanOptions,
     ) -> Result<TourBook, BookError> {
+        Self::new_with(
+            sites,
+            vehicles,
+            events,
+            from,
+            to,
+            options,
+            crate::plan::estimate_matrix,
+        )
+    }
+
+    /// Plans with the travel times `matrix` gives for the active sites and the vehicles (a
+    /// road-graph matrix, say), then lays out the calendar.
+    pub fn new_with(
+        sites: Vec<Site>,
+        vehicles: Vec<Vehicle>,
+        events: Events,
+        from: NaiveDate,
+        to: NaiveDate,
+        options: &PlanOptions,
+        matrix: impl FnOnce(&[Site], &[Vehicle]) -> crate::travel::Matrix,
+    ) -> Result<TourBook, BookError> {
         // A site whose permanences stopped before the calendar starts takes no slot: the
         // planner shares its half-days among the others.
         let stopped = stopped_before(&sites, &events, from);
@@ -73,7 +95,7 @@ impl TourBook {
             .filter(|s| !stopped.iter().any(|(id, _)| id == &s.id))
             .cloned()
             .collect();
-        let matrix = crate::plan::estimate_matrix(&active, &vehicles);
+        let matrix = matrix(&active, &vehicles);
         let plan = plan_with_matrix(&active, &vehicles, matrix, options)?;
         Self::with_plan(plan, sites, vehicles, events, from, to)
     }
