@@ -92,10 +92,10 @@ impl Row<'_> {
     }
 }
 
+/// A date as the coordination writes it (`2027-01-15`, `15/01/2027`, and the other forms the
+/// directory's one date reader understands).
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y"))
-        .ok()
+    maillage_model::dates::parse_date_any(v)
 }
 
 fn rows<'a>(

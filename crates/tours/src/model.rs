@@ -329,17 +329,8 @@ pub struct Labelling {
     pub address: String,
 }
 
-pub fn weekday_fr(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "lundi",
-        Weekday::Tue => "mardi",
-        Weekday::Wed => "mercredi",
-        Weekday::Thu => "jeudi",
-        Weekday::Fri => "vendredi",
-        Weekday::Sat => "samedi",
-        Weekday::Sun => "dimanche",
-    }
-}
+/// "mardi": the one table of French day names (`maillage_model::french`).
+pub use maillage_model::french::weekday_fr;
 
 /// French day names and OSM two-letter codes.
 pub fn weekday_parse(s: &str) -> Option<Weekday> {

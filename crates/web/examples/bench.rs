@@ -3,7 +3,8 @@
 //!     cargo run --release -p maillage-web --example bench -- [TOTAL_PLACES]
 //!
 //! 1. Builds a SQLite store from every shared national source (conseiller numérique list,
-//!    France Services 2024, Aidants Connect) read by the real readers, plus perturbed copies
+//!    France Services 2024, Aidants Connect) through the real import (`maillage_directory`:
+//!    readers, checks, de-duplication), plus perturbed copies
 //!    up to TOTAL_PLACES (default 50,000).
 //! 2. Starts the real server in a child process (this binary with `serve DB`), so its memory
 //!    (VmRSS) is the server's alone.
@@ -26,8 +27,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use maillage_model::{Place, Position};
-use maillage_standard::read::{read_path, Format};
-use maillage_standard::SourceFile;
+use maillage_standard::read::Format;
 use maillage_store::{ImportPlan, PlannedPlace, SourceRecord};
 use maillage_territory::Referential;
 use maillage_web::index::{Ranking, SearchIndex};
@@ -106,41 +106,32 @@ async fn build_store(
             Format::AidantsConnect,
         ),
     ];
-    let mut all: Vec<Place> = Vec::new();
-    for (file, source, format) in files {
-        let mut planned = Vec::new();
-        read_path(
-            &shared.join(file),
-            &format,
-            &SourceFile {
-                source: source.into(),
-                date,
-            },
-            Some(referential),
-            &mut |r| {
-                planned.push(PlannedPlace {
-                    place: r.place.clone(),
-                    records: vec![SourceRecord {
-                        source: r.source.clone(),
-                        place: r.place,
-                        observed: r.observed,
-                    }],
-                    ..Default::default()
-                })
-            },
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-        println!("  {file}: {} records", planned.len());
-        store
-            .apply_import(ImportPlan {
-                source: source.into(),
-                file: file.into(),
-                places: planned,
-                rejected: 0,
-            })
-            .await
-            .expect("import");
+    // The real sources through the real import (read, check, de-duplicate, one transaction),
+    // as `maillage import` runs it.
+    let lookup: &dyn maillage_model::CommuneLookup = referential;
+    let reads = files
+        .iter()
+        .map(|(file, source, format)| {
+            maillage_directory::import::read_file(
+                &shared.join(file),
+                format,
+                Some(source),
+                Some(lookup),
+            )
+            .unwrap_or_else(|e| panic!("{file}: {e:#}"))
+        })
+        .collect();
+    let (outcome, reads) = maillage_directory::import(store.as_ref(), reads)
+        .await
+        .expect("import");
+    for r in &reads {
+        println!("  {}: {} records", r.path.display(), r.records.len());
     }
+    println!(
+        "  import: {} created, {} merged",
+        outcome.created, outcome.merged
+    );
+    let mut all: Vec<Place> = Vec::new();
     let real: Vec<Place> = store
         .places(&Default::default())
         .await

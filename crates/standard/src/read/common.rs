@@ -440,51 +440,10 @@ impl<'a> FileState<'a> {
     }
 
     /// Fills and checks the commune's INSEE code, and compares the position with the commune's
-    /// centre (swapped latitude/longitude are corrected).
+    /// centre (see [`RowCheck::locate`]).
     pub fn locate(&self, row: &mut RowCheck, place: &mut Place) {
-        let Some(lookup) = self.lookup else { return };
-        let mut commune = None;
-        if let Some(code) = place.code_insee.clone() {
-            commune = lookup.commune(&code);
-            let dep = maillage_model::departement_of(&code).unwrap_or_default();
-            if commune.is_none() && !lookup.covers_departement(dep) {
-                // A partial referential: the code is kept as read, unchecked.
-                return;
-            }
-            if commune.is_none() {
-                row.warn(
-                    "code_insee",
-                    &code,
-                    "code INSEE inconnu du code officiel géographique : recherché par code postal et commune",
-                );
-                place.code_insee = None;
-            }
-        }
-        if commune.is_none() {
-            commune = lookup.find_commune(&place.code_postal, &place.commune);
-            let dep_of_postal = place.code_postal.get(..2).unwrap_or_default();
-            match commune {
-                Some(c) => place.code_insee = Some(c.code.clone()),
-                None if !dep_of_postal.is_empty()
-                    && !dep_of_postal.starts_with("97")
-                    && dep_of_postal != "20"
-                    && !lookup.covers_departement(dep_of_postal) =>
-                {
-                    row.warn(
-                        "code_insee",
-                        &format!("{} {}", place.code_postal, place.commune),
-                        "commune hors du référentiel territorial chargé : code INSEE non renseigné",
-                    )
-                }
-                None => row.warn(
-                    "code_insee",
-                    &format!("{} {}", place.code_postal, place.commune),
-                    "commune introuvable par son code postal et son nom : code INSEE non renseigné",
-                ),
-            }
-        }
-        if let Some(commune) = commune {
-            row.position_in_commune(place, commune);
+        if let Some(lookup) = self.lookup {
+            row.locate(place, lookup);
         }
     }
 
@@ -804,6 +763,72 @@ impl RowCheck {
                 None
             }
         }
+    }
+
+    /// Fills and checks the commune's INSEE code against the referential, and compares the
+    /// position with the commune's centre (swapped latitude/longitude are corrected): the one
+    /// referential check of every reader.
+    ///
+    /// An unknown code is looked up again by postal code and name. A code or postal code of a
+    /// département the loaded referential does not cover is kept as read (a partial
+    /// referential cannot judge it), as are the overseas collectivities (Saint-Martin 97801,
+    /// Saint-Barthélemy 97701, Saint-Pierre-et-Miquelon 975…, Pacific 98…), which have INSEE
+    /// codes but are not communes of the COG.
+    pub fn locate(&mut self, place: &mut Place, lookup: &dyn CommuneLookup) {
+        if place.code_insee.as_deref().is_some_and(|c| {
+            ["975", "977", "978", "98"].iter().any(|p| c.starts_with(p))
+                && lookup.commune(c).is_none()
+        }) {
+            return;
+        }
+        let mut commune = None;
+        if let Some(code) = place.code_insee.clone() {
+            commune = lookup.commune(&code).cloned();
+            let dep = maillage_model::departement_of(&code).unwrap_or_default();
+            if commune.is_none() && !lookup.covers_departement(dep) {
+                return;
+            }
+            if commune.is_none() {
+                self.warn(
+                    "code_insee",
+                    &code,
+                    "code INSEE inconnu du code officiel géographique : recherché par code postal et commune",
+                );
+                place.code_insee = None;
+            }
+        }
+        if commune.is_none() {
+            commune = lookup
+                .find_commune(&place.code_postal, &place.commune)
+                .cloned();
+            let dep_of_postal = place.code_postal.get(..2).unwrap_or_default();
+            let said = format!("{} {}", place.code_postal, place.commune);
+            match &commune {
+                Some(c) => place.code_insee = Some(c.code.clone()),
+                None if place.code_postal.is_empty() && place.commune.trim().is_empty() => {}
+                None if !dep_of_postal.is_empty()
+                    && !dep_of_postal.starts_with("97")
+                    && dep_of_postal != "20"
+                    && !lookup.covers_departement(dep_of_postal) =>
+                {
+                    self.warn(
+                        "code_insee",
+                        &said,
+                        "commune hors du référentiel territorial chargé : code INSEE non renseigné",
+                    )
+                }
+                None => self.warn(
+                    "code_insee",
+                    &said,
+                    "commune introuvable par son code postal et son nom : code INSEE non renseigné",
+                ),
+            }
+        }
+        let Some(commune) = commune else { return };
+        if place.commune.trim().is_empty() {
+            place.commune = commune.nom.clone();
+        }
+        self.position_in_commune(place, &commune);
     }
 
     /// Compares the place's position with its commune's centre ([`check_in_commune`]): swapped

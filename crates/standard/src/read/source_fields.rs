@@ -209,56 +209,8 @@ impl RowCheck {
             place.pivot = self.pivot_under("pivot", &raw, PivotRule::SiretOnly);
         }
         if let Some(lookup) = lookup {
-            self.check_against_referential(place, lookup);
+            self.locate(place, lookup);
         }
-    }
-
-    fn check_against_referential(&mut self, place: &mut Place, lookup: &dyn CommuneLookup) {
-        // Overseas collectivities (Saint-Martin 97801, Saint-Barthélemy 97701, Saint-Pierre-
-        // et-Miquelon 975…, Pacific 98…) have INSEE codes but are not communes of the COG
-        // list: their code is kept as given, with nothing to compare the position with.
-        if place.code_insee.as_deref().is_some_and(|c| {
-            ["975", "977", "978", "98"].iter().any(|p| c.starts_with(p))
-                && lookup.commune(c).is_none()
-        }) {
-            return;
-        }
-        let known = place
-            .code_insee
-            .as_deref()
-            .and_then(|c| lookup.commune(c))
-            .cloned();
-        let commune = match known {
-            Some(c) => Some(c),
-            None => {
-                if let Some(c) = place.code_insee.take() {
-                    self.warn(
-                        "code_insee",
-                        &c,
-                        "code INSEE inconnu du COG : recherché par code postal et commune",
-                    );
-                }
-                let found = lookup
-                    .find_commune(&place.code_postal, &place.commune)
-                    .cloned();
-                match &found {
-                    Some(c) => place.code_insee = Some(c.code.clone()),
-                    None if !place.code_postal.is_empty() || !place.commune.is_empty() => self
-                        .warn(
-                            "commune",
-                            &format!("{} {}", place.code_postal, place.commune),
-                            "commune introuvable dans le COG par son code postal et son nom : code INSEE non renseigné",
-                        ),
-                    None => {}
-                }
-                found
-            }
-        };
-        let Some(commune) = commune else { return };
-        if place.commune.trim().is_empty() {
-            place.commune = commune.nom.clone();
-        }
-        self.position_in_commune(place, &commune);
     }
 
     /// Ends the row: a record when it has no error, a rejected row otherwise. Issues go to the

@@ -9,6 +9,7 @@
 //! publish`), loaded into [`AppState`] at start and again when the store changes: restarting
 //! the server serves the same calendar and the same iCalendar feeds. Nothing here plans.
 
+use maillage_model::text::fold_words as fold;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -222,12 +223,6 @@ pub struct ItinerancePage {
     pub month: String,
     pub not_found: bool,
     pub history: Vec<HistoryRow>,
-}
-
-fn fold(s: &str) -> String {
-    s.to_lowercase()
-        .replace(['é', 'è', 'ê'], "e")
-        .replace(['-', '\''], " ")
 }
 
 /// `GET /itinerance?commune=…`

@@ -9,6 +9,7 @@
 //! are hatched, so the distinction never rests on colour alone. CSV and GeoJSON downloads are
 //! written by `maillage_territory::export`, the same files as `maillage coverage`.
 
+use maillage_model::french::{decimal_fr as fr_decimal, integer_fr as fr_number};
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -266,22 +267,6 @@ pub struct ObservatoirePage {
     pub scenario_gains: Vec<String>,
     /// Greedy suggestions: (name, text, scenario link).
     pub suggestions: Vec<(String, String, String)>,
-}
-
-fn fr_number(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn fr_decimal(v: f64, digits: usize) -> String {
-    format!("{v:.digits$}").replace('.', ",")
 }
 
 fn reach_label(r: Reach) -> &'static str {
