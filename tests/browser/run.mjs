@@ -122,6 +122,27 @@ await audit("recherche-resultats", "/?q=demarche&ou=Montauban&rayon=20");
 await audit("recherche-mobile", "/?q=demarche&ou=Montauban", { mobile: true, fullPage: false });
 await audit("lieu", `/lieux/${encodeURIComponent(placeId)}`);
 await audit("carte", "/carte?ou=Montauban&rayon=50", { waitMap: true, fullPage: false });
+// The map speaks French, and a popup gives the address, the next opening or passage, and a
+// link: here the bus stopping at Lavit, which has no fixed place.
+{
+  const page = await context.newPage();
+  await page.goto(base + "/carte?q=bus+lavit", { waitUntil: "load" });
+  const marker = await page.waitForSelector(".leaflet-marker-icon:not(.marker-cluster)", { timeout: 10000 }).catch(() => null);
+  const titles = await page.evaluate(() => [...document.querySelectorAll(".leaflet-control-zoom a")].map((a) => a.title));
+  if (titles.join("|") !== "Zoomer|Dézoomer") failures.push(`carte: zoom buttons titled ${JSON.stringify(titles)}`);
+  if (!marker) {
+    failures.push("carte: the bus stop of Lavit is not on the map");
+  } else {
+    await marker.click();
+    const popup = await page.waitForSelector(".leaflet-popup-content", { timeout: 5000 }).catch(() => null);
+    const text = popup ? await popup.innerText() : "";
+    const link = popup ? await popup.$eval("a", (a) => a.getAttribute("href")).catch(() => "") : "";
+    if (!link.startsWith("/itinerance?commune=") || !text.includes("Lavit") || !text.includes(" est à ")) {
+      failures.push(`carte: the popup of the bus stop lacks its link or next passage: ${JSON.stringify([link, text])}`);
+    }
+  }
+  await page.close();
+}
 await audit("widget", "/embed?ou=Montauban&services=aide-aux-demarches-administratives");
 await audit("widget-generateur", "/embed/generateur?ou=Montauban&rayon=10");
 await audit("liste-imprimable", "/imprimer?ou=82121");

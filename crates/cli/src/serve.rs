@@ -79,7 +79,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let store = maillage_store::open(&args.db.url)
             .await
             .with_context(|| format!("ouverture de {}", args.db.url))?;
-        run_site(store, referential, identity, args.addr).await
+        run_site(store, referential, identity, args.addr, true).await
     })
 }
 
@@ -150,7 +150,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         if args.no_serve {
             return Ok(ExitCode::SUCCESS);
         }
-        run_site(store, referential, identity, args.addr).await
+        run_site(store, referential, identity, args.addr, false).await
     })
 }
 
@@ -159,11 +159,16 @@ async fn run_site(
     referential: maillage_territory::Referential,
     identity: maillage_web::identity::Identity,
     addr: SocketAddr,
+    production: bool,
 ) -> anyhow::Result<ExitCode> {
-    let config = maillage_web::WebConfig {
+    let mut config = maillage_web::WebConfig {
         identity: std::sync::Arc::new(identity),
         ..Default::default()
     };
+    // `serve` shows the Plan IGN background; `demo` stays offline with the shipped outlines.
+    if production {
+        config = config.with_production_tiles();
+    }
     let state =
         maillage_web::AppState::with_config(store, std::sync::Arc::new(referential), config)
             .await

@@ -64,6 +64,24 @@ impl Default for WebConfig {
     }
 }
 
+/// The State's Plan IGN tiles (Géoplateforme, open licence, no key): the map background of a
+/// server run with `maillage serve` unless `MAILLAGE_TILE_URL` says otherwise (empty: none).
+pub const PLAN_IGN_TILES: &str = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+
+impl WebConfig {
+    /// For a production server: the Plan IGN background when no tile URL is configured at
+    /// all (`MAILLAGE_TILE_URL` unset). The demo and the tests keep the default, offline.
+    pub fn with_production_tiles(mut self) -> WebConfig {
+        if self.tile_url.is_none() && std::env::var_os("MAILLAGE_TILE_URL").is_none() {
+            self.tile_url = Some(PLAN_IGN_TILES.to_string());
+            if std::env::var_os("MAILLAGE_TILE_ATTRIBUTION").is_none() {
+                self.tile_attribution = "© IGN – Plan IGN".to_string();
+            }
+        }
+        self
+    }
+}
+
 /// Shared state of every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -193,7 +211,26 @@ async fn build_index(
     }
     // The bus stops of the published calendar are results too (a person looking for help in
     // Lavit must find the bus that stops there).
-    let stops = tours.map(|t| t.stops.clone()).unwrap_or_default();
+    // A stop whose permanences stopped (a France Services was labelled there) or with no
+    // passage ahead is not offered.
+    let today = hours::now_paris().date();
+    let stops = tours
+        .map(|t| {
+            t.stops
+                .iter()
+                .filter(|p| {
+                    t.stop(&p.id).is_some_and(|site| {
+                        t.book
+                            .calendar
+                            .passages
+                            .iter()
+                            .any(|x| x.site_id == site.id && x.date >= today && x.takes_place())
+                    })
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     let index = tokio::task::spawn_blocking(move || {
         SearchIndex::build_with_stops(places, stops, &communes, &epcis)
     })

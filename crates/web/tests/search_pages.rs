@@ -89,7 +89,25 @@ async fn places_without_coordinates_are_on_the_map_flagged_and_found_around() {
     );
     let points = get(&app.router, "/carte/lieux.json").await.json();
     let points = points.as_array().expect("points");
-    assert_eq!(points.len(), index.len(), "every place is on the map");
+    // The bus stops are points too, linked to their calendar; the places link to their page.
+    let (places, stops): (Vec<_>, Vec<_>) = points
+        .iter()
+        .partition(|p| p[5].as_str().is_some_and(|h| h.starts_with("/lieux/")));
+    assert_eq!(places.len(), index.len(), "every place is on the map");
+    assert!(
+        !stops.is_empty()
+            && stops.iter().all(|p| p[5]
+                .as_str()
+                .is_some_and(|h| h.starts_with("/itinerance?commune="))
+                && p[7].as_str().is_some_and(|w| w.contains(" est à "))),
+        "the bus stops with their next passage"
+    );
+    assert!(
+        places
+            .iter()
+            .all(|p| p[6].as_str().is_some_and(|a| !a.is_empty())),
+        "every popup has an address"
+    );
     let flagged: Vec<String> = points
         .iter()
         .filter(|p| p[4] == true)

@@ -69,10 +69,12 @@ pub async fn page(
     })
 }
 
-/// `GET /carte/lieux.json`: every point of the search as `[lat, lon, id, name, approximate]`,
-/// the smallest form the map needs (no pagination: the map shows everything, clustered).
-/// `approximate` is true for a place the source gave no coordinates: it is shown at its
-/// commune's centre.
+/// `GET /carte/lieux.json`: every point of the search as
+/// `[lat, lon, id, name, approximate, link, address, when]`, the smallest form the map needs
+/// (no pagination: the map shows everything, clustered). `approximate` is true for a place the
+/// source gave no coordinates: it is shown at its commune's centre. The bus stops of the
+/// published calendar are points too (their link is their commune's calendar, their `when`
+/// the next passage); `when` is otherwise the next opening ("Ouvert jusqu'à 17 h").
 pub async fn points(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -80,22 +82,31 @@ pub async fn points(
     let mut q = SearchQuery::parse(raw.as_deref())?;
     q.page = 1;
     q.per_page = usize::MAX / 2;
+    q.stops = true;
     let index = state.index();
-    let r = index
-        .search(&q, hours::now_paris())
-        .map_err(WebError::BadRequest)?;
+    let tours = state.tours();
+    let now = hours::now_paris();
+    let r = index.search(&q, now).map_err(WebError::BadRequest)?;
     let points: Vec<serde_json::Value> = r
         .hits
         .iter()
         .filter_map(|h| {
-            let p = &h.entry.place;
             let pos = h.entry.position?;
+            let view = ResultView::from_hit(h, now, tours.as_deref());
+            let when = view
+                .status
+                .map(|s| s.text)
+                .or_else(|| view.passages.first().cloned())
+                .unwrap_or_default();
             Some(serde_json::json!([
                 (pos.lat * 1e5).round() / 1e5,
                 (pos.lon * 1e5).round() / 1e5,
-                p.id,
-                p.nom,
-                h.entry.approximate
+                view.id,
+                view.nom,
+                h.entry.approximate,
+                view.href,
+                format!("{}, {}", view.adresse, view.ville).trim_start_matches(", "),
+                when
             ]))
         })
         .collect();

@@ -3,7 +3,10 @@
 (function () {
   const el = document.getElementById("carte");
   if (!el || !window.L) return;
-  const map = L.map(el, { keyboard: true, maxZoom: 18, minZoom: 5 }).setView([46.6, 2.4], 6);
+  const map = L.map(el, { keyboard: true, maxZoom: 18, minZoom: 5, zoomControl: false }).setView([46.6, 2.4], 6);
+  // The zoom buttons in French (Leaflet's own titles are English).
+  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
+  map.attributionControl.setPrefix(false);
   const tiles = el.dataset.tiles;
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
@@ -16,19 +19,23 @@
   });
   fetch(el.dataset.points).then((r) => r.json()).then((points) => {
     const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, animate: false, maxClusterRadius: 60 });
-    const markers = points.map(([lat, lon, id, nom, approx]) => {
+    const line = (box, text) => {
+      if (!text) return;
+      const p = document.createElement("p");
+      p.textContent = text; // text, never HTML
+      box.appendChild(p);
+    };
+    const markers = points.map(([lat, lon, id, nom, approx, href, address, when]) => {
       const m = L.marker([lat, lon], { title: nom, alt: nom, keyboard: true });
       const box = document.createElement("div");
       const a = document.createElement("a");
-      a.href = "/lieux/" + encodeURIComponent(id);
+      a.href = href || "/lieux/" + encodeURIComponent(id);
       a.textContent = nom; // text, never HTML
       box.appendChild(a);
-      if (approx) {
-        // Placed at its commune's centre: the source gave no coordinates.
-        const note = document.createElement("p");
-        note.textContent = "Position approximative (centre de la commune)";
-        box.appendChild(note);
-      }
+      line(box, address);
+      line(box, when);
+      // Placed at its commune's centre: the source gave no coordinates.
+      if (approx) line(box, "Position approximative (centre de la commune)");
       m.bindPopup(box);
       return m;
     });
