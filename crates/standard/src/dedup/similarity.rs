@@ -471,6 +471,9 @@ pub struct PairScore {
     pub name_similarity: Option<f64>,
     pub distance_m: Option<f64>,
     pub address: AddressMatch,
+    /// Two places received at one door (same number and street, or the same point): not one
+    /// place, but the directory can say "à la même adresse".
+    pub same_building: bool,
     /// The evidence in words, for the operator: "même SIRET, même commune, noms proches 0,92, 40 m".
     pub reason: String,
 }
@@ -638,9 +641,13 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         });
     }
 
+    let same = score >= SAME_PLACE_SCORE;
+    let same_building =
+        !same && address == AddressMatch::Same && distance_m.is_none_or(|d| d <= 50.0);
     PairScore {
         score,
-        same: score >= SAME_PLACE_SCORE,
+        same,
+        same_building,
         name_similarity,
         distance_m,
         address,
