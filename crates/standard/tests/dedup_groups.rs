@@ -216,17 +216,31 @@ fn a_reimported_record_joins_the_stored_place_by_source_id() {
 }
 
 #[test]
-fn records_of_other_communes_are_never_compared() {
+fn records_of_other_communes_are_compared_only_when_near() {
+    // Same name and address in another commune, 12 km away: two places, never compared.
     let a = montech("Espace numérique", "5 rue de la Gare", 43.95, 1.23);
-    let b = Place {
+    let far = Place {
         code_postal: "82000".into(),
         code_insee: Some("82121".into()),
         commune: "Montauban".into(),
+        position: Some(Position::new(44.01, 1.35)),
         ..a.clone()
     };
     let sources = vec![src("s1", "1"), src("s2", "2")];
-    let places = [a, b];
+    let places = [a.clone(), far];
     assert_eq!(group(&candidates(&places, &sources), &[]).len(), 2);
+
+    // The same building given the neighbouring commune's codes (issue 13): the ~300 m cell
+    // brings the pair together, the evidence merges it.
+    let near = Place {
+        code_postal: "82000".into(),
+        code_insee: Some("82121".into()),
+        commune: "Montauban".into(),
+        position: Some(Position::new(43.9502, 1.2301)),
+        ..a.clone()
+    };
+    let places = [a, near];
+    assert_eq!(group(&candidates(&places, &sources), &[]).len(), 1);
 }
 
 #[test]

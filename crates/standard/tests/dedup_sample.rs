@@ -23,7 +23,9 @@ use maillage_standard::dedup::{compare, group, Candidate, CandidateKey, Features
 /// (file, precision floor, recall floor) as measured.
 const SAMPLES: [(&str, f64, f64); 2] = [
     ("dedup-sample-pairs.csv", 1.0, 0.88),
-    ("dedup-sample-holdout.csv", 0.98, 0.94),
+    // 0.98 / 0.94 before issue 13; pair 85 (a France Services bus and the mairie it leaves
+    // from, labelled `same`) is now two places, as issue 13 asks (docs/dedup.md).
+    ("dedup-sample-holdout.csv", 0.97, 0.92),
 ];
 
 struct Side {
@@ -234,8 +236,10 @@ fn mistake(pair: &Pair) -> String {
 /// The labelled sets of unseen départements: (file, precision floor, recall floor), the floors
 /// being the figures measured minus a margin of about one pair.
 const UNSEEN: [(&str, f64, f64); 2] = [
-    ("dedup/tuning.csv", 0.0, 0.0),
-    ("dedup/heldout.csv", 0.0, 0.0),
+    // Measured: precision 0.972, recall 0.909.
+    ("dedup/tuning.csv", 0.95, 0.89),
+    // Measured: precision 1.000, recall 0.861 (the plain fuzzy rule: 0.945, 0.851).
+    ("dedup/heldout.csv", 0.98, 0.85),
 ];
 
 /// The plain fuzzy rule of issue 13, the baseline to beat: same commune (same INSEE code, else
@@ -325,7 +329,7 @@ fn unseen_departements_keep_precision_and_recall() {
         let mut fuzzy_075 = Score::default();
         let mut fuzzy_060 = Score::default();
         let mut per_source: BTreeMap<String, (Score, Score)> = BTreeMap::new();
-        let (mut buildings, mut buildings_linked) = (0, 0);
+        let (mut buildings, mut buildings_linked, mut wrong_links) = (0, 0, 0);
         let mut mistakes = Vec::new();
         for pair in &pairs {
             let truth = pair.label == Label::SamePlace;
@@ -337,12 +341,16 @@ fn unseen_departements_keep_precision_and_recall() {
             let entry = per_source.entry(source_pair(pair)).or_default();
             entry.0.add(predicted, truth);
             entry.1.add(fuzzy, truth);
-            if pair.label == Label::SameBuilding {
-                buildings += 1;
-                let s = compare(&Features::of(&pair.a.place), &Features::of(&pair.b.place));
-                if !predicted && s.same_building {
-                    buildings_linked += 1;
+            let linked = !predicted
+                && compare(&Features::of(&pair.a.place), &Features::of(&pair.b.place))
+                    .same_building;
+            match pair.label {
+                Label::SameBuilding => {
+                    buildings += 1;
+                    buildings_linked += u32::from(linked);
                 }
+                Label::Different => wrong_links += u32::from(linked),
+                Label::SamePlace => {}
             }
             if predicted != truth {
                 mistakes.push(mistake(pair));
@@ -352,7 +360,10 @@ fn unseen_departements_keep_precision_and_recall() {
         println!("  notre règle            : {}", ours.line());
         println!("  règle floue (0,75)     : {}", fuzzy_075.line());
         println!("  règle floue (0,60)     : {}", fuzzy_060.line());
-        println!("  même bâtiment reconnu  : {buildings_linked} sur {buildings}");
+        println!(
+            "  même bâtiment reconnu  : {buildings_linked} sur {buildings} ; \
+             {wrong_links} paire(s) « différent » dites à la même adresse"
+        );
         for (sources, (o, f)) in &per_source {
             println!("  {sources}");
             println!("    notre règle        : {}", o.line());
@@ -371,6 +382,16 @@ fn unseen_departements_keep_precision_and_recall() {
             "{file}: recall {:.3} fell below {recall_floor}",
             ours.recall()
         );
+        if file.contains("heldout") {
+            // On départements it was never tuned on, the rule must do at least as well as
+            // the plain fuzzy rule on both counts.
+            assert!(
+                ours.precision() >= fuzzy_075.precision() && ours.recall() >= fuzzy_075.recall(),
+                "{file}: the plain fuzzy rule does better ({} against {})",
+                fuzzy_075.line(),
+                ours.line()
+            );
+        }
     }
     assert!(total >= 300, "the two sets must hold at least 300 pairs");
     assert!(

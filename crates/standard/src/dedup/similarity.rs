@@ -126,6 +126,10 @@ pub enum Kind {
     PostOffice,
     FranceServices,
     School,
+    /// An intercommunality, the MSA, a PETR, a syndicate: bodies that run France Services and
+    /// list them under their own name ("Communauté de communes du Pays de Mirepoix" for the
+    /// France services de Mirepoix, "CCAPV", "MSA Alpes Vaucluse").
+    Operator,
 }
 
 impl Kind {
@@ -151,9 +155,38 @@ impl Kind {
             Some(Kind::PostOffice)
         } else if has("college") || has("lycee") || has("ecole ") || has("universite") {
             Some(Kind::School)
+        } else if has("communaute de communes")
+            || has("communaute d agglomeration")
+            || has("communaute urbaine")
+            || has("agglomeration")
+            || has("syndicat mixte")
+            || has("pole d equilibre")
+            || has("petr ")
+            || folded_name
+                .split(' ')
+                .any(|w| w == "msa" || w == "agglo" || w == "cdc" || is_intercommunality_acronym(w))
+        {
+            Some(Kind::Operator)
         } else {
             None
         }
+    }
+
+    /// A France Services and a body that runs them: the France Services may be listed under
+    /// its operator's name.
+    fn operated(a: Option<Kind>, b: Option<Kind>) -> bool {
+        matches!(
+            (a, b),
+            (Some(Kind::FranceServices), Some(Kind::Operator))
+                | (Some(Kind::Operator), Some(Kind::FranceServices))
+        )
+    }
+
+    /// A France Services and the town hall or CCAS that houses it: two desks at one door
+    /// unless a contact of one is the other's.
+    fn housed(a: Option<Kind>, b: Option<Kind>) -> bool {
+        let host = |k| matches!(k, Some(Kind::TownHall) | Some(Kind::Ccas));
+        (a == Some(Kind::FranceServices) && host(b)) || (b == Some(Kind::FranceServices) && host(a))
     }
 
     fn conflicts(a: Option<Kind>, b: Option<Kind>) -> bool {
@@ -172,6 +205,43 @@ impl Kind {
     }
 }
 
+/// `ccapv`, `cctg`: the initials of a "communauté de communes" (not `ccas`, a CCAS).
+fn is_intercommunality_acronym(w: &str) -> bool {
+    w.len() >= 4
+        && w.len() <= 6
+        && w.starts_with("cc")
+        && w != "ccas"
+        && w.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// The field's abbreviations, written out so that names and kinds compare: "MFS Moustiers"
+/// is the "Maison France services" of Moustiers, "EFS Chalindrey" its "Espace France
+/// services", an "MSAP" the former name of a France Services.
+fn expand_name_word(word: &str) -> &str {
+    match word {
+        "mfs" => "maison france services",
+        "efs" => "espace france services",
+        "fs" => "france services",
+        "msap" | "mfsap" => "maison france services",
+        "cc" => "communaute de communes",
+        "mjc" => "maison des jeunes et de la culture",
+        "csc" => "centre socio culturel",
+        "pij" => "point information jeunesse",
+        "bij" => "bureau information jeunesse",
+        "mds" => "maison des solidarites",
+        "epn" => "espace public numerique",
+        other => other,
+    }
+}
+
+/// Whether a name is of an itinerant service (a bus, a tour): not the fixed place it starts
+/// from.
+fn itinerant(folded_name: &str) -> bool {
+    folded_name
+        .split(' ')
+        .any(|w| matches!(w, "bus" | "itinerant" | "itinerante" | "camion" | "mobile"))
+}
+
 /// What is compared of one record, computed once per record (de-duplication of 200,000 rows
 /// compares each record with its neighbours many times).
 #[derive(Debug, Clone, Default)]
@@ -185,6 +255,10 @@ pub struct Features {
     /// The whole name, normalised, articles removed.
     pub full_name: String,
     pub kind: Option<Kind>,
+    /// A bus or a tour, by its name.
+    pub itinerant: bool,
+    /// A "France services La Poste": the post office is its operator.
+    pub post_office_fs: bool,
     pub house_number: Option<String>,
     /// Street words (abbreviations expanded, articles removed).
     pub street: String,
@@ -224,7 +298,11 @@ pub fn normalize_text(s: &str) -> String {
 
 impl Features {
     pub fn of(place: &Place) -> Features {
-        let name = normalize_text(&place.nom);
+        let name = normalize_text(&place.nom)
+            .split(' ')
+            .map(expand_name_word)
+            .collect::<Vec<_>>()
+            .join(" ");
         let commune_words: Vec<String> = normalize_text(&place.commune)
             .split(' ')
             .filter(|w| w.len() > 2)
@@ -260,6 +338,9 @@ impl Features {
             commune_words,
             full_name,
             kind: Kind::of(&name),
+            itinerant: itinerant(&name),
+            post_office_fs: Kind::of(&name) == Some(Kind::FranceServices)
+                && name.contains("la poste"),
             house_number,
             street,
             street_words,
@@ -325,6 +406,7 @@ fn expand(word: &str) -> &str {
         "prom" => "promenade",
         "lot" => "lotissement",
         "za" | "zac" | "zi" => "zone",
+        "grand" | "gde" | "gd" => "grande",
         other => other,
     }
 }
@@ -394,12 +476,17 @@ pub fn split_address(adresse: &str, commune: &str) -> (Option<String>, String) {
             }
         }
     }
+    let words = &words[address_start(&words)..];
     let mut number = None;
     let mut street: Vec<&str> = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
-        if i == 0 && !digits.is_empty() && digits.len() <= 4 {
-            number = Some(digits.trim_start_matches('0').to_string());
+        let digits = house_number(w);
+        if i == 0 && digits.is_some() {
+            number = digits.map(|d| d.trim_start_matches('0').to_string());
+            continue;
+        }
+        // "1-3 rue de Chaumont", "5-9 rue des Papetiers": the range's end is no street word.
+        if street.is_empty() && number.is_some() && digits.is_some() {
             continue;
         }
         let e = expand(w);
@@ -407,7 +494,59 @@ pub fn split_address(adresse: &str, commune: &str) -> (Option<String>, String) {
             street.push(e);
         }
     }
+    // "RUE GRANDE" and "Grande Rue" are one street.
+    if street.len() >= 2 && street[0] == "rue" && street[1] == "grande" {
+        street.swap(0, 1);
+    }
     (number.filter(|n| !n.is_empty()), street.join(" "))
+}
+
+/// The digits of a house number (`12`, `9bis`, `39B`), at most four.
+fn house_number(word: &str) -> Option<&str> {
+    let end = word
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(word.len());
+    (end > 0 && end <= 4).then(|| &word[..end])
+}
+
+/// Road types: where the street starts when a building's name comes first.
+const ROAD_TYPES: &[&str] = &[
+    "rue",
+    "avenue",
+    "boulevard",
+    "place",
+    "chemin",
+    "route",
+    "impasse",
+    "allee",
+    "faubourg",
+    "cours",
+    "square",
+    "quai",
+    "promenade",
+    "voie",
+    "passage",
+    "montee",
+    "esplanade",
+    "parvis",
+];
+
+/// Where the street begins: sources put a building or a locality first ("Les Jardins de la
+/// Cité 7 Cours Péchiney", "LD Buguet Route d'Ardizas", "Centre administratif rue du
+/// Seigneur de la Clue"). The first number followed by a road type, else the first road type;
+/// the whole address when it starts with a number or a road type, or has neither.
+fn address_start(words: &[&str]) -> usize {
+    let road = |w: &str| ROAD_TYPES.contains(&expand(w));
+    match words.first() {
+        None => return 0,
+        Some(w) if house_number(w).is_some() || road(w) => return 0,
+        Some(_) => {}
+    }
+    let numbered = (1..words.len())
+        .find(|&i| house_number(words[i]).is_some() && words.get(i + 1).is_some_and(|w| road(w)));
+    numbered
+        .or_else(|| (1..words.len()).find(|&i| road(words[i])))
+        .unwrap_or(0)
 }
 
 /// How two addresses relate.
@@ -554,10 +693,42 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         (Some(c), Some(f)) => Some(c.max(f)),
         (c, f) => c.or(f),
     };
+    let address = address_match(a, b);
+    let no_numbers = a.house_number.is_none() && b.house_number.is_none();
+    // One door: the same number and street, or the same street when neither gives a number
+    // (rural public buildings: "Place de Verdun", "Hôtel de Ville").
+    let door = address == AddressMatch::Same || (address == AddressMatch::SameStreet && no_numbers);
+    let operated = door
+        && (Kind::operated(a.kind, b.kind)
+            || (a.post_office_fs && b.kind == Some(Kind::PostOffice))
+            || (b.post_office_fs && a.kind == Some(Kind::PostOffice)));
+    // Two numbered addresses on two streets: two sites, whatever the names say (one
+    // association's two centres, one SIRET).
+    let two_sites =
+        address == AddressMatch::Different && a.house_number.is_some() && b.house_number.is_some();
+    let shared_contact =
+        (a.phone.is_some() && a.phone == b.phone) || a.emails.iter().any(|e| b.emails.contains(e));
+
+    // The commune itself, not its postal code (shared by several communes).
+    let same_commune = match (&a.code_insee, &b.code_insee) {
+        (Some(x), Some(y)) => x == y,
+        _ => !a.commune_words.is_empty() && a.commune_words == b.commune_words,
+    };
+
     let mut name_points = 0;
     if let Some(s) = name_similarity {
         name_points = if s >= 0.9 {
-            3
+            // Two specific words or more, the same: a rare name ("Vallée de la Blanche"), in
+            // one commune or at addresses that do not disagree.
+            if core_a.len() >= 2
+                && core_b.len() >= 2
+                && !two_sites
+                && (same_commune || address != AddressMatch::Different)
+            {
+                4
+            } else {
+                3
+            }
         } else if s >= 0.8 {
             2
         } else if s >= 0.65 {
@@ -583,13 +754,39 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         name_points = 2;
         reasons.push("même type de lieu".into());
     }
+    if operated {
+        // The operator's name says nothing against the France Services' own.
+        name_points = name_points.max(0);
+        score += 3;
+        reasons.push("France services au nom de son opérateur, à sa porte".into());
+    }
     score += name_points;
     if Kind::conflicts(a.kind, b.kind) {
         score -= 4;
         reasons.push("types de lieu différents".into());
     }
+    let same_name =
+        name_similarity.is_some_and(|s| s >= 0.9) || (core_a.is_empty() && core_b.is_empty());
+    if a.kind == Some(Kind::FranceServices)
+        && b.kind == Some(Kind::FranceServices)
+        && same_name
+        && same_commune
+        && a.itinerant == b.itinerant
+        && !two_sites
+    {
+        // A commune has one France Services of a name; the files disagree on its address.
+        score += 2;
+        reasons.push("deux France services du même nom dans la commune".into());
+    }
+    if a.itinerant != b.itinerant {
+        score -= 3;
+        reasons.push("un service itinérant et un lieu fixe".into());
+    }
+    if Kind::housed(a.kind, b.kind) && !shared_contact {
+        score -= 2;
+        reasons.push("France services et mairie ou CCAS : deux accueils".into());
+    }
 
-    let address = address_match(a, b);
     match address {
         AddressMatch::Same => {
             score += 3;
@@ -599,8 +796,13 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
             }
         }
         AddressMatch::SameStreet => {
-            score += 1;
+            score += if no_numbers { 2 } else { 1 };
             reasons.push("même rue".into());
+            // A phone or an e-mail (not a SIRET: a commune's is its mairie's and its CCAS's)
+            // at one door.
+            if shared_contact && no_numbers {
+                score += 1;
+            }
         }
         AddressMatch::OtherNumber => {
             score -= 2;
@@ -620,7 +822,11 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         (Some(p), Some(q)) => Some(distance_m(p, q)),
         _ => None,
     };
-    if let Some(d) = distance_m {
+    // One point for two different addresses: both were geocoded to a seat or a centre, so
+    // the point says nothing (two sites of one association, one SIRET, one point).
+    let one_geocoded_point = distance_m.is_some_and(|d| d < 1.0)
+        && matches!(address, AddressMatch::Different | AddressMatch::OtherNumber);
+    if let Some(d) = distance_m.filter(|_| !one_geocoded_point) {
         score += if d <= 30.0 {
             2
         } else if d <= 100.0 {
@@ -639,11 +845,14 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         } else {
             format!("{} km", french_decimal(d / 1000.0))
         });
+    } else if one_geocoded_point {
+        reasons.push("même point géocodé pour deux adresses".into());
     }
 
     let same = score >= SAME_PLACE_SCORE;
-    let same_building =
-        !same && address == AddressMatch::Same && distance_m.is_none_or(|d| d <= 50.0);
+    let same_building = !same
+        && (door || same_number_and_street_name(a, b))
+        && distance_m.is_none_or(|d| d <= 50.0);
     PairScore {
         score,
         same,
@@ -653,6 +862,15 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         address,
         reason: reasons.join(", "),
     }
+}
+
+/// "7 cours Péchiney" and "7 place Péchiney": one number and one street name, the road type
+/// written differently (a building on a corner, a source's slip).
+fn same_number_and_street_name(a: &Features, b: &Features) -> bool {
+    a.house_number.is_some()
+        && a.house_number == b.house_number
+        && !a.street_specific.is_empty()
+        && a.street_specific == b.street_specific
 }
 
 /// Similarity of two strings by edit distance counting a swap of two letters as one edit
