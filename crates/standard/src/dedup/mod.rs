@@ -219,7 +219,14 @@ impl Pass {
         match self {
             Pass::Insee => true,
             Pass::Postal => !same_insee,
-            Pass::Elsewhere => !same_insee && !same_postal,
+            // Neither code in common: the pair must at least be in communes of one name, or
+            // less than a kilometre apart (a SIRET alone joins a département's sites).
+            Pass::Elsewhere => {
+                !same_insee
+                    && !same_postal
+                    && ((!a.commune_words.is_empty() && a.commune_words == b.commune_words)
+                        || similarity::within(a, b, 1000.0))
+            }
         }
     }
 }
@@ -316,11 +323,43 @@ fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], P
                 .push(i);
         }
     }
-    let mut blocks: Vec<Vec<usize>> = elsewhere.into_values().filter(|b| b.len() > 1).collect();
+    // A SIRET or a commune name shared by more than a full block (La Poste's, a big city's)
+    // tells nothing more than the cells do; such blocks would cost a quadratic number of
+    // pairs for none.
+    let mut blocks: Vec<Vec<usize>> = elsewhere
+        .into_iter()
+        .filter(|(key, b)| b.len() > 1 && (key.starts_with('g') || b.len() <= FULL_BLOCK))
+        .map(|(_, b)| b)
+        .filter(|b| has_pair_elsewhere(candidates, b))
+        .collect();
     blocks.sort_by_key(|b| b[0]);
     for block in &blocks {
         on_block(block, Pass::Elsewhere);
     }
+}
+
+/// Whether a block holds a pair that shares neither an INSEE code nor a postal code: most
+/// cells hold records of one commune, already compared, and are skipped before their features
+/// are computed.
+fn has_pair_elsewhere(candidates: &[Candidate], block: &[usize]) -> bool {
+    let codes = |i: usize| {
+        let p = candidates[i].place;
+        (
+            p.code_insee
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty()),
+            Some(p.code_postal.trim()).filter(|c| !c.is_empty()),
+        )
+    };
+    block.iter().enumerate().any(|(k, &i)| {
+        let (insee, postal) = codes(i);
+        block[k + 1..].iter().any(|&j| {
+            let (other_insee, other_postal) = codes(j);
+            (insee.is_none() || insee != other_insee)
+                && (postal.is_none() || postal != other_postal)
+        })
+    })
 }
 
 /// Calls `on_pair` with the pairs of a block (indices into `features`) worth scoring.

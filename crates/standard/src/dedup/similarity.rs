@@ -934,6 +934,14 @@ fn address_match(a: &Features, b: &Features) -> AddressMatch {
     }
 }
 
+/// Whether both records have a point and the points are at most `metres` apart.
+pub(crate) fn within(a: &Features, b: &Features, metres: f64) -> bool {
+    match (a.position, b.position) {
+        (Some(p), Some(q)) => distance_m(p, q) <= metres,
+        _ => false,
+    }
+}
+
 /// Equirectangular distance in metres: exact enough below a few kilometres, and cheap.
 fn distance_m(p: (f64, f64), q: (f64, f64)) -> f64 {
     let lat = ((p.0 + q.0) / 2.0).to_radians();
