@@ -167,6 +167,18 @@ impl Score {
     fn recall(&self) -> f64 {
         f64::from(self.tp) / f64::from((self.tp + self.fn_).max(1))
     }
+    fn assert_floors(&self, file: &str, precision_floor: f64, recall_floor: f64) {
+        assert!(
+            self.precision() >= precision_floor,
+            "{file}: precision {:.3} fell below {precision_floor}",
+            self.precision()
+        );
+        assert!(
+            self.recall() >= recall_floor,
+            "{file}: recall {:.3} fell below {recall_floor}",
+            self.recall()
+        );
+    }
     fn line(&self) -> String {
         format!(
             "précision {:.3}, rappel {:.3} (VP {}, FP {}, FN {}, VN {})",
@@ -206,16 +218,7 @@ fn check(file: &str, precision_floor: f64, recall_floor: f64) -> u32 {
     for m in &mistakes {
         println!("  {m}");
     }
-    assert!(
-        score.precision() >= precision_floor,
-        "{file}: precision {:.3} fell below {precision_floor}",
-        score.precision()
-    );
-    assert!(
-        score.recall() >= recall_floor,
-        "{file}: recall {:.3} fell below {recall_floor}",
-        score.recall()
-    );
+    score.assert_floors(file, precision_floor, recall_floor);
     pairs.len() as u32
 }
 
@@ -372,16 +375,7 @@ fn unseen_departements_keep_precision_and_recall() {
         for m in &mistakes {
             println!("  {m}");
         }
-        assert!(
-            ours.precision() >= precision_floor,
-            "{file}: precision {:.3} fell below {precision_floor}",
-            ours.precision()
-        );
-        assert!(
-            ours.recall() >= recall_floor,
-            "{file}: recall {:.3} fell below {recall_floor}",
-            ours.recall()
-        );
+        ours.assert_floors(file, precision_floor, recall_floor);
         if file.contains("heldout") {
             // On départements it was never tuned on, the rule must do at least as well as
             // the plain fuzzy rule on both counts.

@@ -323,7 +323,7 @@ impl Features {
         let (house_number, street) = split_address(&place.adresse, &place.commune);
         let mut street_words: Vec<String> = street
             .split(' ')
-            .filter(|w| !w.is_empty() && !STREET_TYPES.contains(w))
+            .filter(|w| !w.is_empty() && !is_street_type(w))
             .map(str::to_string)
             .collect();
         if street_words.is_empty() {
@@ -411,34 +411,22 @@ fn expand(word: &str) -> &str {
     }
 }
 
-const STREET_TYPES: &[&str] = &[
-    "rue",
-    "avenue",
-    "boulevard",
-    "place",
-    "chemin",
-    "route",
-    "impasse",
-    "allee",
-    "faubourg",
-    "cours",
-    "square",
-    "quai",
+/// Words that say what kind of site an address is on, not which: removed, with the
+/// [`ROAD_TYPES`], before street names are compared.
+const SITE_TYPES: &[&str] = &[
     "residence",
-    "promenade",
     "lotissement",
     "zone",
-    "voie",
-    "passage",
-    "montee",
-    "esplanade",
     "cite",
-    "parvis",
     "rond",
     "point",
     "lieu",
     "dit",
 ];
+
+fn is_street_type(w: &str) -> bool {
+    ROAD_TYPES.contains(&w) || SITE_TYPES.contains(&w)
+}
 
 const ADDRESS_STOP: &[&str] = &[
     "de", "du", "des", "la", "le", "les", "l", "d", "a", "au", "aux", "et", "cedex", "bis", "ter",
@@ -969,6 +957,53 @@ mod tests {
             (Some("12".into()), "avenue general gaulle".into())
         );
         assert_eq!(split_address("Place de la Mairie", "").1, "place mairie");
+    }
+
+    #[test]
+    fn addresses_written_two_ways_split_alike() {
+        // A building first, the street after.
+        assert_eq!(
+            split_address("Les Jardins de la Cité 7 Cours Péchiney", ""),
+            (Some("7".into()), "cours pechiney".into())
+        );
+        assert_eq!(
+            split_address("LD Buguet Route d'Ardizas", "").1,
+            "route ardizas"
+        );
+        // Grande Rue, GRAND RUE, RUE GRANDE.
+        assert_eq!(split_address("34 bis Grande Rue", "").1, "grande rue");
+        assert_eq!(split_address("27 RUE GRANDE", "").1, "grande rue");
+        assert_eq!(split_address("12 GRAND RUE", "").1, "grande rue");
+        // A range and a glued suffix.
+        assert_eq!(
+            split_address("1-3 Rue de Chaumont", ""),
+            (Some("1".into()), "rue chaumont".into())
+        );
+        assert_eq!(
+            split_address("39B Rue Jean Jaurès", "").0.as_deref(),
+            Some("39")
+        );
+    }
+
+    #[test]
+    fn abbreviations_and_operators_name_their_kind() {
+        let kind = |name: &str| {
+            let place = Place {
+                nom: name.into(),
+                ..Place::default()
+            };
+            Features::of(&place).kind
+        };
+        assert_eq!(
+            kind("MFS Moustiers Sainte-Marie"),
+            Some(Kind::FranceServices)
+        );
+        assert_eq!(kind("EFS Chalindrey"), Some(Kind::FranceServices));
+        assert_eq!(kind("MSAP Fayl-Billot"), Some(Kind::FranceServices));
+        assert_eq!(kind("CC DU PAYS DE MIREPOIX"), Some(Kind::Operator));
+        assert_eq!(kind("CCAPV"), Some(Kind::Operator));
+        assert_eq!(kind("MSA Alpes vaucluse"), Some(Kind::Operator));
+        assert_eq!(kind("CCAS de Manosque"), Some(Kind::Ccas));
     }
 
     #[test]
