@@ -5,7 +5,9 @@
 //! the Aidants Connect list, each with its own spelling. [`group`] finds those groups:
 //! - **blocking** by commune (same INSEE code or same postal code) so that 200,000 records cost a
 //!   few comparisons each, not 200,000; blocks larger than [`FULL_BLOCK`] (big cities) are
-//!   compared only on pairs that share a name word, a 250 m grid cell or an identifier;
+//!   compared only on pairs that share a name word, a 250 m grid cell or an identifier; then,
+//!   within a département, by SIRET, ~300 m cell and commune name for the pairs that share
+//!   neither code (a source gives the neighbouring commune's codes, or none);
 //! - **scoring** each pair with [`similarity::compare`] (specific words of the names, kind of
 //!   place, house number and street, distance, SIRET, phone, e-mail), with a reason in words;
 //! - **transitive groups** with a union-find, strongest links first, where an operator's

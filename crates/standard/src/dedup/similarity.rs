@@ -618,15 +618,23 @@ fn french_decimal(x: f64) -> String {
 /// | evidence | points |
 /// |---|---|
 /// | specific words of the names ≥ 0.90 / ≥ 0.80 / ≥ 0.65 / < 0.45 | +3 / +2 / +1 / −2 (−1 when an identifier or the kind agrees) |
+/// | names ≥ 0.90 of two specific words or more each, not two sites, not disagreeing addresses across communes | +4 instead of +3 |
 /// | whole names a typo apart (≥ 0.90, Damerau-Levenshtein) count as names ≥ 0.90 | |
 /// | no specific words on either side, same kind of place | +2 |
 /// | kinds of place that differ (mairie vs médiathèque…) | −4 |
-/// | same number and street / same street / other number / other street | +3 / +1 / −2 / −1 |
-/// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther | +2 / +1 / 0 / −1 / −2 / −4 |
+/// | a France Services and its operator (or La Poste for a "France services La Poste") at one door | +3, names never against |
+/// | two France Services of one name in one commune, not two sites | +2 |
+/// | an itinerant service and a fixed place | −3 |
+/// | a France Services and a mairie or CCAS without a shared phone or e-mail | −2 |
+/// | same number and street / same street (no number on either side) / other number / other street | +3 / +1 (+2) / −2 / −1 |
+/// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther (nothing when one point stands for two addresses) | +2 / +1 / 0 / −1 / −2 / −4 |
 /// | same valid SIRET / phone / e-mail (at most +4 together) | +2 each |
-/// | an identifier and the exact address agree / the name and the street agree | +1 / +1 |
+/// | an identifier and the exact address agree / a phone or e-mail at one un-numbered street / the name and the street agree | +1 / +1 / +1 |
 ///
-/// The pair is one place at [`SAME_PLACE_SCORE`] or more.
+/// *One door*: the same number and street, or the same street when neither gives a number.
+/// *Two sites*: two numbered addresses on two streets. The pair is one place at
+/// [`SAME_PLACE_SCORE`] or more; [`PairScore::same_building`] says when a pair that is not is
+/// received at one door.
 pub fn compare(a: &Features, b: &Features) -> PairScore {
     let mut score = 0;
     let mut reasons: Vec<String> = Vec::new();
