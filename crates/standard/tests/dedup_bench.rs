@@ -160,7 +160,9 @@ fn build(real: &[Place], total: usize, rng: &mut Rng) -> Set {
         let mut p = real[i % real.len()].clone();
         if copy > 0 {
             if !p.code_postal.is_empty() {
-                p.code_postal = format!("{}~{copy}", p.code_postal);
+                // The copy number first: the de-duplication's département-wide blocks (SIRET,
+                // cell, commune name) read the département from the postal code's start.
+                p.code_postal = format!("{copy}~{}", p.code_postal);
             }
             p.code_insee = p.code_insee.map(|c| format!("{c}~{copy}"));
         }

@@ -216,17 +216,24 @@ fn a_reimported_record_joins_the_stored_place_by_source_id() {
 }
 
 #[test]
-fn records_of_other_communes_are_never_compared() {
+fn records_of_other_communes_are_compared_only_when_near() {
+    // The same name and address given Montauban's codes, at another point.
     let a = montech("Espace numérique", "5 rue de la Gare", 43.95, 1.23);
-    let b = Place {
+    let in_montauban = |lat: f64, lon: f64| Place {
         code_postal: "82000".into(),
         code_insee: Some("82121".into()),
         commune: "Montauban".into(),
+        position: Some(Position::new(lat, lon)),
         ..a.clone()
     };
     let sources = vec![src("s1", "1"), src("s2", "2")];
-    let places = [a, b];
+    // 12 km away: two places, never compared.
+    let places = [a.clone(), in_montauban(44.01, 1.35)];
     assert_eq!(group(&candidates(&places, &sources), &[]).len(), 2);
+    // The same building given the neighbouring commune's codes (issue 13): the ~300 m cell
+    // brings the pair together, the evidence merges it.
+    let places = [a.clone(), in_montauban(43.9502, 1.2301)];
+    assert_eq!(group(&candidates(&places, &sources), &[]).len(), 1);
 }
 
 #[test]
@@ -413,4 +420,63 @@ fn glued_elision_and_appended_building_still_match_the_street() {
         score.reason
     );
     assert!(score.same, "{}", score.reason);
+}
+
+#[test]
+fn two_sites_of_one_association_geocoded_to_one_point_stay_apart() {
+    // Issue 13's false merge: one name, one SIRET, one geocoded point (the seat's), two
+    // numbered addresses on two streets.
+    let site = |adresse: &str| Place {
+        pivot: "21040149300015".into(),
+        ..montech("Centre social Le Trait d'Union", adresse, 43.96, 1.23)
+    };
+    let places = [site("7 rue de Mâcon"), site("18 rue Carnot")];
+    let sources = vec![
+        src("conseiller-numerique", "1"),
+        src("aidants-connect", "2"),
+    ];
+    assert_eq!(check_siret("21040149300015"), SiretCheck::Valid);
+    let score = compare(&Features::of(&places[0]), &Features::of(&places[1]));
+    assert!(!score.same, "{}", score.reason);
+    assert!(
+        score.reason.contains("même point géocodé"),
+        "{}",
+        score.reason
+    );
+    assert_eq!(group(&candidates(&places, &sources), &[]).len(), 2);
+}
+
+#[test]
+fn a_france_services_named_after_its_operator_is_one_place_and_one_in_the_mairie_is_two() {
+    let sources = vec![
+        src("france-services-2024", "1"),
+        src("aidants-connect", "2"),
+    ];
+    // The communauté de communes runs the France Services at its own door.
+    let places = [
+        montech(
+            "France services Montech",
+            "1 chemin de la Mestrise",
+            43.96,
+            1.23,
+        ),
+        Place {
+            position: None,
+            ..montech(
+                "Communauté de communes Grand Sud Tarn-et-Garonne",
+                "1 CHE DE LA MESTRISE",
+                0.0,
+                0.0,
+            )
+        },
+    ];
+    assert_eq!(group(&candidates(&places, &sources), &[]).len(), 1);
+    // The mairie houses a France Services with its own desk: two places, one door.
+    let places = [
+        montech("France services Montech", "28 Grande Rue", 43.96, 1.23),
+        montech("Mairie de Montech", "28 GRAND RUE", 43.9601, 1.2301),
+    ];
+    assert_eq!(group(&candidates(&places, &sources), &[]).len(), 2);
+    let score = compare(&Features::of(&places[0]), &Features::of(&places[1]));
+    assert!(score.same_building, "{}", score.reason);
 }

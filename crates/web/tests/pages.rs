@@ -281,10 +281,18 @@ async fn the_default_theme_carries_nothing_of_the_state() {
     for uri in PAGES {
         let a = get(&app.router, uri).await;
         let body = a.body.to_lowercase();
+        for banned in ["class=\"fr-", " fr-", "dsfr"] {
+            assert!(!body.contains(banned), "{uri} contains « {banned} »");
+        }
+        // The State's marks are looked for around the content: the directory's own data may
+        // say them ("44 rue de la Fraternité", "France services Marianne").
+        let chrome = match (body.find("<main"), body.find("</main>")) {
+            (Some(start), Some(end)) if start < end => {
+                format!("{}{}", &body[..start], &body[end..])
+            }
+            _ => body.clone(),
+        };
         for banned in [
-            "class=\"fr-",
-            " fr-",
-            "dsfr",
             "marianne",
             "liberté",
             "égalité",
@@ -292,7 +300,7 @@ async fn the_default_theme_carries_nothing_of_the_state() {
             "république française",
             "gouvernement",
         ] {
-            assert!(!body.contains(banned), "{uri} contains « {banned} »");
+            assert!(!chrome.contains(banned), "{uri} contains « {banned} »");
         }
         // Every footer links the legal pages.
         if !uri.starts_with("/embed?") {

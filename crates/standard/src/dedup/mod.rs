@@ -5,7 +5,9 @@
 //! the Aidants Connect list, each with its own spelling. [`group`] finds those groups:
 //! - **blocking** by commune (same INSEE code or same postal code) so that 200,000 records cost a
 //!   few comparisons each, not 200,000; blocks larger than [`FULL_BLOCK`] (big cities) are
-//!   compared only on pairs that share a name word, a 250 m grid cell or an identifier;
+//!   compared only on pairs that share a name word, a 250 m grid cell or an identifier; then,
+//!   within a département, by SIRET, ~300 m cell and commune name for the pairs that share
+//!   neither code (a source gives the neighbouring commune's codes, or none);
 //! - **scoring** each pair with [`similarity::compare`] (specific words of the names, kind of
 //!   place, house number and street, distance, SIRET, phone, e-mail), with a reason in words;
 //! - **transitive groups** with a union-find, strongest links first, where an operator's
@@ -19,10 +21,11 @@
 
 pub mod similarity;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use maillage_model::{Place, SourceRef};
+use maillage_model::text::fold_words;
+use maillage_model::{check_siret, siret::normalize_siret, Place, SiretCheck, SourceRef};
 
 pub use similarity::{compare, Features, PairScore, SAME_PLACE_SCORE};
 
@@ -108,8 +111,10 @@ pub fn group(candidates: &[Candidate], keep_apart: &[KeepApartPair]) -> Vec<Grou
     }
 
     // Features are computed block by block and dropped after it: memory stays that of the
-    // largest block, not of the whole set.
-    for_each_block(candidates, &mut |block, only_across_communes| {
+    // largest block, not of the whole set. The last pass's blocks overlap (one SIRET, one
+    // cell, one commune name): its pairs are compared once.
+    let mut seen_elsewhere: HashSet<(usize, usize)> = HashSet::new();
+    for_each_block(candidates, &mut |block, pass| {
         let local: Vec<Features> = block
             .iter()
             .map(|&i| Features::of(candidates[i].place))
@@ -117,12 +122,15 @@ pub fn group(candidates: &[Candidate], keep_apart: &[KeepApartPair]) -> Vec<Grou
         block_pairs(
             &local,
             &mut |x, y| {
+                if pass == Pass::Elsewhere && !seen_elsewhere.insert((block[x], block[y])) {
+                    return;
+                }
                 let s = compare(&local[x], &local[y]);
                 if s.same {
                     edges.push((s.score, block[x], block[y], s.reason));
                 }
             },
-            |a, b| !only_across_communes || a.code_insee.is_none() || a.code_insee != b.code_insee,
+            |a, b| pass.compares(a, b),
         );
     });
     // Strongest links first, so a keep-apart decision drops the weakest link.
@@ -193,11 +201,68 @@ fn label(c: &Candidate) -> String {
     }
 }
 
+/// Which pairs of a block are compared: each pass leaves out the pairs an earlier one saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Records of one INSEE code: every pair.
+    Insee,
+    /// Records of one postal code: pairs whose INSEE codes differ or are missing.
+    Postal,
+    /// Records of one SIRET, one geographic cell or one commune name within a département:
+    /// pairs that share neither an INSEE code nor a postal code (a source gives the
+    /// neighbouring commune's codes, or none).
+    Elsewhere,
+}
+
+impl Pass {
+    fn compares(self, a: &Features, b: &Features) -> bool {
+        let same_insee = a.code_insee.is_some() && a.code_insee == b.code_insee;
+        let same_postal = !a.code_postal.is_empty() && a.code_postal == b.code_postal;
+        match self {
+            Pass::Insee => true,
+            Pass::Postal => !same_insee,
+            // Neither code in common: the pair must at least be in communes of one name, or
+            // less than a kilometre apart (a SIRET alone joins a département's sites).
+            Pass::Elsewhere => {
+                !same_insee
+                    && !same_postal
+                    && ((!a.commune_words.is_empty() && a.commune_words == b.commune_words)
+                        || similarity::within(a, b, 1000.0))
+            }
+        }
+    }
+}
+
+/// Geographic cells of about 300 m (0.0027° of latitude, 0.004° of longitude), on two grids
+/// offset by half a cell, so that two points less than about 150 m apart share a cell.
+fn cells(lat: f64, lon: f64) -> [(i64, i64, u8); 2] {
+    let (y, x) = (lat / 0.0027, lon / 0.004);
+    [
+        (y.floor() as i64, x.floor() as i64, 0),
+        ((y + 0.5).floor() as i64, (x + 0.5).floor() as i64, 1),
+    ]
+}
+
+/// The département a record is in, by its postal code (else its INSEE code): the extra
+/// blocks stay within one, so a national SIRET (La Poste's) or a common commune name does not
+/// make a block of the whole country.
+fn departement(place: &Place) -> String {
+    let code = if place.code_postal.trim().is_empty() {
+        place.code_insee.as_deref().unwrap_or("").trim()
+    } else {
+        place.code_postal.trim()
+    };
+    let n = if code.starts_with("97") { 3 } else { 2 };
+    code.chars().take(n).collect()
+}
+
 /// The blocks worth comparing: records of one INSEE code; then records of one postal code,
-/// for the pairs the INSEE blocks did not see (`true`: one side has no INSEE code, or the two
-/// codes differ — sources disagree on the commune of the same building: delegated communes, a
-/// structure's seat). Postal blocks whose records all share one INSEE code are skipped.
-fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], bool)) {
+/// for the pairs the INSEE blocks did not see (one side has no INSEE code, or the two codes
+/// differ — sources disagree on the commune of the same building: delegated communes, a
+/// structure's seat); postal blocks whose records all share one INSEE code are skipped. Then,
+/// within a département, records of one valid SIRET, of one ~300 m cell or of one commune
+/// name, for the pairs that share neither code: no single code is trusted.
+fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], Pass)) {
     let insee = |c: &Candidate| -> Option<String> {
         c.place
             .code_insee
@@ -220,7 +285,7 @@ fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], b
     let mut blocks: Vec<Vec<usize>> = by_insee.into_values().filter(|b| b.len() > 1).collect();
     blocks.sort_by_key(|b| b[0]);
     for block in &blocks {
-        on_block(block, false);
+        on_block(block, Pass::Insee);
     }
     let mut blocks: Vec<Vec<usize>> = by_postal
         .into_values()
@@ -231,8 +296,72 @@ fn for_each_block(candidates: &[Candidate], on_block: &mut dyn FnMut(&[usize], b
         .collect();
     blocks.sort_by_key(|b| b[0]);
     for block in &blocks {
-        on_block(block, true);
+        on_block(block, Pass::Postal);
     }
+
+    let mut elsewhere: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let dep = departement(c.place);
+        let siret = normalize_siret(&c.place.pivot);
+        if check_siret(&siret) == SiretCheck::Valid {
+            elsewhere
+                .entry(format!("s:{dep}:{siret}"))
+                .or_default()
+                .push(i);
+        }
+        if let Some(p) = c.place.position {
+            for (y, x, grid) in cells(p.lat, p.lon) {
+                elsewhere
+                    .entry(format!("g{grid}:{dep}:{y}:{x}"))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let commune = fold_words(&c.place.commune);
+        if !commune.is_empty() {
+            elsewhere
+                .entry(format!("c:{dep}:{commune}"))
+                .or_default()
+                .push(i);
+        }
+    }
+    // A SIRET or a commune name shared by more than a full block (La Poste's, a big city's)
+    // tells nothing more than the cells do; such blocks would cost a quadratic number of
+    // pairs for none.
+    let mut blocks: Vec<Vec<usize>> = elsewhere
+        .into_iter()
+        .filter(|(key, b)| b.len() > 1 && (key.starts_with('g') || b.len() <= FULL_BLOCK))
+        .map(|(_, b)| b)
+        .filter(|b| has_pair_elsewhere(candidates, b))
+        .collect();
+    blocks.sort_by_key(|b| b[0]);
+    for block in &blocks {
+        on_block(block, Pass::Elsewhere);
+    }
+}
+
+/// Whether a block holds a pair that shares neither an INSEE code nor a postal code: most
+/// cells hold records of one commune, already compared, and are skipped before their features
+/// are computed.
+fn has_pair_elsewhere(candidates: &[Candidate], block: &[usize]) -> bool {
+    let codes = |i: usize| {
+        let p = candidates[i].place;
+        (
+            p.code_insee
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty()),
+            Some(p.code_postal.trim()).filter(|c| !c.is_empty()),
+        )
+    };
+    block.iter().enumerate().any(|(k, &i)| {
+        let (insee, postal) = codes(i);
+        block[k + 1..].iter().any(|&j| {
+            let (other_insee, other_postal) = codes(j);
+            (insee.is_none() || insee != other_insee)
+                && (postal.is_none() || postal != other_postal)
+        })
+    })
 }
 
 /// Calls `on_pair` with the pairs of a block (indices into `features`) worth scoring.

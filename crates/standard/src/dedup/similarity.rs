@@ -126,6 +126,10 @@ pub enum Kind {
     PostOffice,
     FranceServices,
     School,
+    /// An intercommunality, the MSA, a PETR, a syndicate: bodies that run France Services and
+    /// list them under their own name ("Communauté de communes du Pays de Mirepoix" for the
+    /// France services de Mirepoix, "CCAPV", "MSA Alpes Vaucluse").
+    Operator,
 }
 
 impl Kind {
@@ -151,9 +155,38 @@ impl Kind {
             Some(Kind::PostOffice)
         } else if has("college") || has("lycee") || has("ecole ") || has("universite") {
             Some(Kind::School)
+        } else if has("communaute de communes")
+            || has("communaute d agglomeration")
+            || has("communaute urbaine")
+            || has("agglomeration")
+            || has("syndicat mixte")
+            || has("pole d equilibre")
+            || has("petr ")
+            || folded_name
+                .split(' ')
+                .any(|w| w == "msa" || w == "agglo" || w == "cdc" || is_intercommunality_acronym(w))
+        {
+            Some(Kind::Operator)
         } else {
             None
         }
+    }
+
+    /// A France Services and a body that runs them: the France Services may be listed under
+    /// its operator's name.
+    fn operated(a: Option<Kind>, b: Option<Kind>) -> bool {
+        matches!(
+            (a, b),
+            (Some(Kind::FranceServices), Some(Kind::Operator))
+                | (Some(Kind::Operator), Some(Kind::FranceServices))
+        )
+    }
+
+    /// A France Services and the town hall or CCAS that houses it: two desks at one door
+    /// unless a contact of one is the other's.
+    fn housed(a: Option<Kind>, b: Option<Kind>) -> bool {
+        let host = |k| matches!(k, Some(Kind::TownHall) | Some(Kind::Ccas));
+        (a == Some(Kind::FranceServices) && host(b)) || (b == Some(Kind::FranceServices) && host(a))
     }
 
     fn conflicts(a: Option<Kind>, b: Option<Kind>) -> bool {
@@ -172,6 +205,43 @@ impl Kind {
     }
 }
 
+/// `ccapv`, `cctg`: the initials of a "communauté de communes" (not `ccas`, a CCAS).
+fn is_intercommunality_acronym(w: &str) -> bool {
+    w.len() >= 4
+        && w.len() <= 6
+        && w.starts_with("cc")
+        && w != "ccas"
+        && w.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// The field's abbreviations, written out so that names and kinds compare: "MFS Moustiers"
+/// is the "Maison France services" of Moustiers, "EFS Chalindrey" its "Espace France
+/// services", an "MSAP" the former name of a France Services.
+fn expand_name_word(word: &str) -> &str {
+    match word {
+        "mfs" => "maison france services",
+        "efs" => "espace france services",
+        "fs" => "france services",
+        "msap" | "mfsap" => "maison france services",
+        "cc" => "communaute de communes",
+        "mjc" => "maison des jeunes et de la culture",
+        "csc" => "centre socio culturel",
+        "pij" => "point information jeunesse",
+        "bij" => "bureau information jeunesse",
+        "mds" => "maison des solidarites",
+        "epn" => "espace public numerique",
+        other => other,
+    }
+}
+
+/// Whether a name is of an itinerant service (a bus, a tour): not the fixed place it starts
+/// from.
+fn itinerant(folded_name: &str) -> bool {
+    folded_name
+        .split(' ')
+        .any(|w| matches!(w, "bus" | "itinerant" | "itinerante" | "camion" | "mobile"))
+}
+
 /// What is compared of one record, computed once per record (de-duplication of 200,000 rows
 /// compares each record with its neighbours many times).
 #[derive(Debug, Clone, Default)]
@@ -185,6 +255,10 @@ pub struct Features {
     /// The whole name, normalised, articles removed.
     pub full_name: String,
     pub kind: Option<Kind>,
+    /// A bus or a tour, by its name.
+    pub itinerant: bool,
+    /// A "France services La Poste": the post office is its operator.
+    pub post_office_fs: bool,
     pub house_number: Option<String>,
     /// Street words (abbreviations expanded, articles removed).
     pub street: String,
@@ -224,7 +298,11 @@ pub fn normalize_text(s: &str) -> String {
 
 impl Features {
     pub fn of(place: &Place) -> Features {
-        let name = normalize_text(&place.nom);
+        let name = normalize_text(&place.nom)
+            .split(' ')
+            .map(expand_name_word)
+            .collect::<Vec<_>>()
+            .join(" ");
         let commune_words: Vec<String> = normalize_text(&place.commune)
             .split(' ')
             .filter(|w| w.len() > 2)
@@ -245,7 +323,7 @@ impl Features {
         let (house_number, street) = split_address(&place.adresse, &place.commune);
         let mut street_words: Vec<String> = street
             .split(' ')
-            .filter(|w| !w.is_empty() && !STREET_TYPES.contains(w))
+            .filter(|w| !w.is_empty() && !is_street_type(w))
             .map(str::to_string)
             .collect();
         if street_words.is_empty() {
@@ -260,6 +338,9 @@ impl Features {
             commune_words,
             full_name,
             kind: Kind::of(&name),
+            itinerant: itinerant(&name),
+            post_office_fs: Kind::of(&name) == Some(Kind::FranceServices)
+                && name.contains("la poste"),
             house_number,
             street,
             street_words,
@@ -325,38 +406,27 @@ fn expand(word: &str) -> &str {
         "prom" => "promenade",
         "lot" => "lotissement",
         "za" | "zac" | "zi" => "zone",
+        "grand" | "gde" | "gd" => "grande",
         other => other,
     }
 }
 
-const STREET_TYPES: &[&str] = &[
-    "rue",
-    "avenue",
-    "boulevard",
-    "place",
-    "chemin",
-    "route",
-    "impasse",
-    "allee",
-    "faubourg",
-    "cours",
-    "square",
-    "quai",
+/// Words that say what kind of site an address is on, not which: removed, with the
+/// [`ROAD_TYPES`], before street names are compared.
+const SITE_TYPES: &[&str] = &[
     "residence",
-    "promenade",
     "lotissement",
     "zone",
-    "voie",
-    "passage",
-    "montee",
-    "esplanade",
     "cite",
-    "parvis",
     "rond",
     "point",
     "lieu",
     "dit",
 ];
+
+fn is_street_type(w: &str) -> bool {
+    ROAD_TYPES.contains(&w) || SITE_TYPES.contains(&w)
+}
 
 const ADDRESS_STOP: &[&str] = &[
     "de", "du", "des", "la", "le", "les", "l", "d", "a", "au", "aux", "et", "cedex", "bis", "ter",
@@ -394,12 +464,17 @@ pub fn split_address(adresse: &str, commune: &str) -> (Option<String>, String) {
             }
         }
     }
+    let words = &words[address_start(&words)..];
     let mut number = None;
     let mut street: Vec<&str> = Vec::new();
     for (i, w) in words.iter().enumerate() {
-        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
-        if i == 0 && !digits.is_empty() && digits.len() <= 4 {
-            number = Some(digits.trim_start_matches('0').to_string());
+        let digits = house_number(w);
+        if i == 0 && digits.is_some() {
+            number = digits.map(|d| d.trim_start_matches('0').to_string());
+            continue;
+        }
+        // "1-3 rue de Chaumont", "5-9 rue des Papetiers": the range's end is no street word.
+        if street.is_empty() && number.is_some() && digits.is_some() {
             continue;
         }
         let e = expand(w);
@@ -407,7 +482,59 @@ pub fn split_address(adresse: &str, commune: &str) -> (Option<String>, String) {
             street.push(e);
         }
     }
+    // "RUE GRANDE" and "Grande Rue" are one street.
+    if street.len() >= 2 && street[0] == "rue" && street[1] == "grande" {
+        street.swap(0, 1);
+    }
     (number.filter(|n| !n.is_empty()), street.join(" "))
+}
+
+/// The digits of a house number (`12`, `9bis`, `39B`), at most four.
+fn house_number(word: &str) -> Option<&str> {
+    let end = word
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(word.len());
+    (end > 0 && end <= 4).then(|| &word[..end])
+}
+
+/// Road types: where the street starts when a building's name comes first.
+const ROAD_TYPES: &[&str] = &[
+    "rue",
+    "avenue",
+    "boulevard",
+    "place",
+    "chemin",
+    "route",
+    "impasse",
+    "allee",
+    "faubourg",
+    "cours",
+    "square",
+    "quai",
+    "promenade",
+    "voie",
+    "passage",
+    "montee",
+    "esplanade",
+    "parvis",
+];
+
+/// Where the street begins: sources put a building or a locality first ("Les Jardins de la
+/// Cité 7 Cours Péchiney", "LD Buguet Route d'Ardizas", "Centre administratif rue du
+/// Seigneur de la Clue"). The first number followed by a road type, else the first road type;
+/// the whole address when it starts with a number or a road type, or has neither.
+fn address_start(words: &[&str]) -> usize {
+    let road = |w: &str| ROAD_TYPES.contains(&expand(w));
+    match words.first() {
+        None => return 0,
+        Some(w) if house_number(w).is_some() || road(w) => return 0,
+        Some(_) => {}
+    }
+    let numbered = (1..words.len())
+        .find(|&i| house_number(words[i]).is_some() && words.get(i + 1).is_some_and(|w| road(w)));
+    numbered
+        .or_else(|| (1..words.len()).find(|&i| road(words[i])))
+        .unwrap_or(0)
 }
 
 /// How two addresses relate.
@@ -471,6 +598,9 @@ pub struct PairScore {
     pub name_similarity: Option<f64>,
     pub distance_m: Option<f64>,
     pub address: AddressMatch,
+    /// Two places received at one door (same number and street, or the same point): not one
+    /// place, but the directory can say "à la même adresse".
+    pub same_building: bool,
     /// The evidence in words, for the operator: "même SIRET, même commune, noms proches 0,92, 40 m".
     pub reason: String,
 }
@@ -488,15 +618,23 @@ fn french_decimal(x: f64) -> String {
 /// | evidence | points |
 /// |---|---|
 /// | specific words of the names ≥ 0.90 / ≥ 0.80 / ≥ 0.65 / < 0.45 | +3 / +2 / +1 / −2 (−1 when an identifier or the kind agrees) |
+/// | names ≥ 0.90 of two specific words or more each, not two sites, not disagreeing addresses across communes | +4 instead of +3 |
 /// | whole names a typo apart (≥ 0.90, Damerau-Levenshtein) count as names ≥ 0.90 | |
 /// | no specific words on either side, same kind of place | +2 |
 /// | kinds of place that differ (mairie vs médiathèque…) | −4 |
-/// | same number and street / same street / other number / other street | +3 / +1 / −2 / −1 |
-/// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther | +2 / +1 / 0 / −1 / −2 / −4 |
+/// | a France Services and its operator (or La Poste for a "France services La Poste") at one door | +3, names never against |
+/// | two France Services of one name in one commune, not two sites | +2 |
+/// | an itinerant service and a fixed place | −3 |
+/// | a France Services and a mairie or CCAS without a shared phone or e-mail | −2 |
+/// | same number and street / same street (no number on either side) / other number / other street | +3 / +1 (+2) / −2 / −1 |
+/// | distance ≤ 30 m / ≤ 100 m / ≤ 250 m / ≤ 1 km / ≤ 3 km / farther (nothing when one point stands for two addresses) | +2 / +1 / 0 / −1 / −2 / −4 |
 /// | same valid SIRET / phone / e-mail (at most +4 together) | +2 each |
-/// | an identifier and the exact address agree / the name and the street agree | +1 / +1 |
+/// | an identifier and the exact address agree / a phone or e-mail at one un-numbered street / the name and the street agree | +1 / +1 / +1 |
 ///
-/// The pair is one place at [`SAME_PLACE_SCORE`] or more.
+/// *One door*: the same number and street, or the same street when neither gives a number.
+/// *Two sites*: two numbered addresses on two streets. The pair is one place at
+/// [`SAME_PLACE_SCORE`] or more; [`PairScore::same_building`] says when a pair that is not is
+/// received at one door.
 pub fn compare(a: &Features, b: &Features) -> PairScore {
     let mut score = 0;
     let mut reasons: Vec<String> = Vec::new();
@@ -551,10 +689,42 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         (Some(c), Some(f)) => Some(c.max(f)),
         (c, f) => c.or(f),
     };
+    let address = address_match(a, b);
+    let no_numbers = a.house_number.is_none() && b.house_number.is_none();
+    // One door: the same number and street, or the same street when neither gives a number
+    // (rural public buildings: "Place de Verdun", "Hôtel de Ville").
+    let door = address == AddressMatch::Same || (address == AddressMatch::SameStreet && no_numbers);
+    let operated = door
+        && (Kind::operated(a.kind, b.kind)
+            || (a.post_office_fs && b.kind == Some(Kind::PostOffice))
+            || (b.post_office_fs && a.kind == Some(Kind::PostOffice)));
+    // Two numbered addresses on two streets: two sites, whatever the names say (one
+    // association's two centres, one SIRET).
+    let two_sites =
+        address == AddressMatch::Different && a.house_number.is_some() && b.house_number.is_some();
+    let shared_contact =
+        (a.phone.is_some() && a.phone == b.phone) || a.emails.iter().any(|e| b.emails.contains(e));
+
+    // The commune itself, not its postal code (shared by several communes).
+    let same_commune = match (&a.code_insee, &b.code_insee) {
+        (Some(x), Some(y)) => x == y,
+        _ => !a.commune_words.is_empty() && a.commune_words == b.commune_words,
+    };
+
     let mut name_points = 0;
     if let Some(s) = name_similarity {
         name_points = if s >= 0.9 {
-            3
+            // Two specific words or more, the same: a rare name ("Vallée de la Blanche"), in
+            // one commune or at addresses that do not disagree.
+            if core_a.len() >= 2
+                && core_b.len() >= 2
+                && !two_sites
+                && (same_commune || address != AddressMatch::Different)
+            {
+                4
+            } else {
+                3
+            }
         } else if s >= 0.8 {
             2
         } else if s >= 0.65 {
@@ -580,13 +750,39 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         name_points = 2;
         reasons.push("même type de lieu".into());
     }
+    if operated {
+        // The operator's name says nothing against the France Services' own.
+        name_points = name_points.max(0);
+        score += 3;
+        reasons.push("France services au nom de son opérateur, à sa porte".into());
+    }
     score += name_points;
     if Kind::conflicts(a.kind, b.kind) {
         score -= 4;
         reasons.push("types de lieu différents".into());
     }
+    let same_name =
+        name_similarity.is_some_and(|s| s >= 0.9) || (core_a.is_empty() && core_b.is_empty());
+    if a.kind == Some(Kind::FranceServices)
+        && b.kind == Some(Kind::FranceServices)
+        && same_name
+        && same_commune
+        && a.itinerant == b.itinerant
+        && !two_sites
+    {
+        // A commune has one France Services of a name; the files disagree on its address.
+        score += 2;
+        reasons.push("deux France services du même nom dans la commune".into());
+    }
+    if a.itinerant != b.itinerant {
+        score -= 3;
+        reasons.push("un service itinérant et un lieu fixe".into());
+    }
+    if Kind::housed(a.kind, b.kind) && !shared_contact {
+        score -= 2;
+        reasons.push("France services et mairie ou CCAS : deux accueils".into());
+    }
 
-    let address = address_match(a, b);
     match address {
         AddressMatch::Same => {
             score += 3;
@@ -596,8 +792,13 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
             }
         }
         AddressMatch::SameStreet => {
-            score += 1;
+            score += if no_numbers { 2 } else { 1 };
             reasons.push("même rue".into());
+            // A phone or an e-mail (not a SIRET: a commune's is its mairie's and its CCAS's)
+            // at one door.
+            if shared_contact && no_numbers {
+                score += 1;
+            }
         }
         AddressMatch::OtherNumber => {
             score -= 2;
@@ -617,7 +818,11 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         (Some(p), Some(q)) => Some(distance_m(p, q)),
         _ => None,
     };
-    if let Some(d) = distance_m {
+    // One point for two different addresses: both were geocoded to a seat or a centre, so
+    // the point says nothing (two sites of one association, one SIRET, one point).
+    let one_geocoded_point = distance_m.is_some_and(|d| d < 1.0)
+        && matches!(address, AddressMatch::Different | AddressMatch::OtherNumber);
+    if let Some(d) = distance_m.filter(|_| !one_geocoded_point) {
         score += if d <= 30.0 {
             2
         } else if d <= 100.0 {
@@ -636,16 +841,32 @@ pub fn compare(a: &Features, b: &Features) -> PairScore {
         } else {
             format!("{} km", french_decimal(d / 1000.0))
         });
+    } else if one_geocoded_point {
+        reasons.push("même point géocodé pour deux adresses".into());
     }
 
+    let same = score >= SAME_PLACE_SCORE;
+    let same_building = !same
+        && (door || same_number_and_street_name(a, b))
+        && distance_m.is_none_or(|d| d <= 50.0);
     PairScore {
         score,
-        same: score >= SAME_PLACE_SCORE,
+        same,
+        same_building,
         name_similarity,
         distance_m,
         address,
         reason: reasons.join(", "),
     }
+}
+
+/// "7 cours Péchiney" and "7 place Péchiney": one number and one street name, the road type
+/// written differently (a building on a corner, a source's slip).
+fn same_number_and_street_name(a: &Features, b: &Features) -> bool {
+    a.house_number.is_some()
+        && a.house_number == b.house_number
+        && !a.street_specific.is_empty()
+        && a.street_specific == b.street_specific
 }
 
 /// Similarity of two strings by edit distance counting a swap of two letters as one edit
@@ -709,6 +930,14 @@ fn address_match(a: &Features, b: &Features) -> AddressMatch {
     }
 }
 
+/// Whether both records have a point and the points are at most `metres` apart.
+pub(crate) fn within(a: &Features, b: &Features, metres: f64) -> bool {
+    match (a.position, b.position) {
+        (Some(p), Some(q)) => distance_m(p, q) <= metres,
+        _ => false,
+    }
+}
+
 /// Equirectangular distance in metres: exact enough below a few kilometres, and cheap.
 fn distance_m(p: (f64, f64), q: (f64, f64)) -> f64 {
     let lat = ((p.0 + q.0) / 2.0).to_radians();
@@ -736,6 +965,53 @@ mod tests {
             (Some("12".into()), "avenue general gaulle".into())
         );
         assert_eq!(split_address("Place de la Mairie", "").1, "place mairie");
+    }
+
+    #[test]
+    fn addresses_written_two_ways_split_alike() {
+        // A building first, the street after.
+        assert_eq!(
+            split_address("Les Jardins de la Cité 7 Cours Péchiney", ""),
+            (Some("7".into()), "cours pechiney".into())
+        );
+        assert_eq!(
+            split_address("LD Buguet Route d'Ardizas", "").1,
+            "route ardizas"
+        );
+        // Grande Rue, GRAND RUE, RUE GRANDE.
+        assert_eq!(split_address("34 bis Grande Rue", "").1, "grande rue");
+        assert_eq!(split_address("27 RUE GRANDE", "").1, "grande rue");
+        assert_eq!(split_address("12 GRAND RUE", "").1, "grande rue");
+        // A range and a glued suffix.
+        assert_eq!(
+            split_address("1-3 Rue de Chaumont", ""),
+            (Some("1".into()), "rue chaumont".into())
+        );
+        assert_eq!(
+            split_address("39B Rue Jean Jaurès", "").0.as_deref(),
+            Some("39")
+        );
+    }
+
+    #[test]
+    fn abbreviations_and_operators_name_their_kind() {
+        let kind = |name: &str| {
+            let place = Place {
+                nom: name.into(),
+                ..Place::default()
+            };
+            Features::of(&place).kind
+        };
+        assert_eq!(
+            kind("MFS Moustiers Sainte-Marie"),
+            Some(Kind::FranceServices)
+        );
+        assert_eq!(kind("EFS Chalindrey"), Some(Kind::FranceServices));
+        assert_eq!(kind("MSAP Fayl-Billot"), Some(Kind::FranceServices));
+        assert_eq!(kind("CC DU PAYS DE MIREPOIX"), Some(Kind::Operator));
+        assert_eq!(kind("CCAPV"), Some(Kind::Operator));
+        assert_eq!(kind("MSA Alpes vaucluse"), Some(Kind::Operator));
+        assert_eq!(kind("CCAS de Manosque"), Some(Kind::Ccas));
     }
 
     #[test]
