@@ -126,8 +126,8 @@ await audit("carte", "/carte?ou=Montauban&rayon=50", { waitMap: true, fullPage: 
 // link: here the bus stopping at Lavit, which has no fixed place.
 {
   const page = await context.newPage();
-  await page.goto(base + "/carte?q=bus+lavit", { waitUntil: "load" });
-  const marker = await page.waitForSelector(".leaflet-marker-icon:not(.marker-cluster)", { timeout: 10000 }).catch(() => null);
+  await page.goto(base + "/carte?q=bus&ou=Lavit&rayon=0", { waitUntil: "load" });
+  const marker = await page.waitForSelector('.leaflet-marker-icon[title*="Lavit"]', { timeout: 10000 }).catch(() => null);
   const titles = await page.evaluate(() => [...document.querySelectorAll(".leaflet-control-zoom a")].map((a) => a.title));
   if (titles.join("|") !== "Zoomer|Dézoomer") failures.push(`carte: zoom buttons titled ${JSON.stringify(titles)}`);
   if (!marker) {
