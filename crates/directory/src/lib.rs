@@ -7,7 +7,10 @@
 //!   the same checks as an import and recorded as a source record of its own, so that the
 //!   freshest-value merge and the provenance work as for any source, and an older file
 //!   imported later never overwrites a newer value a structure gave.
-//! - [`split`]: an operator's keep-apart decision.
+//! - [`import_runs`]: imports from the coordinator's space: upload kept, dry run, apply once,
+//!   history with the author.
+//! - [`duplicates`]: the groups the de-duplication made and why, and the coordinator's two
+//!   decisions: split a wrong merge (a keep-apart), merge two listings the rule missed.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
 //! - [`booking`]: the bookable slots cut from a place's opening hours.
@@ -18,6 +21,8 @@
 pub mod booking;
 pub mod edit;
 pub mod import;
+pub mod import_runs;
+pub mod duplicates;
 pub mod tours;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
