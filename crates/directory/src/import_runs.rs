@@ -48,6 +48,12 @@ pub enum RunError {
     /// The file cannot be used: nothing was written.
     #[error("{0}")]
     Unusable(String),
+    /// Records of the file lie outside the territory of the person applying it.
+    #[error("{0} enregistrement(s) du fichier sont hors de votre territoire : l'import doit être appliqué par un administrateur")]
+    OutOfScope(usize),
+    /// The store changed since the dry run shown: the new plan differs.
+    #[error("la base a changé depuis l'essai : relisez le nouvel essai avant d'appliquer")]
+    Stale(PlannedCounts),
     #[error("{0}")]
     Store(#[from] maillage_store::StoreError),
 }
@@ -67,6 +73,26 @@ pub struct DryRun {
     pub read: FileRead,
     pub planned: PlannedImport,
     pub counts: PlannedCounts,
+}
+
+impl DryRun {
+    /// A short digest of the plan (which places, which records, what they absorb): the apply
+    /// form carries it, so that a plan changed by a write in between is not applied unseen.
+    pub fn fingerprint(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        // SipHash with fixed keys: the same digest on every app server of one build.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for p in &self.planned.plan.places {
+            p.place.id.hash(&mut h);
+            p.absorbs.hash(&mut h);
+            for r in &p.records {
+                r.source.hash(&mut h);
+                r.observed.hash(&mut h);
+            }
+        }
+        (self.planned.unchanged, self.planned.merged, self.planned.plan.rejected).hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
 }
 
 /// Records an uploaded file (already written to `run.stored_path`) and pins its date.
@@ -99,7 +125,8 @@ fn format_of(run: &ImportRun) -> Result<Format, RunError> {
     run.format.parse().map_err(RunError::Unusable)
 }
 
-fn read_run(run: &ImportRun, lookup: Option<&dyn CommuneLookup>) -> Result<FileRead, RunError> {
+/// Reads the run's file (with its report); plans nothing.
+pub fn read(run: &ImportRun, lookup: Option<&dyn CommuneLookup>) -> Result<FileRead, RunError> {
     let path = Path::new(&run.stored_path);
     if !path.exists() {
         return Err(RunError::Unusable(
@@ -116,7 +143,7 @@ pub async fn dry_run(
     run: &ImportRun,
     lookup: Option<&dyn CommuneLookup>,
 ) -> Result<DryRun, RunError> {
-    let read = read_run(run, lookup)?;
+    let read = read(run, lookup)?;
     let planned = plan_import(store, std::slice::from_ref(&read))
         .await
         .map_err(|e| RunError::Unusable(format!("{e:#}")))?;
@@ -140,7 +167,12 @@ pub async fn dry_run(
     })
 }
 
-/// Applies a staged run in one transaction and records its outcome and author. Exactly one
+/// Applies a staged run in one transaction and records its outcome and author. `expected` is
+/// the [`DryRun::fingerprint`] of the dry run the coordinator looked at: when the store changed
+/// since, so that the plan is no longer the one shown, nothing is written
+/// ([`RunError::Stale`], with the new counts). `in_scope` says which places the person may
+/// write (a coordinator's territory): a file with records outside it is refused whole
+/// ([`RunError::OutOfScope`]). Exactly one
 /// of two concurrent applies of the same run goes through; the other gets
 /// [`RunError::Busy`] or [`RunError::AlreadyApplied`]. A failed apply writes nothing and
 /// leaves the run staged.
@@ -149,6 +181,8 @@ pub async fn apply(
     run_id: i64,
     account_id: i64,
     lookup: Option<&dyn CommuneLookup>,
+    expected: Option<&str>,
+    in_scope: &(dyn Fn(&maillage_model::Place) -> bool + Sync),
 ) -> Result<ImportOutcome, RunError> {
     let run = store.import_run(run_id).await?.ok_or(RunError::NotFound)?;
     match run.status.as_str() {
@@ -163,10 +197,21 @@ pub async fn apply(
         return Err(RunError::Busy);
     }
     let result = async {
-        let read = read_run(&run, lookup)?;
-        crate::import::import(store, vec![read])
+        let dry = dry_run(store, &run, lookup).await?;
+        let outside = dry
+            .read
+            .records
+            .iter()
+            .filter(|r| !in_scope(&r.place))
+            .count();
+        if outside > 0 {
+            return Err(RunError::OutOfScope(outside));
+        }
+        if expected.is_some_and(|e| e != dry.fingerprint()) {
+            return Err(RunError::Stale(dry.counts));
+        }
+        crate::import::apply_planned(store, dry.planned, std::slice::from_ref(&dry.read))
             .await
-            .map(|(outcome, _)| outcome)
             .map_err(|e| RunError::Unusable(format!("{e:#}")))
     }
     .await;

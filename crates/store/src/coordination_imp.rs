@@ -118,4 +118,14 @@ impl DbStore {
             .map_err(db)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn set_report_status_impl(&self, id: i64, status: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE place_reports SET status = $1 WHERE id = $2")
+            .bind(status)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
 }

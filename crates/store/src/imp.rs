@@ -1224,6 +1224,10 @@ impl Store for DbStore {
         self.set_account_access_impl(account_id, role, territory).await
     }
 
+    async fn set_report_status(&self, id: i64, status: &str) -> Result<bool> {
+        self.set_report_status_impl(id, status).await
+    }
+
     async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<crate::BookingRow>> {
         self.bookings_of_slot_impl(slot_id).await
     }

@@ -394,6 +394,13 @@ pub trait Store: Send + Sync {
         Err(no_coordination())
     }
 
+    /// Sets the status of an error report (`traite` once a coordinator handled it); `false`
+    /// when there is no such report.
+    async fn set_report_status(&self, id: i64, status: &str) -> Result<bool> {
+        let _ = (id, status);
+        Err(no_coordination())
+    }
+
     /// The bookings of one slot (the agents' agenda), oldest first.
     async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<BookingRow>> {
         let _ = slot_id;
