@@ -205,8 +205,14 @@ pub async fn merge(
     let why: String = reason.trim().chars().take(300).collect();
     merged.merge_reasons.push(format!(
         "{} = {} : fusion décidée par la coordination{}",
-        a.records.first().map(|r| label(&r.source)).unwrap_or_default(),
-        b.records.first().map(|r| label(&r.source)).unwrap_or_default(),
+        a.records
+            .first()
+            .map(|r| label(&r.source))
+            .unwrap_or_default(),
+        b.records
+            .first()
+            .map(|r| label(&r.source))
+            .unwrap_or_default(),
         if why.is_empty() {
             String::new()
         } else {
@@ -214,5 +220,10 @@ pub async fn merge(
         }
     ));
     let id = a.place.id.clone();
-    remerge(store, vec![(id, merged, vec![b.place.id.clone()])], "fusion").await
+    remerge(
+        store,
+        vec![(id, merged, vec![b.place.id.clone()])],
+        "fusion",
+    )
+    .await
 }

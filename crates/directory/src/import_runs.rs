@@ -26,14 +26,23 @@ use crate::import::{plan_import, read_file, FileRead, PlannedImport};
 /// not offered to a browser).
 pub const FORMATS: &[(&str, &str)] = &[
     ("auto", "Reconnaître le format"),
-    ("standard-csv", "Standard des lieux de médiation numérique (CSV)"),
-    ("standard-json", "Standard des lieux de médiation numérique (JSON)"),
+    (
+        "standard-csv",
+        "Standard des lieux de médiation numérique (CSV)",
+    ),
+    (
+        "standard-json",
+        "Standard des lieux de médiation numérique (JSON)",
+    ),
     ("v0-csv", "Standard v0.1 (CSV)"),
     ("cnfs-json", "Conseillers numériques (JSON)"),
     ("france-services", "Liste des France Services (ANCT)"),
     ("data-inclusion", "data·inclusion (JSON)"),
     ("aidants-connect", "Structures Aidants Connect"),
-    ("cnfs-structures", "Structures d'accueil des conseillers numériques"),
+    (
+        "cnfs-structures",
+        "Structures d'accueil des conseillers numériques",
+    ),
 ];
 
 /// Why a run cannot be dry-run or applied.
@@ -90,7 +99,12 @@ impl DryRun {
                 r.observed.hash(&mut h);
             }
         }
-        (self.planned.unchanged, self.planned.merged, self.planned.plan.rejected).hash(&mut h);
+        (
+            self.planned.unchanged,
+            self.planned.merged,
+            self.planned.plan.rejected,
+        )
+            .hash(&mut h);
         format!("{:016x}", h.finish())
     }
 }
@@ -265,11 +279,7 @@ pub fn rejects_csv(report: &Report) -> String {
                 None => i.message.clone(),
             })
             .collect();
-        let _ = w.write_record([
-            row.line.to_string(),
-            problems.join(" ; "),
-            row.raw.clone(),
-        ]);
+        let _ = w.write_record([row.line.to_string(), problems.join(" ; "), row.raw.clone()]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

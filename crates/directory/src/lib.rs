@@ -19,10 +19,10 @@
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
 pub mod booking;
+pub mod duplicates;
 pub mod edit;
 pub mod import;
 pub mod import_runs;
-pub mod duplicates;
 pub mod tours;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};

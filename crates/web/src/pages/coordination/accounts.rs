@@ -173,7 +173,13 @@ pub async fn invite(
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let email = form.email.trim().to_string();
     if email.len() > 200 || !email.contains('@') || email.contains(char::is_whitespace) {
-        return accounts_page(&state, &viewer, Some("Donnez une adresse de courriel valable, par exemple nom@exemple.fr.".into()), None).await;
+        return accounts_page(
+            &state,
+            &viewer,
+            Some("Donnez une adresse de courriel valable, par exemple nom@exemple.fr.".into()),
+            None,
+        )
+        .await;
     }
     let (role, territory) = match access(&viewer.account, &form.role, &form.territoire) {
         Ok(x) => x,
@@ -186,7 +192,15 @@ pub async fn invite(
         match state.store.place(lieu).await? {
             Some(sp) if scope.contains(&sp.place) => places.push(sp.place.id),
             _ => {
-                return accounts_page(&state, &viewer, Some(format!("Le lieu « {lieu} » n'existe pas dans votre territoire.")), None).await
+                return accounts_page(
+                    &state,
+                    &viewer,
+                    Some(format!(
+                        "Le lieu « {lieu} » n'existe pas dans votre territoire."
+                    )),
+                    None,
+                )
+                .await
             }
         }
     }
@@ -202,7 +216,13 @@ pub async fn invite(
     {
         Ok(a) => a,
         Err(maillage_store::StoreError::Conflict(_)) => {
-            return accounts_page(&state, &viewer, Some(format!("Un compte existe déjà pour {email}.")), None).await
+            return accounts_page(
+                &state,
+                &viewer,
+                Some(format!("Un compte existe déjà pour {email}.")),
+                None,
+            )
+            .await
         }
         Err(e) => return Err(e.into()),
     };
@@ -253,7 +273,8 @@ pub async fn change(
     };
     let Form(form) = form.map_err(|_| unreadable())?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
-    let not_found = || WebError::NotFound("ce compte n'existe pas ou ne relève pas de votre territoire".into());
+    let not_found =
+        || WebError::NotFound("ce compte n'existe pas ou ne relève pas de votre territoire".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let store = acc::store(&state)?;
     let account = store.account(id).await?.ok_or_else(not_found)?;
@@ -272,10 +293,26 @@ pub async fn change(
                 .audit(
                     Some(viewer.account.id),
                     "droits",
-                    &format!("{} {}", if disabled { "désactivation de" } else { "réactivation de" }, account.email),
+                    &format!(
+                        "{} {}",
+                        if disabled {
+                            "désactivation de"
+                        } else {
+                            "réactivation de"
+                        },
+                        account.email
+                    ),
                 )
                 .await?;
-            format!("Compte {} {}.", account.email, if disabled { "désactivé : il ne peut plus se connecter" } else { "réactivé" })
+            format!(
+                "Compte {} {}.",
+                account.email,
+                if disabled {
+                    "désactivé : il ne peut plus se connecter"
+                } else {
+                    "réactivé"
+                }
+            )
         }
         _ => {
             let (role, territory) = match access(&viewer.account, &form.role, &form.territoire) {
@@ -298,7 +335,10 @@ pub async fn change(
                         account.email,
                         account.role.as_str(),
                         role.as_str(),
-                        territory.as_deref().map(|t| format!(", territoire {t}")).unwrap_or_default()
+                        territory
+                            .as_deref()
+                            .map(|t| format!(", territoire {t}"))
+                            .unwrap_or_default()
                     ),
                 )
                 .await?;
@@ -323,7 +363,10 @@ struct JournalPage {
 
 /// `GET /coordination/journal`: the audit log (an administrator's whole log; a coordinator's,
 /// the lines of the accounts they manage and their own).
-pub async fn journal(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+pub async fn journal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),

@@ -187,9 +187,8 @@ pub struct GroupQuery {
 }
 
 async fn in_scope(state: &AppState, viewer: &Viewer, id: &str) -> Result<StoredPlace, WebError> {
-    let not_found = || {
-        WebError::NotFound("ce lieu n'existe pas ou ne relève pas de votre territoire".into())
-    };
+    let not_found =
+        || WebError::NotFound("ce lieu n'existe pas ou ne relève pas de votre territoire".into());
     let sp = state.store.place(id).await?.ok_or_else(not_found)?;
     if !Scope::of(state, &viewer.account).await.contains(&sp.place) {
         return Err(not_found());
@@ -210,8 +209,11 @@ async fn group_page(
     } else {
         Some(in_scope(state, viewer, &q.avec).await?)
     };
-    let mut records: Vec<(String, &maillage_store::SourceRecord)> =
-        sp.records.iter().map(|r| (sp.place.id.clone(), r)).collect();
+    let mut records: Vec<(String, &maillage_store::SourceRecord)> = sp
+        .records
+        .iter()
+        .map(|r| (sp.place.id.clone(), r))
+        .collect();
     if let Some(o) = &other {
         records.extend(o.records.iter().map(|r| (o.place.id.clone(), r)));
     }
@@ -245,8 +247,14 @@ async fn group_page(
                 &maillage_standard::dedup::Features::of(&records[b].1.place),
             );
             scores.push(PairScoreLine {
-                a: format!("{}:{}", records[a].1.source.source, records[a].1.source.source_id),
-                b: format!("{}:{}", records[b].1.source.source, records[b].1.source.source_id),
+                a: format!(
+                    "{}:{}",
+                    records[a].1.source.source, records[a].1.source.source_id
+                ),
+                b: format!(
+                    "{}:{}",
+                    records[b].1.source.source, records[b].1.source.source_id
+                ),
                 score: s.score,
                 same: s.same,
                 reason: s.reason,
@@ -336,7 +344,14 @@ pub async fn split(
     let q = GroupQuery::default();
     let motif: String = form.motif.trim().chars().take(300).collect();
     let Some((source, source_id)) = form.enregistrement.split_once('|') else {
-        return refused(&state, &viewer, &id, &q, "Choisissez l'enregistrement à séparer.".into()).await;
+        return refused(
+            &state,
+            &viewer,
+            &id,
+            &q,
+            "Choisissez l'enregistrement à séparer.".into(),
+        )
+        .await;
     };
     if motif.is_empty() {
         return refused(&state, &viewer, &id, &q, "Dites en quelques mots pourquoi ces enregistrements sont deux lieux : la raison est gardée avec la décision.".into()).await;
@@ -367,7 +382,14 @@ pub async fn split(
         Err(DecisionError::Refused(m)) => refused(&state, &viewer, &id, &q, m).await,
         Err(DecisionError::Store(maillage_store::StoreError::Conflict(m)))
         | Err(DecisionError::Store(maillage_store::StoreError::NotFound(m))) => {
-            refused(&state, &viewer, &id, &q, format!("Séparation impossible : {m}.")).await
+            refused(
+                &state,
+                &viewer,
+                &id,
+                &q,
+                format!("Séparation impossible : {m}."),
+            )
+            .await
         }
         Err(DecisionError::Store(e)) => Err(e.into()),
     }
@@ -408,17 +430,34 @@ pub async fn merge(
         ..Default::default()
     };
     if absorbed.is_empty() {
-        return refused(&state, &viewer, &kept.place.id, &GroupQuery::default(), "Indiquez l'identifiant de la fiche à fusionner avec celle-ci.".into()).await;
+        return refused(
+            &state,
+            &viewer,
+            &kept.place.id,
+            &GroupQuery::default(),
+            "Indiquez l'identifiant de la fiche à fusionner avec celle-ci.".into(),
+        )
+        .await;
     }
     let other = in_scope(&state, &viewer, &absorbed).await?;
     let motif: String = form.motif.trim().chars().take(300).collect();
-    match dup::merge(state.store.as_ref(), &kept.place.id, &other.place.id, &motif).await {
+    match dup::merge(
+        state.store.as_ref(),
+        &kept.place.id,
+        &other.place.id,
+        &motif,
+    )
+    .await
+    {
         Ok(()) => {
             acc::store(&state)?
                 .audit(
                     Some(viewer.account.id),
                     "fusion",
-                    &format!("{} fusionné dans {} : {motif}", other.place.id, kept.place.id),
+                    &format!(
+                        "{} fusionné dans {} : {motif}",
+                        other.place.id, kept.place.id
+                    ),
                 )
                 .await?;
             state.reload().await?;
@@ -429,7 +468,14 @@ pub async fn merge(
         }
         Err(DecisionError::Refused(m)) => refused(&state, &viewer, &kept.place.id, &q, m).await,
         Err(DecisionError::Store(maillage_store::StoreError::Conflict(m))) => {
-            refused(&state, &viewer, &kept.place.id, &q, format!("Fusion impossible : {m}.")).await
+            refused(
+                &state,
+                &viewer,
+                &kept.place.id,
+                &q,
+                format!("Fusion impossible : {m}."),
+            )
+            .await
         }
         Err(DecisionError::Store(e)) => Err(e.into()),
     }

@@ -70,7 +70,11 @@ async fn history(state: &AppState, viewer: &Viewer) -> Result<Vec<HistoryLine>, 
             continue;
         }
         let who = match run.account_id {
-            Some(id) => store.account(id).await?.map(|a| a.email).unwrap_or_default(),
+            Some(id) => store
+                .account(id)
+                .await?
+                .map(|a| a.email)
+                .unwrap_or_default(),
             None => "compte supprimé".into(),
         };
         out.push(HistoryLine {
@@ -136,10 +140,7 @@ fn safe_name(name: &str) -> String {
 /// Where one upload is written: a fresh folder of its own, so two uploads of files with the
 /// same name never meet.
 fn upload_folder(state: &AppState) -> Result<std::path::PathBuf, WebError> {
-    let dir = state
-        .accounts
-        .upload_dir
-        .join(&acc::random_token()[..24]);
+    let dir = state.accounts.upload_dir.join(&acc::random_token()[..24]);
     std::fs::create_dir_all(&dir)
         .map_err(|e| WebError::Unavailable(format!("dossier des imports : {e}")))?;
     Ok(dir)
@@ -178,9 +179,8 @@ pub async fn upload(
         )
         .await;
     }
-    let unreadable = || {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    };
+    let unreadable =
+        || WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into());
     let mut multipart = multipart.map_err(|_| unreadable())?;
     let (mut token, mut format) = (String::new(), "auto".to_string());
     let mut file: Option<(std::path::PathBuf, String, u64, String)> = None;
@@ -401,7 +401,10 @@ async fn run_page(
         .into_iter()
         .take(SHOWN_ISSUES)
         .map(|i| IssueLine {
-            line: i.line.map(|l| l.to_string()).unwrap_or_else(|| "fichier".into()),
+            line: i
+                .line
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "fichier".into()),
             field: i.field.clone().unwrap_or_default(),
             value: i.value.clone().unwrap_or_default(),
             message: i.message.clone(),
@@ -459,7 +462,9 @@ pub async fn rejects(
     let csv = {
         let run = run.clone();
         blocking(&state, move |_, lookup| {
-            Box::pin(async move { import_runs::read(&run, lookup).map(|r| import_runs::rejects_csv(&r.report)) })
+            Box::pin(async move {
+                import_runs::read(&run, lookup).map(|r| import_runs::rejects_csv(&r.report))
+            })
         })
         .await?
         .map_err(run_error)?
@@ -548,7 +553,15 @@ pub async fn apply(
         Err(e @ (RunError::OutOfScope(_) | RunError::Unusable(_))) => {
             let run = run_for(&state, &viewer, &id).await?;
             let message = upper_first(&e.to_string());
-            let page = run_page(&state, &viewer, run, "", Some(format!("{message}. Rien n'a été écrit.")), None).await?;
+            let page = run_page(
+                &state,
+                &viewer,
+                run,
+                "",
+                Some(format!("{message}. Rien n'a été écrit.")),
+                None,
+            )
+            .await?;
             let mut r = render(&page)?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)

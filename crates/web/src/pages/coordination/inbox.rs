@@ -87,7 +87,9 @@ pub async fn handled(
     let pending = reports(&state, &scope).await?;
     let mut done = 0;
     for id in ids {
-        if pending.iter().any(|(r, _)| r.id == id && r.status == REPORT_PENDING)
+        if pending
+            .iter()
+            .any(|(r, _)| r.id == id && r.status == REPORT_PENDING)
             && state.store.set_report_status(id, REPORT_HANDLED).await?
         {
             done += 1;

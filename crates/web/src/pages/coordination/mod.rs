@@ -43,12 +43,18 @@ pub fn routes() -> Router<AppState> {
             ),
         )
         .route("/coordination/imports/{id}", get(imports::show))
-        .route("/coordination/imports/{id}/rejets.csv", get(imports::rejects))
+        .route(
+            "/coordination/imports/{id}/rejets.csv",
+            get(imports::rejects),
+        )
         .route("/coordination/imports/{id}/appliquer", post(imports::apply))
         .route("/coordination/doublons", get(duplicates::page))
         .route("/coordination/doublons/fusionner", post(duplicates::merge))
         .route("/coordination/doublons/{id}", get(duplicates::show))
-        .route("/coordination/doublons/{id}/separer", post(duplicates::split))
+        .route(
+            "/coordination/doublons/{id}/separer",
+            post(duplicates::split),
+        )
         .route("/coordination/signalements", get(inbox::page))
         .route("/coordination/signalements/traites", post(inbox::handled))
         .route(
@@ -72,8 +78,7 @@ pub async fn coordinator(state: &AppState, headers: &HeaderMap) -> Result<Viewer
         Ok(viewer)
     } else {
         Err(WebError::NotAllowed(
-            "cet espace est réservé à la coordination du territoire et aux administrateurs"
-                .into(),
+            "cet espace est réservé à la coordination du territoire et aux administrateurs".into(),
         )
         .into_response())
     }

@@ -1,0 +1,834 @@
+//! The coordinator's space through the real router, on SQLite and on PostgreSQL: who may open
+//! every route (visitor, editor, agent, coordinator of another territory, coordinator, admin),
+//! the upload of the demo's real files with a dry run that writes nothing then an apply,
+//! the history, the size limit, a stale dry run refused, a split and a merge that hold after
+//! a re-import, the inbox and the accounts.
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use maillage_store::accounts::{AccountStore, NewAccount, Role};
+use maillage_store::{PlaceFilter, Store};
+use maillage_web::AppState;
+use support::{send, Answer};
+
+/// Runs `$test(site)` once on an SQLite database and once on a throwaway PostgreSQL.
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test(super::Site::open("sqlite::memory:").await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(pg) = maillage_store::testing::postgres_or_skip().await {
+                    super::$test(super::Site::open(&pg.url).await).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    authorisation_matrix,
+    dry_run_writes_nothing_then_apply_imports_and_is_recorded,
+    stale_dry_run_is_refused_and_nothing_is_written,
+    upload_over_the_limit_is_refused_with_its_limit,
+    split_and_merge_hold_after_a_reimport,
+    inbox_and_accounts,
+);
+
+const FS_2024: &str = "liste-fs-20240801-82.csv";
+const CNFS: &str = "cnfs-lieux-conseillers-numeriques-2022-12-82.json";
+/// A small limit for the uploads of the tests: the demo's files (10 and 29 Ko) pass, a 40 Ko
+/// upload does not (the default is 200 Mo).
+const LIMIT: u64 = 40 * 1024;
+
+pub struct Site {
+    state: AppState,
+    router: axum::Router,
+    uploads: tempfile::TempDir,
+}
+
+impl Site {
+    async fn open(url: &str) -> Site {
+        let store: Arc<dyn Store> = maillage_store::open(url).await.expect("base de test");
+        let referential = Arc::new(
+            maillage_territory::Referential::load_dir(
+                &support::workspace().join("data/referentiel"),
+            )
+            .expect("référentiel"),
+        );
+        store
+            .replace_territory(&referential.communes, &referential.epcis)
+            .await
+            .expect("territoire");
+        let mut state = AppState::new(store, Some(referential)).await.expect("état");
+        let uploads = tempfile::tempdir().expect("dossier des dépôts");
+        let mut config = maillage_web::accounts::AccountsConfig::new("http://annuaire.test");
+        config.upload_max_bytes = LIMIT;
+        config.upload_dir = uploads.path().to_path_buf();
+        state.accounts = Arc::new(config);
+        Site {
+            router: maillage_web::router(state.clone()),
+            state,
+            uploads,
+        }
+    }
+
+    fn accounts(&self) -> &dyn AccountStore {
+        self.state.store.accounts().expect("comptes")
+    }
+
+    /// Creates an account and a session for it; returns the `Cookie` header value. (Signing
+    /// in through the emailed link is the accounts suite's subject.)
+    async fn person(&self, email: &str, role: Role, territory: Option<&str>) -> String {
+        let account = self
+            .accounts()
+            .create_account(&NewAccount {
+                email: email.into(),
+                role,
+                territory: territory.map(String::from),
+                places: Vec::new(),
+            })
+            .await
+            .expect("compte");
+        let session = maillage_web::accounts::random_token();
+        self.accounts()
+            .create_session(
+                &maillage_web::accounts::hash(&session),
+                account.id,
+                chrono::Utc::now() + chrono::Duration::hours(1),
+            )
+            .await
+            .expect("session");
+        format!("maillage_session={session}")
+    }
+
+    async fn get(&self, uri: &str, cookie: &str) -> Answer {
+        let mut r = Request::get(uri);
+        if !cookie.is_empty() {
+            r = r.header(header::COOKIE, cookie);
+        }
+        send(&self.router, r.body(Body::empty()).expect("requête")).await
+    }
+
+    async fn post(&self, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut r =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if !cookie.is_empty() {
+            r = r.header(header::COOKIE, cookie);
+        }
+        send(&self.router, r.body(Body::from(body)).expect("requête")).await
+    }
+
+    /// A fresh anti-forgery token of this session (from the accounts page's forms).
+    async fn token(&self, cookie: &str) -> String {
+        let page = self.get("/coordination/comptes", cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        hidden(&page.body, "jeton")
+    }
+
+    /// Uploads `bytes` as `name` the way the browser's form does (multipart, token first).
+    async fn upload_bytes(&self, cookie: &str, token: &str, name: &str, bytes: &[u8]) -> Answer {
+        let boundary = "----limite-maillage-7f3a";
+        let mut body = Vec::new();
+        for (field, value) in [("jeton", token), ("format", "auto")] {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = Request::post("/coordination/imports")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .expect("requête");
+        send(&self.router, r).await
+    }
+
+    /// Uploads one of the demo's files; returns the path of its dry run.
+    async fn upload(&self, cookie: &str, file: &str) -> String {
+        let bytes =
+            std::fs::read(support::workspace().join("data/lieux").join(file)).expect("fichier");
+        let token = self.token(cookie).await;
+        let a = self.upload_bytes(cookie, &token, file, &bytes).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        location(&a)
+    }
+
+    /// Applies the dry run at `run` as shown (its token and fingerprint).
+    async fn apply(&self, cookie: &str, run: &str) -> Answer {
+        let page = self.get(run, cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let (token, print) = (hidden(&page.body, "jeton"), hidden(&page.body, "empreinte"));
+        self.post(
+            &format!("{run}/appliquer"),
+            cookie,
+            &[("jeton", &token), ("empreinte", &print)],
+        )
+        .await
+    }
+
+    async fn places(&self) -> Vec<maillage_store::StoredPlace> {
+        self.state
+            .store
+            .places(&PlaceFilter::default())
+            .await
+            .expect("lieux")
+    }
+}
+
+fn location(a: &Answer) -> String {
+    a.headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The value of the first hidden input called `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("pas de champ {name}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').expect("fin")]
+        .replace("&#x7c;", "|")
+        .replace("&amp;", "&")
+}
+
+/// The number in the cell `id` of a dry run.
+fn cell(html: &str, id: &str) -> u64 {
+    let marker = format!("id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("pas de case {id}"))
+        + marker.len();
+    html[start..start + html[start..].find('<').expect("fin")]
+        .parse()
+        .expect("nombre")
+}
+
+async fn authorisation_matrix(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let people = [
+        ("visiteur", String::new()),
+        (
+            "editeur",
+            site.person("editeur@test.fr", Role::Editeur, None).await,
+        ),
+        (
+            "agent",
+            site.person("agent@test.fr", Role::Agent, Some("82")).await,
+        ),
+        (
+            "coord46",
+            site.person("coord46@test.fr", Role::Coordinateur, Some("46"))
+                .await,
+        ),
+        ("coord82", coord.clone()),
+        (
+            "admin",
+            site.person("admin@test.fr", Role::Admin, None).await,
+        ),
+    ];
+    // Something of 82 behind each route: a run of coord82, a place, an account it manages.
+    let run = site.upload(&coord, FS_2024).await;
+    assert_eq!(site.apply(&coord, &run).await.status, StatusCode::SEE_OTHER);
+    let staged = site.upload(&coord, FS_2024).await;
+    let place = site
+        .places()
+        .await
+        .into_iter()
+        .find(|p| p.place.departement() == Some("82"))
+        .expect("un lieu du 82");
+    let place = format!("/coordination/doublons/{}", place.place.id);
+    let managed = site
+        .accounts()
+        .account_by_email("agent@test.fr")
+        .await
+        .expect("lecture")
+        .expect("agent")
+        .id;
+    let account = format!("/coordination/comptes/{managed}");
+
+    // (route, what coord46 gets: its own pages open, 82's things are "not found")
+    let gets: Vec<(String, StatusCode)> = vec![
+        ("/coordination".into(), StatusCode::OK),
+        ("/coordination/imports".into(), StatusCode::OK),
+        (run.clone(), StatusCode::OK), // an applied import is history, seen by every coordinator
+        (staged.clone(), StatusCode::NOT_FOUND),
+        (format!("{staged}/rejets.csv"), StatusCode::NOT_FOUND),
+        ("/coordination/doublons".into(), StatusCode::OK),
+        (place.clone(), StatusCode::NOT_FOUND),
+        ("/coordination/signalements".into(), StatusCode::OK),
+        ("/coordination/comptes".into(), StatusCode::OK),
+        ("/coordination/journal".into(), StatusCode::OK),
+    ];
+    for (uri, for_coord46) in &gets {
+        for (who, cookie) in &people {
+            let a = site.get(uri, cookie).await;
+            let expected = match *who {
+                "visiteur" => StatusCode::SEE_OTHER,
+                "editeur" | "agent" => StatusCode::FORBIDDEN,
+                "coord46" => *for_coord46,
+                _ => StatusCode::OK,
+            };
+            assert_eq!(
+                a.status,
+                expected,
+                "GET {uri} par {who}: {}",
+                &a.body[..a.body.len().min(400)]
+            );
+            match *who {
+                "visiteur" => assert_eq!(location(&a), "/connexion"),
+                "editeur" | "agent" => assert!(a.body.contains("Accès réservé"), "{who} {uri}"),
+                _ => {}
+            }
+        }
+    }
+    // Writes: refused before anything is read for who may not enter; with a valid token,
+    // coord46 still cannot act on 82's things.
+    let posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        (format!("{staged}/appliquer"), vec![]),
+        (
+            "/coordination/doublons/fusionner".into(),
+            vec![
+                (
+                    "garder",
+                    place.rsplit('/').next().unwrap_or_default().to_string(),
+                ),
+                ("absorber", "x".into()),
+            ],
+        ),
+        (
+            format!("{place}/separer"),
+            vec![("enregistrement", "a|b".into()), ("motif", "test".into())],
+        ),
+        (account.clone(), vec![("action", "desactiver".into())]),
+    ];
+    for (uri, fields) in &posts {
+        for (who, cookie) in &people {
+            let token = match *who {
+                "coord46" | "coord82" | "admin" => site.token(cookie).await,
+                _ => "0".repeat(64),
+            };
+            let mut form: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            form.push(("jeton", &token));
+            if *who == "coord82" || *who == "admin" {
+                continue; // their successful writes are the subject of the other tests
+            }
+            let a = site.post(uri, cookie, &form).await;
+            let expected = match *who {
+                "visiteur" => StatusCode::SEE_OTHER,
+                "editeur" | "agent" => StatusCode::FORBIDDEN,
+                _ => StatusCode::NOT_FOUND,
+            };
+            assert_eq!(
+                a.status,
+                expected,
+                "POST {uri} par {who}: {}",
+                &a.body[..a.body.len().min(400)]
+            );
+        }
+    }
+    for (who, cookie) in &people[..3] {
+        let a = site
+            .upload_bytes(cookie, &"0".repeat(64), "x.csv", b"nom\n")
+            .await;
+        let expected = if *who == "visiteur" {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(a.status, expected, "dépôt par {who}");
+    }
+    for (who, cookie) in &people[..3] {
+        let a = site
+            .post(
+                "/coordination/signalements/traites",
+                cookie,
+                &[("jeton", &"0".repeat(64))],
+            )
+            .await;
+        let expected = if *who == "visiteur" {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(a.status, expected, "signalements par {who}");
+        let a = site
+            .post(
+                "/coordination/comptes",
+                cookie,
+                &[("jeton", &"0".repeat(64)), ("email", "x@y.fr")],
+            )
+            .await;
+        assert_eq!(a.status, expected, "invitation par {who}");
+    }
+    // The account coord46 could not disable is still active.
+    assert!(
+        !site
+            .accounts()
+            .account(managed)
+            .await
+            .expect("lecture")
+            .expect("compte")
+            .disabled
+    );
+}
+
+async fn dry_run_writes_nothing_then_apply_imports_and_is_recorded(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let run = site.upload(&coord, FS_2024).await;
+    let page = site.get(&run, &coord).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let created = cell(&page.body, "essai-crees");
+    assert!(created > 10, "l'essai annonce {created} créations");
+    assert!(page.body.contains("Appliquer cet import"));
+    assert_eq!(site.places().await.len(), 0, "l'essai n'écrit rien");
+
+    let token = hidden(&page.body, "jeton");
+    let print = hidden(&page.body, "empreinte");
+    let applied = site
+        .post(
+            &format!("{run}/appliquer"),
+            &coord,
+            &[("jeton", &token), ("empreinte", &print)],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+    assert_eq!(
+        site.places().await.len() as u64,
+        created,
+        "l'import crée ce que l'essai annonçait"
+    );
+    // The same form sent twice: its token is used, nothing happens twice.
+    let again = site
+        .post(
+            &format!("{run}/appliquer"),
+            &coord,
+            &[("jeton", &token), ("empreinte", &print)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+
+    let history = site.get("/coordination/imports", &coord).await;
+    assert!(
+        history.body.contains(FS_2024) && history.body.contains("coord82@test.fr"),
+        "{}",
+        history.body
+    );
+    let runs = site.state.store.import_runs(10).await.expect("historique");
+    assert_eq!(runs[0].outcome.created, created);
+    assert!(
+        !std::path::Path::new(&runs[0].stored_path).exists(),
+        "le fichier appliqué est effacé"
+    );
+    // The search index was reloaded: the new places are found.
+    assert_eq!(site.state.index().entries().len() as u64, created);
+
+    // The same file again: nothing to create or update.
+    let second = site.upload(&coord, FS_2024).await;
+    let page = site.get(&second, &coord).await;
+    assert_eq!(
+        (
+            cell(&page.body, "essai-crees"),
+            cell(&page.body, "essai-maj")
+        ),
+        (0, 0),
+        "réimport"
+    );
+    // A file that is not a file of places: refused with its reason, nothing written.
+    let token = site.token(&coord).await;
+    let bad = site
+        .upload_bytes(&coord, &token, "notes.csv", "bonjour;le monde\n".as_bytes())
+        .await;
+    let page = site.get(&location(&bad), &coord).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert_eq!(site.places().await.len() as u64, created);
+}
+
+async fn stale_dry_run_is_refused_and_nothing_is_written(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let first = site.upload(&coord, FS_2024).await;
+    let second = site.upload(&coord, FS_2024).await;
+    // The coordinator reads the first dry run…
+    let page = site.get(&first, &coord).await;
+    let (token, print) = (hidden(&page.body, "jeton"), hidden(&page.body, "empreinte"));
+    // …meanwhile the same file is applied from another tab.
+    assert_eq!(
+        site.apply(&coord, &second).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let before = site.places().await;
+    let stale = site
+        .post(
+            &format!("{first}/appliquer"),
+            &coord,
+            &[("jeton", &token), ("empreinte", &print)],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("La base a changé"), "{}", stale.body);
+    // The new dry run is shown: nothing left to create.
+    assert_eq!(cell(&stale.body, "essai-crees"), 0);
+    assert_eq!(site.places().await, before, "rien n'est écrit");
+    let run = site
+        .state
+        .store
+        .import_run(first.rsplit('/').next().unwrap().parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, maillage_store::coordination::RUN_STAGED);
+}
+
+async fn upload_over_the_limit_is_refused_with_its_limit(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let token = site.token(&coord).await;
+    let big = vec![b'a'; (LIMIT + 1) as usize];
+    let a = site.upload_bytes(&coord, &token, "gros.csv", &big).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        a.body
+            .contains("dépasse la taille maximale acceptée (0 Mo)")
+            || a.body.contains("taille maximale"),
+        "{}",
+        a.body
+    );
+    assert!(site
+        .state
+        .store
+        .import_runs(10)
+        .await
+        .expect("runs")
+        .is_empty());
+    assert_eq!(
+        std::fs::read_dir(site.uploads.path())
+            .expect("dossier")
+            .count(),
+        0,
+        "le dépôt refusé est effacé"
+    );
+}
+
+async fn split_and_merge_hold_after_a_reimport(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    for file in [FS_2024, CNFS] {
+        let run = site.upload(&coord, file).await;
+        assert_eq!(
+            site.apply(&coord, &run).await.status,
+            StatusCode::SEE_OTHER,
+            "{file}"
+        );
+    }
+    let places = site.places().await;
+    let group = places
+        .iter()
+        .find(|p| p.records.len() > 1)
+        .expect("au moins un lieu fusionné dans la démo")
+        .clone();
+    let page = site
+        .get(
+            &format!("/coordination/doublons/{}", group.place.id),
+            &coord,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Scores de la règle"));
+    let leaving = group.records[1].source.clone();
+    let token = hidden(&page.body, "jeton");
+    let key = format!("{}|{}", leaving.source, leaving.source_id);
+    // No reason given: refused, nothing split.
+    let a = site
+        .post(
+            &format!("/coordination/doublons/{}/separer", group.place.id),
+            &coord,
+            &[("jeton", &token), ("enregistrement", &key), ("motif", "")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            &format!("/coordination/doublons/{}/separer", group.place.id),
+            &coord,
+            &[
+                ("jeton", &token),
+                ("enregistrement", &key),
+                ("motif", "deux structures distinctes"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+
+    // Two single-source places of one commune that the rule kept apart: merged by hand.
+    let places = site.places().await;
+    let single: Vec<&maillage_store::StoredPlace> = places
+        .iter()
+        .filter(|p| p.records.len() == 1 && p.records[0].source != leaving)
+        .collect();
+    let mut pair = None;
+    'search: for (i, a) in single.iter().enumerate() {
+        for b in &single[i + 1..] {
+            if a.place.code_insee.is_some() && a.place.code_insee == b.place.code_insee {
+                pair = Some(((*a).clone(), (*b).clone()));
+                break 'search;
+            }
+        }
+    }
+    let (kept, absorbed) = pair.expect("deux lieux d'une même commune");
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            "/coordination/doublons/fusionner",
+            &coord,
+            &[
+                ("jeton", &token),
+                ("garder", &kept.place.id),
+                ("absorber", &absorbed.place.id),
+                ("motif", "même lieu, deux noms"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+
+    let hold = |places: &[maillage_store::StoredPlace]| {
+        let holder = |r: &maillage_model::SourceRef| {
+            places
+                .iter()
+                .find(|p| p.records.iter().any(|x| &x.source == r))
+                .map(|p| p.place.id.clone())
+        };
+        let left = holder(&leaving).expect("l'enregistrement séparé");
+        let others: Vec<_> = group
+            .records
+            .iter()
+            .filter(|r| r.source != leaving)
+            .map(|r| holder(&r.source))
+            .collect();
+        assert!(
+            others.iter().all(|o| o.as_deref() != Some(left.as_str())),
+            "la séparation tient"
+        );
+        assert_eq!(
+            holder(&kept.records[0].source),
+            holder(&absorbed.records[0].source),
+            "la fusion tient"
+        );
+    };
+    hold(&site.places().await);
+    // Both files again, through the same pages: every decision holds.
+    for file in [FS_2024, CNFS] {
+        let run = site.upload(&coord, file).await;
+        let a = site.apply(&coord, &run).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{file}: {}", a.body);
+    }
+    hold(&site.places().await);
+    // Merging back what was split is refused with the reason of the split.
+    let places = site.places().await;
+    let left = places
+        .iter()
+        .find(|p| p.records.iter().any(|x| x.source == leaving))
+        .expect("séparé");
+    let rest = places
+        .iter()
+        .find(|p| {
+            p.records
+                .iter()
+                .any(|x| x.source == group.records[0].source)
+        })
+        .expect("reste");
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            "/coordination/doublons/fusionner",
+            &coord,
+            &[
+                ("jeton", &token),
+                ("garder", &rest.place.id),
+                ("absorber", &left.place.id),
+                ("motif", ""),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(a.body.contains("deux structures distinctes"), "{}", a.body);
+    // The journal tells who did what.
+    let journal = site.get("/coordination/journal", &coord).await;
+    for action in ["import", "separation", "fusion"] {
+        assert!(journal.body.contains(action), "{action}");
+    }
+}
+
+async fn inbox_and_accounts(site: Site) {
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let run = site.upload(&coord, FS_2024).await;
+    assert_eq!(site.apply(&coord, &run).await.status, StatusCode::SEE_OTHER);
+    let place = site.places().await.into_iter().next().expect("un lieu");
+    let id = site
+        .state
+        .store
+        .add_report(&maillage_store::NewPlaceReport {
+            place_id: place.place.id.clone(),
+            message: "<script>alert('x')</script> fermé le mardi".into(),
+            contact: String::new(),
+        })
+        .await
+        .expect("signalement");
+    let inbox = site.get("/coordination/signalements", &coord).await;
+    assert!(
+        inbox.body.contains("&#60;script&#62;alert") && !inbox.body.contains("<script>alert"),
+        "échappé"
+    );
+    let token = hidden(&inbox.body, "jeton");
+    let a = site
+        .post(
+            "/coordination/signalements/traites",
+            &coord,
+            &[("jeton", &token), ("id", &id.to_string())],
+        )
+        .await;
+    assert!(
+        a.body.contains("1 signalement(s) marqué(s) traité(s)"),
+        "{}",
+        a.body
+    );
+    assert!(site
+        .state
+        .store
+        .reports(true)
+        .await
+        .expect("signalements")
+        .is_empty());
+
+    // Invite: the account exists, in the coordinator's territory, and its link is in the outbox.
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            "/coordination/comptes",
+            &coord,
+            &[
+                ("jeton", &token),
+                ("email", "mairie@test.fr"),
+                ("role", "agent"),
+                ("territoire", "75"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let invited = site
+        .accounts()
+        .account_by_email("mairie@test.fr")
+        .await
+        .expect("lecture")
+        .expect("invité");
+    assert_eq!(
+        (invited.role, invited.territory.as_deref()),
+        (Role::Agent, Some("82")),
+        "un coordinateur invite dans son territoire"
+    );
+    let mail = site
+        .accounts()
+        .outbox()
+        .await
+        .expect("boîte")
+        .into_iter()
+        .find(|m| m.to == "mairie@test.fr")
+        .expect("courriel");
+    assert!(mail.body.contains("http://annuaire.test/connexion/"));
+    // A coordinator cannot make an administrator.
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            &format!("/coordination/comptes/{}", invited.id),
+            &coord,
+            &[("jeton", &token), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let token = site.token(&coord).await;
+    let a = site
+        .post(
+            &format!("/coordination/comptes/{}", invited.id),
+            &coord,
+            &[("jeton", &token), ("role", "coordinateur")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        site.accounts()
+            .account(invited.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Coordinateur
+    );
+    // Disabled: its session no longer opens anything.
+    let session = {
+        let s = maillage_web::accounts::random_token();
+        site.accounts()
+            .create_session(
+                &maillage_web::accounts::hash(&s),
+                invited.id,
+                chrono::Utc::now() + chrono::Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        format!("maillage_session={s}")
+    };
+    assert_eq!(
+        site.get("/coordination", &session).await.status,
+        StatusCode::OK
+    );
+    let token = site.token(&coord).await;
+    site.post(
+        &format!("/coordination/comptes/{}", invited.id),
+        &coord,
+        &[("jeton", &token), ("action", "desactiver")],
+    )
+    .await;
+    assert_eq!(
+        site.get("/coordination", &session).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let journal = site.get("/coordination/journal", &coord).await;
+    assert!(
+        journal.body.contains("invitation de mairie@test.fr")
+            && journal.body.contains("désactivation de mairie@test.fr"),
+        "{}",
+        journal.body
+    );
+}
