@@ -275,3 +275,27 @@ pub async fn bus_commune(router: &axum::Router) -> String {
         .collect::<String>()
         .replace("&#39;", "'")
 }
+
+/// What the browser suites need and this machine lacks (Chromium, node, the npm packages).
+pub fn missing_browser_tools() -> Vec<String> {
+    let root = workspace();
+    let chromium =
+        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut missing = Vec::new();
+    if !std::path::Path::new(&chromium).exists() {
+        missing.push(format!("chromium ({chromium})"));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        missing.push("node".into());
+    }
+    for pkg in ["playwright-core", "axe-core"] {
+        if !root.join("node_modules").join(pkg).exists() {
+            missing.push(format!("npm {pkg} (npm ci)"));
+        }
+    }
+    missing
+}
