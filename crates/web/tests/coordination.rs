@@ -56,6 +56,10 @@ pub struct Site {
 
 impl Site {
     async fn open(url: &str) -> Site {
+        Site::with_limit(url, LIMIT).await
+    }
+
+    async fn with_limit(url: &str, limit: u64) -> Site {
         let store: Arc<dyn Store> = maillage_store::open(url).await.expect("base de test");
         let referential = Arc::new(
             maillage_territory::Referential::load_dir(
@@ -70,7 +74,7 @@ impl Site {
         let mut state = AppState::new(store, Some(referential)).await.expect("état");
         let uploads = tempfile::tempdir().expect("dossier des dépôts");
         let mut config = maillage_web::accounts::AccountsConfig::new("http://annuaire.test");
-        config.upload_max_bytes = LIMIT;
+        config.upload_max_bytes = limit;
         config.upload_dir = uploads.path().to_path_buf();
         state.accounts = Arc::new(config);
         Site {
@@ -831,4 +835,106 @@ async fn inbox_and_accounts(site: Site) {
         "{}",
         journal.body
     );
+}
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Measure (run alone: `cargo test -p maillage-web --test coordination -- --ignored`): a
+/// 200 Mo upload through the router, streamed to disk. Prints the growth of the process's
+/// peak memory against the file's size, and the upload's time against writing the same
+/// bytes to a file directly (the baseline, measured in the same run).
+#[tokio::test]
+#[ignore]
+async fn measure_a_200_mo_upload_streams_within_bounded_memory() {
+    const SIZE: u64 = 200 * 1024 * 1024;
+    let site = Site::with_limit("sqlite::memory:", SIZE + 1024 * 1024).await;
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let token = site.token(&coord).await;
+    let boundary = "----limite-mesure";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"jeton\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"gros.csv\"\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    // Through a real socket, as a browser sends it: the server reads the body as it comes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(maillage_web::serve_on(
+        site.state.clone(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    // Reset the peak to the current size (Linux: `5` in clear_refs), so the peak read after
+    // is the upload's, not the referential's loading.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = status_kb("VmRSS:");
+    let started = std::time::Instant::now();
+    let answer = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connexion");
+        let length = head.len() as u64 + SIZE + tail.len() as u64;
+        s.write_all(format!("POST /coordination/imports HTTP/1.1\r\nHost: {addr}\r\nCookie: {coord}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{head}").as_bytes()).await.expect("en-tête");
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..SIZE / (64 * 1024) {
+            s.write_all(&chunk).await.expect("corps");
+        }
+        s.write_all(tail.as_bytes()).await.expect("fin");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.expect("réponse");
+        answer
+    };
+    let upload = started.elapsed();
+    let _ = stop.send(());
+    let _ = server.await;
+    assert!(
+        answer.starts_with("HTTP/1.1 303"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    let peak = status_kb("VmHWM:");
+    let run = site
+        .state
+        .store
+        .import_runs(1)
+        .await
+        .expect("run")
+        .remove(0);
+    assert_eq!(run.size_bytes, SIZE);
+    // Baseline: the same bytes written to a file in 64 Ko chunks, nothing else.
+    let started = std::time::Instant::now();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(site.uploads.path().join("base.bin")).expect("fichier");
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..SIZE / (64 * 1024) {
+            f.write_all(&chunk).expect("écriture");
+        }
+        f.flush().expect("flush");
+    }
+    let baseline = started.elapsed();
+    let grown_mb = peak.saturating_sub(rss_before) as f64 / 1024.0;
+    println!(
+        "dépôt de 200 Mo : mémoire de pointe +{grown_mb:.1} Mo ({:.3} × la taille du fichier) ; \
+         durée {:.2} s contre {:.2} s pour écrire les mêmes octets directement (× {:.1})",
+        grown_mb / 200.0,
+        upload.as_secs_f64(),
+        baseline.as_secs_f64(),
+        upload.as_secs_f64() / baseline.as_secs_f64().max(1e-9)
+    );
+    let _ = std::fs::remove_file(&run.stored_path);
 }
