@@ -496,6 +496,43 @@ async fn book_to_publish(
     .context("publication interrompue")?
 }
 
+/// What publishing the proposed plan would change, without publishing: the coordinator's
+/// "proposed next to published" view (the same book and diff as [`publish`]).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The version the changes are counted against (`None`: nothing published yet).
+    pub published: Option<i64>,
+    pub planned_at: Option<DateTime<Utc>>,
+    /// `None` when no plan is proposed.
+    pub changes: Option<Vec<Change>>,
+    /// Passages the proposed calendar holds over the announced period.
+    pub passages: usize,
+}
+
+pub async fn preview(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Preview> {
+    let previous = published(store).await?;
+    let Some(row) = store.tour_plan().await? else {
+        return Ok(Preview {
+            published: previous.map(|p| p.version),
+            planned_at: None,
+            changes: None,
+            passages: 0,
+        });
+    };
+    let proposed: TourBook = serde_json::from_str(&row.data).context("plan proposé illisible")?;
+    let book = book_to_publish(store, proposed, previous.as_ref().map(|p| &p.book), today).await?;
+    let changes = match &previous {
+        Some(p) => diff(&p.book, &book, today),
+        None => Vec::new(),
+    };
+    Ok(Preview {
+        published: previous.map(|p| p.version),
+        planned_at: Some(row.planned_at),
+        changes: Some(changes),
+        passages: book.calendar.passages.len(),
+    })
+}
+
 /// Publishes the proposed plan as a new version, announced for the period of `today`, with
 /// the changes against the previous version. A coordinator who publishes while another one
 /// did gets the store's conflict error and nothing is written.

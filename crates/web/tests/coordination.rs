@@ -40,6 +40,7 @@ on_both_stores!(
     upload_over_the_limit_is_refused_with_its_limit,
     split_and_merge_hold_after_a_reimport,
     inbox_and_accounts,
+    tours_publish_once_and_the_second_publisher_is_told,
 );
 
 const FS_2024: &str = "liste-fs-20240801-82.csv";
@@ -231,6 +232,7 @@ fn cell(html: &str, id: &str) -> u64 {
 }
 
 async fn authorisation_matrix(site: Site) {
+    seed_tours(&site).await;
     let coord = site
         .person("coord82@test.fr", Role::Coordinateur, Some("82"))
         .await;
@@ -287,6 +289,8 @@ async fn authorisation_matrix(site: Site) {
         ("/coordination/signalements".into(), StatusCode::OK),
         ("/coordination/comptes".into(), StatusCode::OK),
         ("/coordination/journal".into(), StatusCode::OK),
+        // The tours of 82 are 82's coordination's.
+        ("/coordination/tournees".into(), StatusCode::FORBIDDEN),
     ];
     for (uri, for_coord46) in &gets {
         for (who, cookie) in &people {
@@ -390,6 +394,35 @@ async fn authorisation_matrix(site: Site) {
             .await;
         assert_eq!(a.status, expected, "invitation par {who}");
     }
+    for uri in [
+        "/coordination/tournees/planifier",
+        "/coordination/tournees/publier",
+    ] {
+        for (who, cookie) in &people[..4] {
+            let token = match *who {
+                "coord46" => site.token(cookie).await,
+                _ => "0".repeat(64),
+            };
+            let a = site
+                .post(uri, cookie, &[("jeton", &token), ("version", "")])
+                .await;
+            let expected = if *who == "visiteur" {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(a.status, expected, "POST {uri} par {who}");
+        }
+    }
+    assert_eq!(
+        site.state
+            .store
+            .latest_tour_version()
+            .await
+            .expect("version"),
+        None,
+        "rien de publié"
+    );
     // The account coord46 could not disable is still active.
     assert!(
         !site
@@ -937,4 +970,129 @@ async fn measure_a_200_mo_upload_streams_within_bounded_memory() {
         upload.as_secs_f64() / baseline.as_secs_f64().max(1e-9)
     );
     let _ = std::fs::remove_file(&run.stored_path);
+}
+
+/// The demo's tours in the store, with the routes shipped beside them as the proposed plan.
+async fn seed_tours(site: &Site) {
+    let dir = support::workspace().join("data/tours");
+    let files: Vec<std::path::PathBuf> = ["sites-82.csv", "vehicules-82.csv", "evenements-82.csv"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    let files: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    let store = site.state.store.as_ref();
+    maillage_directory::tours::import_files(store, &files)
+        .await
+        .expect("tournées");
+    let plan =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan-82.json")).expect("plan"))
+            .expect("plan lisible");
+    let today = maillage_web::hours::now_paris().date();
+    maillage_directory::tours::seed_plan(store, plan, today)
+        .await
+        .expect("plan proposé");
+}
+
+async fn tours_publish_once_and_the_second_publisher_is_told(site: Site) {
+    seed_tours(&site).await;
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let other = site
+        .person("coord82b@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let coord46 = site
+        .person("coord46@test.fr", Role::Coordinateur, Some("46"))
+        .await;
+    assert_eq!(
+        site.get("/coordination/tournees", &coord46).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let input = site.state.store.tour_input().await.expect("tournées");
+    let first_site: maillage_tours::Site =
+        serde_json::from_str(&input.sites[0].data).expect("site");
+    let feed = format!(
+        "/itinerance/calendrier.ics?commune={}",
+        first_site.code_insee
+    );
+    let ics_before = site.get(&feed, "").await;
+
+    // Both read the page while nothing is published.
+    let a = site.get("/coordination/tournees", &coord).await;
+    let b = site.get("/coordination/tournees", &other).await;
+    assert!(
+        a.body.contains("Aucun calendrier n'est encore publié"),
+        "{}",
+        a.body
+    );
+    let publish = |page: &Answer| {
+        vec![
+            (
+                "jeton".to_string(),
+                hidden_in_form(&page.body, "/coordination/tournees/publier", "jeton"),
+            ),
+            ("version".to_string(), String::new()),
+        ]
+    };
+    let form_a = publish(&a);
+    let form_b = publish(&b);
+    let first = site
+        .post(
+            "/coordination/tournees/publier",
+            &coord,
+            &form_a
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("Version 1 publiée"), "{}", first.body);
+    // The second publisher read the page before version 1: told, nothing published.
+    let second = site
+        .post(
+            "/coordination/tournees/publier",
+            &other,
+            &form_b
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
+    assert!(
+        second.body.contains("version 1 du calendrier"),
+        "{}",
+        second.body
+    );
+    assert_eq!(
+        site.state
+            .store
+            .latest_tour_version()
+            .await
+            .expect("version"),
+        Some(1)
+    );
+    // The public calendar and its feed show the published version.
+    let ics = site.get(&feed, "").await;
+    assert_eq!(ics.status, StatusCode::OK);
+    assert_ne!(
+        ics.body, ics_before.body,
+        "le flux iCalendar change à la publication"
+    );
+    assert!(
+        ics.body.contains("BEGIN:VEVENT"),
+        "{}",
+        &ics.body[..ics.body.len().min(300)]
+    );
+    let journal = site.get("/coordination/journal", &coord).await;
+    assert!(journal.body.contains("version 1 publiée"));
+}
+
+/// The value of the hidden `name` of the form posting to `action`.
+fn hidden_in_form(html: &str, action: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("pas de formulaire {action}"));
+    hidden(&html[start..], name)
 }

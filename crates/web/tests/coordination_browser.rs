@@ -100,6 +100,7 @@ async fn coordination_pages_pass_axe_and_an_import_is_applied_from_the_browser()
         "/coordination/signalements".to_string(),
         "/coordination/comptes".to_string(),
         "/coordination/journal".to_string(),
+        "/coordination/tournees".to_string(),
     ];
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")

@@ -1,8 +1,8 @@
 //! The coordinator's space (`/coordination`, issue 14): what the département's coordinator
 //! did with a shell and CSV files, done from the browser: imports with a dry run and their
 //! history ([`imports`]), the de-duplication's groups with split and merge ([`duplicates`]),
-//! one inbox for the error reports and the moderation queue ([`inbox`]), and the accounts
-//! with the audit log ([`accounts`]).
+//! one inbox for the error reports and the moderation queue ([`inbox`]), the accounts with
+//! the audit log ([`accounts`]), and the tours' plan and publication ([`tours`]).
 //!
 //! Who may enter: a coordinator (of a territory) or an administrator; anyone else signed in
 //! gets a 403 page, a visitor the sign-in page. A coordinator only sees and decides what lies
@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod duplicates;
 pub mod imports;
 pub mod inbox;
+pub mod tours;
 
 /// Every route of the coordinator's space (merged by `router.rs`).
 pub fn routes() -> Router<AppState> {
@@ -63,6 +64,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/coordination/comptes/{id}", post(accounts::change))
         .route("/coordination/journal", get(accounts::journal))
+        .route("/coordination/tournees", get(tours::page))
+        .route("/coordination/tournees/planifier", post(tours::plan))
+        .route("/coordination/tournees/publier", post(tours::publish))
 }
 
 /// The viewer if they may use the coordinator's space; else the sign-in redirect (visitor) or
