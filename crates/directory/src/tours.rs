@@ -181,6 +181,46 @@ pub async fn import_files(store: &dyn Store, paths: &[&Path]) -> anyhow::Result<
     Ok(out)
 }
 
+/// Sets the rhythm of one site: a fixed pattern agreed with the commune ("2e,4e mardi matin",
+/// the same words as the sites file's `rythme` column), or `""` to let the planner choose two
+/// passages a month. Only the proposal follows (after [`plan`]); the public calendar moves when
+/// it is published, with a notice for each passage that moves.
+pub async fn set_site_rhythm(store: &dyn Store, site_id: &str, rhythm: &str) -> anyhow::Result<()> {
+    let input = store.tour_input().await?;
+    let mut found = false;
+    let mut rows = Vec::with_capacity(input.sites.len());
+    for row in input.sites {
+        if row.id != site_id {
+            rows.push(row);
+            continue;
+        }
+        let mut site: Site = serde_json::from_str(&row.data)
+            .with_context(|| format!("site {} illisible", row.id))?;
+        site.rhythm = match rhythm.trim() {
+            "" => maillage_tours::Rhythm::TwicePerMonth,
+            text => maillage_tours::Rhythm::Fixed(
+                maillage_tours::Pattern::parse(text).map_err(anyhow::Error::msg)?,
+            ),
+        };
+        found = true;
+        rows.push(TourRow {
+            id: row.id,
+            data: json(&site)?,
+        });
+    }
+    if !found {
+        bail!("le site « {site_id} » n'existe pas");
+    }
+    store
+        .replace_tour_input(&TourInputChange {
+            sites: Some(rows),
+            ..Default::default()
+        })
+        .await
+        .context("écriture du site (rien n'a été modifié)")?;
+    Ok(())
+}
+
 /// The stored input, as the tours crate's values.
 pub async fn load_input(store: &dyn Store) -> anyhow::Result<(Vec<Site>, Vec<Vehicle>, Events)> {
     let input = store.tour_input().await?;

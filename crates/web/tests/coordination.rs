@@ -1087,6 +1087,87 @@ async fn tours_publish_once_and_the_second_publisher_is_told(site: Site) {
     );
     let journal = site.get("/coordination/journal", &coord).await;
     assert!(journal.body.contains("version 1 publiée"));
+
+    // The commune agrees on the 1st and 3rd Thursdays: the site's day changes, the plan
+    // follows, the publication moves its passages with a notice.
+    let page = site.get("/coordination/tournees", &coord).await;
+    let token = hidden_in_form(&page.body, "/coordination/tournees/site", "jeton");
+    let bad = site
+        .post(
+            "/coordination/tournees/site",
+            &coord,
+            &[
+                ("jeton", &token),
+                ("site", &first_site.id),
+                ("rythme", "un jour"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let token = hidden_in_form(&bad.body, "/coordination/tournees/site", "jeton");
+    let ok = site
+        .post(
+            "/coordination/tournees/site",
+            &coord,
+            &[
+                ("jeton", &token),
+                ("site", &first_site.id),
+                ("rythme", "1er,3e jeudi apres-midi"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let token = hidden_in_form(&ok.body, "/coordination/tournees/planifier", "jeton");
+    let planned = site
+        .post(
+            "/coordination/tournees/planifier",
+            &coord,
+            &[("jeton", &token), ("version", "")],
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::OK, "{}", planned.body);
+    assert!(
+        planned.body.contains(&first_site.commune),
+        "le changement est listé"
+    );
+    let token = hidden_in_form(&planned.body, "/coordination/tournees/publier", "jeton");
+    let v2 = site
+        .post(
+            "/coordination/tournees/publier",
+            &coord,
+            &[("jeton", &token), ("version", "1")],
+        )
+        .await;
+    assert!(
+        v2.body.contains("Version 2 publiée")
+            && v2.body.contains("Avis à transmettre aux communes"),
+        "{}",
+        v2.body
+    );
+    let published = maillage_directory::tours::published(site.state.store.as_ref())
+        .await
+        .expect("lecture")
+        .expect("version 2");
+    let today = maillage_web::hours::now_paris().date();
+    let ours: Vec<_> = published
+        .book
+        .calendar
+        .passages
+        .iter()
+        .filter(|p| p.site_id == first_site.id && p.date >= today)
+        .collect();
+    assert!(!ours.is_empty(), "le site garde des passages");
+    assert!(
+        ours.iter()
+            .all(|p| chrono::Datelike::weekday(&p.date) == chrono::Weekday::Thu),
+        "jeudis seulement"
+    );
+    assert!(
+        published.changes.iter().any(|c| c.site_id == first_site.id),
+        "un avis pour le site"
+    );
+    let ics_v2 = site.get(&feed, "").await;
+    assert_ne!(ics_v2.body, ics.body, "le flux suit la version 2");
 }
 
 /// The value of the hidden `name` of the form posting to `action`.

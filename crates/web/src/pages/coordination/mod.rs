@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/coordination/tournees", get(tours::page))
         .route("/coordination/tournees/planifier", post(tours::plan))
         .route("/coordination/tournees/publier", post(tours::publish))
+        .route("/coordination/tournees/site", post(tours::site))
 }
 
 /// The viewer if they may use the coordinator's space; else the sign-in redirect (visitor) or

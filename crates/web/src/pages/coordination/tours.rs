@@ -61,9 +61,20 @@ struct ToursPage {
     changes: Vec<ChangeLine>,
     /// After a publication: the notices of the version just published.
     notices: Vec<ChangeLine>,
+    /// Every site: id, "commune — venue", its rhythm in words.
+    sites: Vec<(String, String, String)>,
     token: String,
     error: Option<String>,
     notice: Option<String>,
+}
+
+fn rhythm_fr(r: &maillage_tours::Rhythm) -> String {
+    match r {
+        maillage_tours::Rhythm::TwicePerMonth => {
+            "deux passages par mois, jours choisis par le plan".into()
+        }
+        maillage_tours::Rhythm::Fixed(p) => p.label_fr(),
+    }
 }
 
 /// Whether the account may plan and publish the tours.
@@ -124,7 +135,24 @@ async fn tours_page(
         Some(p) => dt::summary(&p),
         None => String::new(),
     };
+    let mut sites: Vec<(String, String, String)> = state
+        .store
+        .tour_input()
+        .await?
+        .sites
+        .iter()
+        .filter_map(|r| serde_json::from_str::<maillage_tours::Site>(&r.data).ok())
+        .map(|s| {
+            (
+                s.id.clone(),
+                format!("{} — {}", s.commune, s.name),
+                rhythm_fr(&s.rhythm),
+            )
+        })
+        .collect();
+    sites.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(ToursPage {
+        sites,
         layout: Layout::new("Tournées des France Services itinérantes", ""),
         published: preview.published,
         published_line,
@@ -253,6 +281,63 @@ pub async fn publish(
                 "Version {} publiée : le calendrier public et son flux iCalendar la montrent dès maintenant.",
                 published.version
             )),
+        )
+        .await?,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SiteForm {
+    #[serde(default)]
+    jeton: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    rythme: String,
+}
+
+/// `POST /coordination/tournees/site`: changes the day (the rhythm) of one site; the
+/// proposal follows when planned again.
+pub async fn site(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SiteForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, WebError> {
+    let viewer = match guard(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let Form(form) = form.map_err(|_| unreadable())?;
+    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let rythme: String = form.rythme.trim().chars().take(100).collect();
+    if let Err(e) = dt::set_site_rhythm(state.store.as_ref(), &form.site, &rythme).await {
+        let mut r =
+            render(&tours_page(&state, &viewer, Vec::new(), Some(format!("{e:#}")), None).await?)?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
+    acc::store(&state)?
+        .audit(
+            Some(viewer.account.id),
+            "tournees",
+            &format!(
+                "rythme du site {} : {}",
+                form.site,
+                if rythme.is_empty() {
+                    "au choix du plan"
+                } else {
+                    &rythme
+                }
+            ),
+        )
+        .await?;
+    render(
+        &tours_page(
+            &state,
+            &viewer,
+            Vec::new(),
+            None,
+            Some("Rythme du site enregistré. Planifiez à nouveau pour voir ce qui bouge, puis publiez.".into()),
         )
         .await?,
     )
