@@ -13,6 +13,8 @@
 //!   decisions: split a wrong merge (a keep-apart), merge two listings the rule missed.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
+//! - [`visits`]: home visits requested by partners from the site and slotted by the
+//!   coordinator into a tour day.
 //! - [`booking`]: the bookable slots cut from a place's opening hours.
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
@@ -24,6 +26,7 @@ pub mod edit;
 pub mod import;
 pub mod import_runs;
 pub mod tours;
+pub mod visits;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
 pub use import::{import, plan_import, read_file, FileRead, PlannedImport};

@@ -41,6 +41,7 @@ on_both_stores!(
     split_and_merge_hold_after_a_reimport,
     inbox_and_accounts,
     tours_publish_once_and_the_second_publisher_is_told,
+    a_mairie_asks_for_a_home_visit_that_the_coordinator_slots_in,
 );
 
 const FS_2024: &str = "liste-fs-20240801-82.csv";
@@ -291,6 +292,7 @@ async fn authorisation_matrix(site: Site) {
         ("/coordination/journal".into(), StatusCode::OK),
         // The tours of 82 are 82's coordination's.
         ("/coordination/tournees".into(), StatusCode::FORBIDDEN),
+        ("/coordination/visites".into(), StatusCode::OK),
     ];
     for (uri, for_coord46) in &gets {
         for (who, cookie) in &people {
@@ -1176,4 +1178,129 @@ fn hidden_in_form(html: &str, action: &str, name: &str) -> String {
         .find(&format!("action=\"{action}\""))
         .unwrap_or_else(|| panic!("pas de formulaire {action}"));
     hidden(&html[start..], name)
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect()
+}
+
+async fn a_mairie_asks_for_a_home_visit_that_the_coordinator_slots_in(site: Site) {
+    seed_tours(&site).await;
+    let today = maillage_web::hours::now_paris().date();
+    maillage_directory::tours::publish(site.state.store.as_ref(), "test", today)
+        .await
+        .expect("publication");
+    site.state.reload().await.expect("rechargement");
+    let mairie = site.person("mairie@test.fr", Role::Agent, Some("82")).await;
+    let coord = site
+        .person("coord82@test.fr", Role::Coordinateur, Some("82"))
+        .await;
+    let coord46 = site
+        .person("coord46@test.fr", Role::Coordinateur, Some("46"))
+        .await;
+    let editor = site.person("editeur@test.fr", Role::Editeur, None).await;
+    assert_eq!(
+        site.get("/espace/visites", &editor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        site.get("/espace/visites", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        site.get("/coordination/visites", &mairie).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let form = site.get("/espace/visites", &mairie).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let commune = hidden_option(&form.body, "commune");
+    let token = hidden(&form.body, "jeton");
+    let fields = |token: &str, nom: &str| {
+        vec![
+            ("jeton".to_string(), token.to_string()),
+            ("partenaire".into(), "mairie".into()),
+            ("structure".into(), "Mairie <b>test</b>".into()),
+            ("commune".into(), commune.clone()),
+            ("nom".into(), nom.to_string()),
+            ("telephone".into(), "05 63 00 00 00".into()),
+            ("adresse".into(), "2 rue de l'Église".into()),
+            ("motif".into(), "age".into()),
+            ("besoin".into(), "déclaration de revenus".into()),
+        ]
+    };
+    // Without a name: refused, nothing stored.
+    let a = site
+        .post("/espace/visites", &mairie, &pairs(&fields(&token, "")))
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(site
+        .state
+        .store
+        .home_visits()
+        .await
+        .expect("visites")
+        .is_empty());
+    let token = hidden(&a.body, "jeton");
+    let a = site
+        .post("/espace/visites", &mairie, &pairs(&fields(&token, "M. D.")))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("Demande enregistrée") && a.body.contains("demandée"),
+        "{}",
+        a.body
+    );
+    let visit = maillage_directory::visits::all(site.state.store.as_ref())
+        .await
+        .expect("visites")
+        .remove(0);
+
+    let list = site.get("/coordination/visites", &coord).await;
+    assert!(
+        list.body.contains("Mairie &#60;b&#62;test&#60;/b&#62;"),
+        "échappé : {}",
+        list.body
+    );
+    let uri = format!("/coordination/visites/{}", visit.id);
+    assert_eq!(site.get(&uri, &coord46).await.status, StatusCode::NOT_FOUND);
+    let page = site.get(&uri, &coord).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Planifier la visite"),
+        "des créneaux sont proposés : {}",
+        page.body
+    );
+    let token = hidden(&page.body, "jeton");
+    let a = site
+        .post(&uri, &coord, &[("jeton", &token), ("choix", "1")])
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(a.body.contains("Visite planifiée"), "{}", a.body);
+    let scheduled = maillage_directory::visits::all(site.state.store.as_ref())
+        .await
+        .expect("visites")
+        .remove(0);
+    let slot = scheduled.slot.expect("créneau");
+    assert!(slot.date >= today);
+    // The mairie sees the status.
+    let mine = site.get("/espace/visites", &mairie).await;
+    assert!(
+        mine.body.contains("planifiée")
+            && mine
+                .body
+                .contains(&slot.date.format("%d/%m/%Y").to_string()),
+        "{}",
+        mine.body
+    );
+}
+
+/// The value of the first option of the select called `name`.
+fn hidden_option(html: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("pas de liste {name}"));
+    let rest = &html[start..];
+    let v = rest.find("<option value=\"").expect("option") + "<option value=\"".len();
+    rest[v..v + rest[v..].find('"').expect("fin")].to_string()
 }

@@ -101,6 +101,8 @@ async fn coordination_pages_pass_axe_and_an_import_is_applied_from_the_browser()
         "/coordination/comptes".to_string(),
         "/coordination/journal".to_string(),
         "/coordination/tournees".to_string(),
+        "/coordination/visites".to_string(),
+        "/espace/visites".to_string(),
     ];
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")

@@ -2,7 +2,8 @@
 //! did with a shell and CSV files, done from the browser: imports with a dry run and their
 //! history ([`imports`]), the de-duplication's groups with split and merge ([`duplicates`]),
 //! one inbox for the error reports and the moderation queue ([`inbox`]), the accounts with
-//! the audit log ([`accounts`]), and the tours' plan and publication ([`tours`]).
+//! the audit log ([`accounts`]), the tours' plan and publication ([`tours`]) and the home
+//! visits partners ask for and the coordinator slots into a tour day ([`visits`]).
 //!
 //! Who may enter: a coordinator (of a territory) or an administrator; anyone else signed in
 //! gets a 403 page, a visitor the sign-in page. A coordinator only sees and decides what lies
@@ -30,6 +31,7 @@ pub mod duplicates;
 pub mod imports;
 pub mod inbox;
 pub mod tours;
+pub mod visits;
 
 /// Every route of the coordinator's space (merged by `router.rs`).
 pub fn routes() -> Router<AppState> {
@@ -68,6 +70,16 @@ pub fn routes() -> Router<AppState> {
         .route("/coordination/tournees/planifier", post(tours::plan))
         .route("/coordination/tournees/publier", post(tours::publish))
         .route("/coordination/tournees/site", post(tours::site))
+        .route("/coordination/visites", get(visits::list))
+        .route(
+            "/coordination/visites/{id}",
+            get(visits::show).post(visits::schedule),
+        )
+        // The partners' side of home visits (agents of France Services, mairies, MDS).
+        .route(
+            "/espace/visites",
+            get(visits::requests).post(visits::request),
+        )
 }
 
 /// The viewer if they may use the coordinator's space; else the sign-in redirect (visitor) or
