@@ -116,23 +116,19 @@ impl Site {
     }
 
     async fn get(&self, uri: &str, cookie: &str) -> Answer {
-        let mut r = Request::get(uri);
-        if !cookie.is_empty() {
-            r = r.header(header::COOKIE, cookie);
-        }
-        send(&self.router, r.body(Body::empty()).expect("requête")).await
+        support::get_as(&self.router, uri, cookie).await
     }
 
     async fn post(&self, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut r =
-            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if !cookie.is_empty() {
-            r = r.header(header::COOKIE, cookie);
-        }
-        send(&self.router, r.body(Body::from(body)).expect("requête")).await
+        support::post_as(&self.router, uri, cookie, form).await
+    }
+
+    /// `post` with a fresh anti-forgery token of this session as `jeton`.
+    async fn submit(&self, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+        let token = self.token(cookie).await;
+        let mut fields = vec![("jeton", token.as_str())];
+        fields.extend_from_slice(form);
+        self.post(uri, cookie, &fields).await
     }
 
     /// A fresh anti-forgery token of this session (from the accounts page's forms).
@@ -616,13 +612,11 @@ async fn split_and_merge_hold_after_a_reimport(site: Site) {
         )
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let token = site.token(&coord).await;
     let a = site
-        .post(
+        .submit(
             &format!("/coordination/doublons/{}/separer", group.place.id),
             &coord,
             &[
-                ("jeton", &token),
                 ("enregistrement", &key),
                 ("motif", "deux structures distinctes"),
             ],
@@ -646,13 +640,11 @@ async fn split_and_merge_hold_after_a_reimport(site: Site) {
         }
     }
     let (kept, absorbed) = pair.expect("deux lieux d'une même commune");
-    let token = site.token(&coord).await;
     let a = site
-        .post(
+        .submit(
             "/coordination/doublons/fusionner",
             &coord,
             &[
-                ("jeton", &token),
                 ("garder", &kept.place.id),
                 ("absorber", &absorbed.place.id),
                 ("motif", "même lieu, deux noms"),
@@ -707,13 +699,11 @@ async fn split_and_merge_hold_after_a_reimport(site: Site) {
                 .any(|x| x.source == group.records[0].source)
         })
         .expect("reste");
-    let token = site.token(&coord).await;
     let a = site
-        .post(
+        .submit(
             "/coordination/doublons/fusionner",
             &coord,
             &[
-                ("jeton", &token),
                 ("garder", &rest.place.id),
                 ("absorber", &left.place.id),
                 ("motif", ""),
@@ -773,13 +763,11 @@ async fn inbox_and_accounts(site: Site) {
         .is_empty());
 
     // Invite: the account exists, in the coordinator's territory, and its link is in the outbox.
-    let token = site.token(&coord).await;
     let a = site
-        .post(
+        .submit(
             "/coordination/comptes",
             &coord,
             &[
-                ("jeton", &token),
                 ("email", "mairie@test.fr"),
                 ("role", "agent"),
                 ("territoire", "75"),

@@ -299,3 +299,32 @@ pub fn missing_browser_tools() -> Vec<String> {
     }
     missing
 }
+
+/// `GET uri` with the `Cookie` header `cookie` (none when empty).
+pub async fn get_as(router: &axum::Router, uri: &str, cookie: &str) -> Answer {
+    let mut r = Request::get(uri);
+    if !cookie.is_empty() {
+        r = r.header(axum::http::header::COOKIE, cookie);
+    }
+    send(router, r.body(Body::empty()).expect("request")).await
+}
+
+/// `POST uri` of an urlencoded form, with the `Cookie` header `cookie` (none when empty).
+pub async fn post_as(
+    router: &axum::Router,
+    uri: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> Answer {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut r = Request::post(uri).header(
+        axum::http::header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded",
+    );
+    if !cookie.is_empty() {
+        r = r.header(axum::http::header::COOKIE, cookie);
+    }
+    send(router, r.body(Body::from(body)).expect("request")).await
+}

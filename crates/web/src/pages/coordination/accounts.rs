@@ -8,7 +8,7 @@
 //! themselves from here (so a territory is never left without its coordinator by mistake).
 //! Every change is written to the audit log.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maillage_store::accounts::{Account, AuditEntry, NewAccount, Role, TOKEN_SIGNIN};
@@ -133,10 +133,6 @@ pub struct InviteForm {
     lieu: String,
 }
 
-fn unreadable() -> WebError {
-    WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-}
-
 /// The role and territory asked for, checked against what the viewer may give.
 fn access(viewer: &Account, role: &str, territory: &str) -> Result<(Role, Option<String>), String> {
     let role = Role::parse(role)
@@ -163,14 +159,13 @@ fn access(viewer: &Account, role: &str, territory: &str) -> Result<(Role, Option
 pub async fn invite(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<InviteForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<InviteForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let email = form.email.trim().to_string();
     if email.len() > 200 || !email.contains('@') || email.contains(char::is_whitespace) {
         return accounts_page(
@@ -265,14 +260,13 @@ pub async fn change(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<ChangeForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<ChangeForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let not_found =
         || WebError::NotFound("ce compte n'existe pas ou ne relève pas de votre territoire".into());
     let id: i64 = id.parse().map_err(|_| not_found())?;

@@ -4,7 +4,7 @@
 //! ("même adresse") to review; and the two decisions, split and merge, taken by
 //! `maillage_directory::duplicates` so that every later import keeps them.
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maillage_directory::duplicates::{self as dup, DecisionError};
@@ -311,10 +311,6 @@ pub struct SplitForm {
     motif: String,
 }
 
-fn unreadable() -> WebError {
-    WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-}
-
 async fn refused(
     state: &AppState,
     viewer: &Viewer,
@@ -332,14 +328,13 @@ pub async fn split(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<SplitForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<SplitForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let sp = in_scope(&state, &viewer, &id).await?;
     let q = GroupQuery::default();
     let motif: String = form.motif.trim().chars().take(300).collect();
@@ -415,14 +410,13 @@ pub struct MergeForm {
 pub async fn merge(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<MergeForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<MergeForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let kept = in_scope(&state, &viewer, form.garder.trim()).await?;
     let absorbed = form.absorber.trim().to_string();
     let q = GroupQuery {

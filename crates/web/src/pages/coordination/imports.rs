@@ -11,7 +11,7 @@
 use std::io::Write;
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maillage_directory::import_runs::{self, DryRun, PlannedCounts, RunError};
@@ -179,9 +179,7 @@ pub async fn upload(
         )
         .await;
     }
-    let unreadable =
-        || WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into());
-    let mut multipart = multipart.map_err(|_| unreadable())?;
+    let mut multipart = multipart.map_err(|_| super::unreadable())?;
     let (mut token, mut format) = (String::new(), "auto".to_string());
     let mut file: Option<(std::path::PathBuf, String, u64, String)> = None;
     let mut folder: Option<std::path::PathBuf> = None;
@@ -497,16 +495,13 @@ pub async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<ApplyForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<ApplyForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let run = run_for(&state, &viewer, &id).await?;
     if !visible(&viewer.account, &run) {
         return Err(WebError::NotFound("cet import n'existe pas".into()));

@@ -101,6 +101,26 @@ pub async fn coordinator(state: &AppState, headers: &HeaderMap) -> Result<Viewer
     }
 }
 
+/// A form posted to the coordinator's space, as axum hands it over.
+pub type Posted<T> = Result<axum::extract::Form<T>, axum::extract::rejection::FormRejection>;
+
+pub fn unreadable() -> WebError {
+    WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
+}
+
+/// Reads a posted form and spends its single-use anti-forgery token (`token` says which field
+/// holds it): a stale or forged form stops here, before anything is read or written.
+pub async fn read_form<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    form: Posted<T>,
+    token: impl FnOnce(&T) -> &str,
+) -> Result<T, WebError> {
+    let axum::extract::Form(form) = form.map_err(|_| unreadable())?;
+    acc::check_form_token(state, viewer, token(&form)).await?;
+    Ok(form)
+}
+
 /// Which places an account may act on, computed once per request (a département code is
 /// compared directly; an EPCI goes through the commune referential once, not per place).
 pub struct Scope {

@@ -7,7 +7,7 @@
 //! Who: an administrator, or a coordinator whose territory holds every site of the tours (the
 //! tours of one département are one calendar).
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maillage_directory::tours::{self as dt, Change, ChangeKind};
@@ -188,23 +188,18 @@ pub struct TokenForm {
     version: String,
 }
 
-fn unreadable() -> WebError {
-    WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-}
-
 /// `POST /coordination/tournees/planifier`: plans the stored sites, vehicles and events again
 /// (the proposal only: nothing public moves).
 pub async fn plan(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<TokenForm>,
 ) -> Result<Response, WebError> {
     let viewer = match guard(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let planned = dt::plan(state.store.as_ref(), today(), false)
         .await
         .map_err(|e| WebError::BadRequest(format!("{e:#}")))?;
@@ -221,14 +216,13 @@ pub async fn plan(
 pub async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<TokenForm>,
 ) -> Result<Response, WebError> {
     let viewer = match guard(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let seen: Option<i64> = form.version.trim().parse().ok();
     let latest = state.store.latest_tour_version().await?;
     let conflict = |latest: Option<i64>| {
@@ -301,14 +295,13 @@ pub struct SiteForm {
 pub async fn site(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<SiteForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<SiteForm>,
 ) -> Result<Response, WebError> {
     let viewer = match guard(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(form) = form.map_err(|_| unreadable())?;
-    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let form = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let rythme: String = form.rythme.trim().chars().take(100).collect();
     if let Err(e) = dt::set_site_rhythm(state.store.as_ref(), &form.site, &rythme).await {
         let mut r =

@@ -6,7 +6,7 @@
 //! `maillage_directory::visits`; the personal data is shown only to the requester and the
 //! coordination, and purged on schedule by `maillage tours visites purger`.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maillage_directory::visits as dv;
@@ -182,16 +182,13 @@ fn clip(s: &str, n: usize) -> String {
 pub async fn request(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<RequestForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<RequestForm>,
 ) -> Result<Response, WebError> {
     let viewer = match partner(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(f) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
-    acc::check_form_token(&state, &viewer, &f.jeton).await?;
+    let f = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     let kind = match f.partenaire.as_str() {
         "mairie" => PartnerKind::Mairie,
         "france-services" => PartnerKind::FranceServices,
@@ -400,16 +397,13 @@ pub async fn schedule(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<SlotForm>, axum::extract::rejection::FormRejection>,
+    form: super::Posted<SlotForm>,
 ) -> Result<Response, WebError> {
     let viewer = match coordinator(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let Form(f) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
-    acc::check_form_token(&state, &viewer, &f.jeton).await?;
+    let f = super::read_form(&state, &viewer, form, |f| &f.jeton).await?;
     // In scope, or "not found" (before anything is written).
     if !in_scope(&state, &viewer).await?.iter().any(|v| v.id == id) {
         return Err(WebError::NotFound(
