@@ -304,6 +304,18 @@ pub async fn import(
     reads: Vec<FileRead>,
 ) -> anyhow::Result<(ImportOutcome, Vec<FileRead>)> {
     let planned = plan_import(store, &reads).await?;
+    let outcome = apply_planned(store, planned, &reads).await?;
+    Ok((outcome, reads))
+}
+
+/// Applies a plan made by [`plan_import`] from `reads` (one transaction), then the labellings
+/// it brings to the tours: the second half of [`import`], for a caller that looked at the
+/// plan first (the coordinator's dry run).
+pub async fn apply_planned(
+    store: &dyn Store,
+    planned: PlannedImport,
+    reads: &[FileRead],
+) -> anyhow::Result<ImportOutcome> {
     let mut outcome = store
         .apply_import(planned.plan)
         .await
@@ -314,8 +326,8 @@ pub async fn import(
     // a new published version. The import itself is committed: a failure here is reported,
     // never undoes it.
     let today = chrono::Local::now().date_naive();
-    if let Err(e) = crate::tours::after_import(store, &reads, today).await {
+    if let Err(e) = crate::tours::after_import(store, reads, today).await {
         tracing::warn!(erreur = %format!("{e:#}"), "labellisations des tournées non traitées");
     }
-    Ok((outcome, reads))
+    Ok(outcome)
 }

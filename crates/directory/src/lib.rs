@@ -7,18 +7,26 @@
 //!   the same checks as an import and recorded as a source record of its own, so that the
 //!   freshest-value merge and the provenance work as for any source, and an older file
 //!   imported later never overwrites a newer value a structure gave.
-//! - [`split`]: an operator's keep-apart decision.
+//! - [`import_runs`]: imports from the coordinator's space: upload kept, dry run, apply once,
+//!   history with the author.
+//! - [`duplicates`]: the groups the de-duplication made and why, and the coordinator's two
+//!   decisions: split a wrong merge (a keep-apart), merge two listings the rule missed.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
+//! - [`visits`]: home visits requested by partners from the site and slotted by the
+//!   coordinator into a tour day.
 //! - [`booking`]: the bookable slots cut from a place's opening hours.
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
 pub mod booking;
+pub mod duplicates;
 pub mod edit;
 pub mod import;
+pub mod import_runs;
 pub mod tours;
+pub mod visits;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
 pub use import::{import, plan_import, read_file, FileRead, PlannedImport};

@@ -199,6 +199,46 @@ fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> &str) -> anyhow::Result<Ve
         .collect()
 }
 
+/// Sets the rhythm of one site: a fixed pattern agreed with the commune ("2e,4e mardi matin",
+/// the same words as the sites file's `rythme` column), or `""` to let the planner choose two
+/// passages a month. Only the proposal follows (after [`plan`]); the public calendar moves when
+/// it is published, with a notice for each passage that moves.
+pub async fn set_site_rhythm(store: &dyn Store, site_id: &str, rhythm: &str) -> anyhow::Result<()> {
+    let input = store.tour_input().await?;
+    let mut found = false;
+    let mut rows = Vec::with_capacity(input.sites.len());
+    for row in input.sites {
+        if row.id != site_id {
+            rows.push(row);
+            continue;
+        }
+        let mut site: Site = serde_json::from_str(&row.data)
+            .with_context(|| format!("site {} illisible", row.id))?;
+        site.rhythm = match rhythm.trim() {
+            "" => maillage_tours::Rhythm::TwicePerMonth,
+            text => maillage_tours::Rhythm::Fixed(
+                maillage_tours::Pattern::parse(text).map_err(anyhow::Error::msg)?,
+            ),
+        };
+        found = true;
+        rows.push(TourRow {
+            id: row.id,
+            data: json(&site)?,
+        });
+    }
+    if !found {
+        bail!("le site « {site_id} » n'existe pas");
+    }
+    store
+        .replace_tour_input(&TourInputChange {
+            sites: Some(rows),
+            ..Default::default()
+        })
+        .await
+        .context("écriture du site (rien n'a été modifié)")?;
+    Ok(())
+}
+
 /// The stored input, as the tours crate's values.
 pub async fn load_input(store: &dyn Store) -> anyhow::Result<(Vec<Site>, Vec<Vehicle>, Events)> {
     let input = store.tour_input().await?;
@@ -538,6 +578,43 @@ async fn book_to_publish(
     })
     .await
     .context("publication interrompue")?
+}
+
+/// What publishing the proposed plan would change, without publishing: the coordinator's
+/// "proposed next to published" view (the same book and diff as [`publish`]).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The version the changes are counted against (`None`: nothing published yet).
+    pub published: Option<i64>,
+    pub planned_at: Option<DateTime<Utc>>,
+    /// `None` when no plan is proposed.
+    pub changes: Option<Vec<Change>>,
+    /// Passages the proposed calendar holds over the announced period.
+    pub passages: usize,
+}
+
+pub async fn preview(store: &dyn Store, today: NaiveDate) -> anyhow::Result<Preview> {
+    let previous = published(store).await?;
+    let Some(row) = store.tour_plan().await? else {
+        return Ok(Preview {
+            published: previous.map(|p| p.version),
+            planned_at: None,
+            changes: None,
+            passages: 0,
+        });
+    };
+    let proposed: TourBook = serde_json::from_str(&row.data).context("plan proposé illisible")?;
+    let book = book_to_publish(store, proposed, previous.as_ref().map(|p| &p.book), today).await?;
+    let changes = match &previous {
+        Some(p) => diff(&p.book, &book, today),
+        None => Vec::new(),
+    };
+    Ok(Preview {
+        published: previous.map(|p| p.version),
+        planned_at: Some(row.planned_at),
+        changes: Some(changes),
+        passages: book.calendar.passages.len(),
+    })
 }
 
 /// Publishes the proposed plan as a new version, announced for the period of `today`, with

@@ -1195,6 +1195,39 @@ impl Store for DbStore {
         self.purge_bookings_impl(ended_before, now).await
     }
 
+    async fn add_import_run(&self, run: &crate::coordination::NewImportRun) -> Result<i64> {
+        self.add_import_run_impl(run).await
+    }
+
+    async fn import_run(&self, id: i64) -> Result<Option<crate::coordination::ImportRun>> {
+        self.import_run_impl(id).await
+    }
+
+    async fn import_runs(&self, limit: u64) -> Result<Vec<crate::coordination::ImportRun>> {
+        self.import_runs_impl(limit).await
+    }
+
+    async fn set_import_run_status(&self, id: i64, from: &str, to: &str) -> Result<bool> {
+        self.set_import_run_status_impl(id, from, to).await
+    }
+
+    async fn finish_import_run(&self, id: i64, outcome: &ImportOutcome) -> Result<()> {
+        self.finish_import_run_impl(id, outcome).await
+    }
+
+    async fn set_account_access(
+        &self,
+        account_id: i64,
+        role: crate::accounts::Role,
+        territory: Option<&str>,
+    ) -> Result<bool> {
+        self.set_account_access_impl(account_id, role, territory).await
+    }
+
+    async fn set_report_status(&self, id: i64, status: &str) -> Result<bool> {
+        self.set_report_status_impl(id, status).await
+    }
+
     async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<crate::BookingRow>> {
         self.bookings_of_slot_impl(slot_id).await
     }
@@ -1229,3 +1262,4 @@ include!("visits_imp.rs");
 include!("accounts_imp.rs");
 include!("tours_imp.rs");
 include!("booking_imp.rs");
+include!("coordination_imp.rs");

@@ -13,6 +13,7 @@
 pub mod accounts;
 mod backend;
 pub mod booking;
+pub mod coordination;
 mod ids;
 mod open;
 pub mod reports;
@@ -60,6 +61,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn no_coordination() -> StoreError {
+    StoreError::Database("ce stockage ne garde pas les imports de la coordination".into())
+}
 
 fn no_tours() -> StoreError {
     StoreError::Database("ce stockage ne garde pas les tournées".into())
@@ -344,6 +349,56 @@ pub trait Store: Send + Sync {
     ) -> Result<u64> {
         let _ = (ended_before, now);
         Ok(0)
+    }
+
+    // The coordinator's space (issue 14; see [`coordination`]).
+
+    /// Records a file uploaded for an import (status [`coordination::RUN_STAGED`]).
+    async fn add_import_run(&self, run: &coordination::NewImportRun) -> Result<i64> {
+        let _ = run;
+        Err(no_coordination())
+    }
+
+    async fn import_run(&self, id: i64) -> Result<Option<coordination::ImportRun>> {
+        let _ = id;
+        Ok(None)
+    }
+
+    /// The uploaded files, most recent first.
+    async fn import_runs(&self, limit: u64) -> Result<Vec<coordination::ImportRun>> {
+        let _ = limit;
+        Ok(Vec::new())
+    }
+
+    /// Moves a run from status `from` to `to`; `false` when it was not in `from` (another
+    /// request took it first): how one apply wins over a double click.
+    async fn set_import_run_status(&self, id: i64, from: &str, to: &str) -> Result<bool> {
+        let _ = (id, from, to);
+        Err(no_coordination())
+    }
+
+    /// Marks a run applied with what the import did.
+    async fn finish_import_run(&self, id: i64, outcome: &ImportOutcome) -> Result<()> {
+        let _ = (id, outcome);
+        Err(no_coordination())
+    }
+
+    /// Changes an account's role and territory; `false` when the account does not exist.
+    async fn set_account_access(
+        &self,
+        account_id: i64,
+        role: accounts::Role,
+        territory: Option<&str>,
+    ) -> Result<bool> {
+        let _ = (account_id, role, territory);
+        Err(no_coordination())
+    }
+
+    /// Sets the status of an error report (`traite` once a coordinator handled it); `false`
+    /// when there is no such report.
+    async fn set_report_status(&self, id: i64, status: &str) -> Result<bool> {
+        let _ = (id, status);
+        Err(no_coordination())
     }
 
     /// The bookings of one slot (the agents' agenda), oldest first.

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 /// Status of a report nobody has handled yet.
 pub const REPORT_PENDING: &str = "a-moderer";
+/// Status of a report a coordinator marked handled (the coordinator's inbox).
+pub const REPORT_HANDLED: &str = "traite";
 
 /// A report as sent (the web layer has checked lengths, anti-forgery token and rate).
 #[derive(Debug, Clone, PartialEq, Eq)]

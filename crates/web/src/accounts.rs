@@ -40,6 +40,11 @@ pub struct AccountsConfig {
     /// Cookies get `Secure` when the site is served over HTTPS.
     pub secure_cookies: bool,
     pub limiter: Limiter,
+    /// The coordinator's uploads (issue 14): the largest file accepted
+    /// (`MAILLAGE_IMPORT_MAX_MO`, 200 Mo by default) and where uploads wait for their dry run
+    /// (`MAILLAGE_IMPORT_DIR`, a folder of the system's temporary directory by default).
+    pub upload_max_bytes: u64,
+    pub upload_dir: std::path::PathBuf,
 }
 
 impl AccountsConfig {
@@ -49,6 +54,15 @@ impl AccountsConfig {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             limiter: Limiter::default(),
+            upload_max_bytes: std::env::var("MAILLAGE_IMPORT_MAX_MO")
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(200)
+                * 1024
+                * 1024,
+            upload_dir: std::env::var_os("MAILLAGE_IMPORT_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::env::temp_dir().join("maillage-imports")),
         }
     }
 

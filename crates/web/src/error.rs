@@ -19,6 +19,9 @@ pub enum WebError {
     /// A form sent without its anti-forgery token or with a stale one.
     #[error("le formulaire a expiré ; rechargez la page et envoyez-le à nouveau")]
     Forbidden,
+    /// A signed-in person whose role does not open this page (the coordinator's space).
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("trop de demandes en peu de temps ; réessayez dans quelques minutes")]
     TooManyRequests,
     /// The database failed; the cause is logged, not shown.
@@ -42,7 +45,7 @@ impl WebError {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::NotAllowed(_) => StatusCode::FORBIDDEN,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -53,6 +56,7 @@ impl WebError {
             WebError::NotFound(_) => "Page introuvable",
             WebError::BadRequest(_) => "Recherche incomplète ou incorrecte",
             WebError::Forbidden => "Formulaire expiré",
+            WebError::NotAllowed(_) => "Accès réservé",
             WebError::TooManyRequests => "Trop de demandes",
             WebError::Unavailable(_) => "Service momentanément indisponible",
         }
@@ -65,6 +69,9 @@ impl WebError {
             }
             WebError::BadRequest(_) => "Corrigez la recherche, ou repartez d'une recherche vide.",
             WebError::Forbidden => "Rechargez la page du lieu puis envoyez le formulaire.",
+            WebError::NotAllowed(_) => {
+                "Connectez-vous avec un compte de la coordination, ou demandez cet accès à l'équipe du département."
+            }
             WebError::TooManyRequests => "Patientez quelques minutes puis réessayez.",
             WebError::Unavailable(_) => {
                 "Réessayez dans quelques minutes. Si le problème dure, prévenez l'équipe du département."

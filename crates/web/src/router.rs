@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::itinerance::poster_css),
         )
         .merge(pages::account::routes()) // /connexion, /espace, /moderation: accounts helper
+        .merge(pages::coordination::routes()) // /coordination…: the coordinator's space
         .merge(api)
         // Booking (issue 15): writes stay outside the CORS layer, so other sites cannot book.
         .route("/api/v1/creneaux/{id}/reservations", post(booking::book))

@@ -8,13 +8,12 @@ mod support;
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use maillage_model::Place;
 use maillage_store::accounts::{AccountStore, NewAccount, Role, CHANGE_APPROVED, CHANGE_PENDING};
 use maillage_store::Store;
 use maillage_web::AppState;
-use support::{import_places, send, Answer};
+use support::{import_places, Answer};
 
 use maillage_store::check_both;
 
@@ -90,23 +89,11 @@ impl Site {
     }
 
     async fn get(&self, uri: &str, cookie: &str) -> Answer {
-        let mut r = Request::get(uri);
-        if !cookie.is_empty() {
-            r = r.header(header::COOKIE, cookie);
-        }
-        send(&self.router, r.body(Body::empty()).expect("requête")).await
+        support::get_as(&self.router, uri, cookie).await
     }
 
     async fn post(&self, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut r =
-            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if !cookie.is_empty() {
-            r = r.header(header::COOKIE, cookie);
-        }
-        send(&self.router, r.body(Body::from(body)).expect("requête")).await
+        support::post_as(&self.router, uri, cookie, form).await
     }
 
     /// Asks for a link on `/connexion` as a browser does (anti-forgery cookie and token).

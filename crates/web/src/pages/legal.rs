@@ -129,6 +129,13 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         how_long: "Tant que le calendrier qui en dépend est publié ; à retirer par la coordination ensuite (pas encore d'effacement automatique).",
         who: "L'équipe de coordination des tournées.",
     },
+    PersonalTable {
+        table: "import_runs",
+        what: "Les fichiers importés depuis l'espace de coordination, avec l'identifiant du compte qui les a déposés et appliqués.",
+        why: "Savoir qui a importé quel fichier, et quand.",
+        how_long: "L'auteur est effacé quand son compte est supprimé ; la ligne d'historique reste, anonyme. Le fichier déposé est effacé du serveur dès qu'il est appliqué.",
+        who: "L'équipe de coordination.",
+    },
 ];
 
 /// Tables of the store that hold no personal data, with the reason (the test requires every

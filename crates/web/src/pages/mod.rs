@@ -10,6 +10,7 @@ use crate::index::Hit;
 
 pub mod account;
 pub mod choropleth;
+pub mod coordination;
 pub mod edit;
 pub mod embed;
 pub mod freshness;

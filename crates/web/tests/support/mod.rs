@@ -269,3 +269,56 @@ pub async fn bus_commune(router: &axum::Router) -> String {
         .collect::<String>()
         .replace("&#39;", "'")
 }
+
+/// What the browser suites need and this machine lacks (Chromium, node, the npm packages).
+pub fn missing_browser_tools() -> Vec<String> {
+    let root = workspace();
+    let chromium =
+        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut missing = Vec::new();
+    if !std::path::Path::new(&chromium).exists() {
+        missing.push(format!("chromium ({chromium})"));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        missing.push("node".into());
+    }
+    for pkg in ["playwright-core", "axe-core"] {
+        if !root.join("node_modules").join(pkg).exists() {
+            missing.push(format!("npm {pkg} (npm ci)"));
+        }
+    }
+    missing
+}
+
+/// `GET uri` with the `Cookie` header `cookie` (none when empty).
+pub async fn get_as(router: &axum::Router, uri: &str, cookie: &str) -> Answer {
+    let mut r = Request::get(uri);
+    if !cookie.is_empty() {
+        r = r.header(axum::http::header::COOKIE, cookie);
+    }
+    send(router, r.body(Body::empty()).expect("request")).await
+}
+
+/// `POST uri` of an urlencoded form, with the `Cookie` header `cookie` (none when empty).
+pub async fn post_as(
+    router: &axum::Router,
+    uri: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> Answer {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut r = Request::post(uri).header(
+        axum::http::header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded",
+    );
+    if !cookie.is_empty() {
+        r = r.header(axum::http::header::COOKIE, cookie);
+    }
+    send(router, r.body(Body::from(body)).expect("request")).await
+}
