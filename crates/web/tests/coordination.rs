@@ -15,33 +15,31 @@ use maillage_store::{PlaceFilter, Store};
 use maillage_web::AppState;
 use support::{send, Answer};
 
-/// Runs `$test(site)` once on an SQLite database and once on a throwaway PostgreSQL.
-macro_rules! on_both_stores {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$test(super::Site::open("sqlite::memory:").await).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(pg) = maillage_store::testing::postgres_or_skip().await {
-                    super::$test(super::Site::open(&pg.url).await).await;
-                }
-            }
-        }
-    )*};
-}
+use maillage_store::check_both;
 
-on_both_stores!(
-    authorisation_matrix,
+check_both!(authorisation_matrix, |store| Site::open(store).await);
+check_both!(
     dry_run_writes_nothing_then_apply_imports_and_is_recorded,
-    stale_dry_run_is_refused_and_nothing_is_written,
-    upload_over_the_limit_is_refused_with_its_limit,
-    split_and_merge_hold_after_a_reimport,
-    inbox_and_accounts,
+    |store| Site::open(store).await
+);
+check_both!(stale_dry_run_is_refused_and_nothing_is_written, |store| {
+    Site::open(store).await
+});
+check_both!(upload_over_the_limit_is_refused_with_its_limit, |store| {
+    Site::open(store).await
+});
+check_both!(split_and_merge_hold_after_a_reimport, |store| Site::open(
+    store
+)
+.await);
+check_both!(inbox_and_accounts, |store| Site::open(store).await);
+check_both!(
     tours_publish_once_and_the_second_publisher_is_told,
+    |store| Site::open(store).await
+);
+check_both!(
     a_mairie_asks_for_a_home_visit_that_the_coordinator_slots_in,
+    |store| Site::open(store).await
 );
 
 const FS_2024: &str = "liste-fs-20240801-82.csv";
@@ -57,12 +55,11 @@ pub struct Site {
 }
 
 impl Site {
-    async fn open(url: &str) -> Site {
-        Site::with_limit(url, LIMIT).await
+    async fn open(store: Arc<dyn Store>) -> Site {
+        Site::with_limit(store, LIMIT).await
     }
 
-    async fn with_limit(url: &str, limit: u64) -> Site {
-        let store: Arc<dyn Store> = maillage_store::open(url).await.expect("base de test");
+    async fn with_limit(store: Arc<dyn Store>, limit: u64) -> Site {
         let referential = Arc::new(
             maillage_territory::Referential::load_dir(
                 &support::workspace().join("data/referentiel"),
@@ -877,7 +874,10 @@ fn status_kb(field: &str) -> u64 {
 #[ignore]
 async fn measure_a_200_mo_upload_streams_within_bounded_memory() {
     const SIZE: u64 = 200 * 1024 * 1024;
-    let site = Site::with_limit("sqlite::memory:", SIZE + 1024 * 1024).await;
+    let store = maillage_store::open("sqlite::memory:")
+        .await
+        .expect("SQLite en mémoire");
+    let site = Site::with_limit(store, SIZE + 1024 * 1024).await;
     let coord = site
         .person("coord82@test.fr", Role::Coordinateur, Some("82"))
         .await;
