@@ -15,7 +15,7 @@ use maillage_store::accounts::{
 };
 use serde::Deserialize;
 
-use crate::accounts::{self as acc, Viewer};
+use crate::accounts::{self as acc, SignedIn};
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::AppState;
@@ -308,13 +308,9 @@ pub struct TokenOnly {
 
 pub async fn signout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<TokenOnly>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| WebError::Forbidden)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let store = acc::store(&state)?;
@@ -364,13 +360,9 @@ pub struct SpaceQuery {
 
 pub async fn space(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     axum::extract::Query(query): axum::extract::Query<SpaceQuery>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let store = acc::store(&state)?;
     let pending = store.changes(Some(CHANGE_PENDING)).await?;
     let today = Utc::now().date_naive();
@@ -422,12 +414,8 @@ pub async fn space(
 /// Everything stored about the signed-in person, as JSON (the right of access).
 pub async fn my_data(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let store = acc::store(&state)?;
     let id = viewer.account.id;
     let changes: Vec<_> = store
@@ -465,13 +453,9 @@ pub async fn my_data(
 /// an author.
 pub async fn delete_me(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<TokenOnly>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer: Viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| WebError::Forbidden)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let store = acc::store(&state)?;

@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maillage_directory::edit::{changed_fields, check_place, field_errors, EditError};
 use maillage_model::{CommuneLookup, Place};
 use maillage_store::accounts::NewChange;
 
-use crate::accounts::{self as acc, Viewer};
+use crate::accounts::{self as acc, SignedIn, Viewer};
 use crate::error::WebError;
 use crate::hours_grid::{self, HoursForm};
 use crate::layout::{render, Layout};
@@ -308,12 +308,8 @@ fn page(
 pub async fn form(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let place = editable(&state, &viewer, &id).await?;
     let hours = hours_grid::from_osm(place.horaires.as_deref());
     let avant = serde_json::to_string(&place).unwrap_or_default();
@@ -350,13 +346,9 @@ async fn publishes_at_once(
 pub async fn save(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| {
         WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
     })?;

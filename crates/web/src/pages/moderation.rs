@@ -9,7 +9,6 @@
 //! answers "not found", like an id that does not exist.
 
 use axum::extract::{Form, Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 use maillage_directory::edit::{apply_change, PlaceChange, EDIT_SOURCE};
@@ -20,7 +19,7 @@ use maillage_store::accounts::{
 use maillage_store::PlaceReport;
 use serde::Deserialize;
 
-use crate::accounts::{self as acc};
+use crate::accounts::{self as acc, SignedIn};
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::pages::edit::{diff, DiffRow};
@@ -158,12 +157,8 @@ fn moderator_only(account: &Account) -> Result<(), WebError> {
 
 pub async fn queue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     moderator_only(&viewer.account)?;
     let items = queue_for(&state, &viewer.account).await?;
     let mut reports = Vec::new();
@@ -252,12 +247,8 @@ async fn change_page(
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let (change, place) = moderable(&state, &viewer.account, &id).await?;
     render(&change_page(&state, &viewer, change, &place, None).await?)
 }
@@ -275,13 +266,9 @@ pub struct Decision {
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<Decision>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| {
         WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
     })?;

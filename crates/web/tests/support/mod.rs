@@ -275,3 +275,42 @@ pub async fn bus_commune(router: &axum::Router) -> String {
         .collect::<String>()
         .replace("&#39;", "'")
 }
+
+/// What the browser suites need and this machine lacks: Chromium, node, the npm packages.
+pub fn browser_tools_missing(root: &std::path::Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    let chromium =
+        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        missing.push(format!("chromium ({chromium})"));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        missing.push("node".into());
+    }
+    for pkg in ["playwright-core", "axe-core"] {
+        if !root.join("node_modules").join(pkg).exists() {
+            missing.push(format!("npm {pkg} (npm ci)"));
+        }
+    }
+    missing
+}
+
+/// Whether a browser suite must be skipped: only outside CI, loudly; under `CI=true` a
+/// missing tool is a failure.
+pub fn skip_browser_suite(what: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return false;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what} : il manque {}", missing.join(", "));
+    }
+    eprintln!(
+        "\n!!! {what} SAUTÉ : il manque {} !!!\n",
+        missing.join(", ")
+    );
+    true
+}
