@@ -7,6 +7,8 @@
 //!   the same checks as an import and recorded as a source record of its own, so that the
 //!   freshest-value merge and the provenance work as for any source, and an older file
 //!   imported later never overwrites a newer value a structure gave.
+//! - [`freshness`]: when a listing is due or possibly out of date, and the editors' monthly
+//!   digest of what is due.
 //! - [`split`]: an operator's keep-apart decision.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
@@ -17,6 +19,7 @@
 
 pub mod booking;
 pub mod edit;
+pub mod freshness;
 pub mod import;
 pub mod tours;
 

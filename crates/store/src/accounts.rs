@@ -268,6 +268,18 @@ pub trait AccountStore: Send + Sync {
     /// Every stored freshness row.
     async fn freshness_all(&self) -> Result<Vec<Freshness>>;
 
+    /// Queues the monthly digest of `month` (`YYYY-MM`) for an account, once: the digest's
+    /// row and its email are written in one transaction; `false`, and nothing written, when
+    /// the account already got that month's digest (another server, a second run).
+    async fn enqueue_digest(
+        &self,
+        account_id: i64,
+        month: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<bool>;
+
     /// Whether a territory is in post-moderation (pre-moderation by default).
     async fn post_moderation(&self, territory: &str) -> Result<bool>;
     async fn set_post_moderation(&self, territory: &str, post: bool) -> Result<()>;

@@ -203,7 +203,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 }
 
 /// Starts the outbox worker when `MAILLAGE_SMTP_URL` is set (else messages wait in the
-/// outbox), and the daily freshness reminders.
+/// outbox), and the freshness reminders and monthly digests (checked every six hours).
 fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mailer = match maillage_notify::Mailer::from_env() {
         Ok(Some(m)) => m,
@@ -229,6 +229,20 @@ fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             let today = chrono::Utc::now().date_naive();
             if let Err(e) = pages::freshness::send_reminders(&reminders, today).await {
                 tracing::warn!(erreur = %e, "rappels de confirmation non envoyés");
+            }
+            // Once per editor and month, however often this runs (see directory::freshness).
+            match maillage_directory::freshness::send_monthly_digest(
+                reminders.store.as_ref(),
+                &reminders.accounts.public_url,
+                today,
+            )
+            .await
+            {
+                Ok(run) if run.queued > 0 => {
+                    tracing::info!(courriels = run.queued, "synthèses mensuelles")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(erreur = %e, "synthèses mensuelles non envoyées"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
         }

@@ -658,3 +658,151 @@ fn hidden_n(html: &str, name: &str, n: usize) -> String {
     }
     hidden(rest, name)
 }
+
+check_both!(freshness_confirm_interval_reminder_and_dashboard);
+async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
+    site.create("editeur82@test.fr", Role::Editeur, None, &[A])
+        .await;
+    site.create("editeur46@test.fr", Role::Editeur, None, &[B])
+        .await;
+    site.create("coord82@test.fr", Role::Coordinateur, Some("82"), &[])
+        .await;
+    let editor = site.sign_in("editeur82@test.fr").await;
+    let confirm = format!("/espace/lieux/{A}/confirmer");
+
+    // Never confirmed: flagged on the public page and in the API, never hidden.
+    let public = site.get(&format!("/lieux/{A}"), "").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains("peuvent ne plus être exactes"));
+    let api = site.get(&format!("/api/v1/lieux/{A}"), "").await;
+    assert_eq!(api.json()["peut_etre_perime"], true);
+    let listed = site.get("/api/v1/lieux?q=mediatheque", "").await;
+    assert!(listed.body.contains(A), "toujours dans la recherche");
+
+    // The coordinator's dashboard: A is due, B (another territory) is not counted.
+    let coord = site.sign_in("coord82@test.fr").await;
+    let board = site.get("/moderation/fraicheur", &coord).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("Médiathèque de Montauban"));
+    assert!(board.body.contains("jamais confirmée"));
+    assert!(!board.body.contains("Espace numérique de Cahors"));
+    assert!(board
+        .body
+        .contains("<strong>1</strong> fiche(s) : 0 à jour"));
+    assert_eq!(
+        site.get("/moderation/fraicheur", &editor).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        site.get("/moderation/fraicheur", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The editor chooses another interval (without confirming).
+    let form = site
+        .get(&format!("/espace/lieux/{A}/modifier"), &editor)
+        .await;
+    assert!(form
+        .body
+        .contains("<option value=\"6\" selected>tous les 6 mois</option>"));
+    let r = site
+        .post(
+            &confirm,
+            &editor,
+            &[
+                ("jeton", &hidden_n(&form.body, "jeton", 1)),
+                ("intervalle", "3"),
+                ("action", "frequence"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/espace?envoye=frequence");
+    let f = site.accounts().freshness(A).await.expect("fraîcheur");
+    assert_eq!((f.interval_months, f.last_confirmed), (3, None));
+    // An interval that is not offered, someone else's place: refused, nothing written.
+    let form = site
+        .get(&format!("/espace/lieux/{A}/modifier"), &editor)
+        .await;
+    let bad = site
+        .post(
+            &confirm,
+            &editor,
+            &[
+                ("jeton", &hidden_n(&form.body, "jeton", 1)),
+                ("intervalle", "7"),
+                ("action", "confirmer"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let other = site.sign_in("editeur46@test.fr").await;
+    let own = site
+        .get(&format!("/espace/lieux/{B}/modifier"), &other)
+        .await;
+    let stolen = site
+        .post(
+            &confirm,
+            &other,
+            &[
+                ("jeton", &hidden_n(&own.body, "jeton", 1)),
+                ("action", "confirmer"),
+            ],
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        site.accounts()
+            .freshness(A)
+            .await
+            .expect("fraîcheur")
+            .last_confirmed,
+        None
+    );
+
+    // Due: one reminder, not two; its "toujours exact" link confirms and resets it.
+    let today = chrono::Utc::now().date_naive();
+    let sent = maillage_web::pages::freshness::send_reminders(&site.state, today)
+        .await
+        .expect("rappels");
+    assert_eq!(sent, 2, "A et B sont à confirmer");
+    let again = maillage_web::pages::freshness::send_reminders(&site.state, today)
+        .await
+        .expect("rappels");
+    assert_eq!(again, 0, "un seul rappel");
+    let link = site
+        .last_link("editeur82@test.fr")
+        .await
+        .expect("lien « toujours exact »");
+    let opened = site.get(&link, "").await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let f = site.accounts().freshness(A).await.expect("fraîcheur");
+    assert_eq!(f.last_confirmed, Some(today));
+    assert!(f.reminder_sent_at.is_none(), "rappel remis à zéro");
+    let public = site.get(&format!("/lieux/{A}"), "").await;
+    assert!(!public.body.contains("peuvent ne plus être exactes"));
+    // Confirming without change from the form works the same.
+    let form = site
+        .get(&format!("/espace/lieux/{B}/modifier"), &other)
+        .await;
+    let done = site
+        .post(
+            &format!("/espace/lieux/{B}/confirmer"),
+            &other,
+            &[
+                ("jeton", &hidden_n(&form.body, "jeton", 1)),
+                ("intervalle", "12"),
+                ("action", "confirmer"),
+            ],
+        )
+        .await;
+    assert_eq!(done.headers[header::LOCATION], "/espace?envoye=confirme");
+    let f = site.accounts().freshness(B).await.expect("fraîcheur");
+    assert_eq!((f.interval_months, f.last_confirmed), (12, Some(today)));
+    let board = site.get("/moderation/fraicheur", &coord).await;
+    assert!(board
+        .body
+        .contains("<strong>1</strong> fiche(s) : 1 à jour"));
+    let log = site.accounts().audit_log(None, 100).await.expect("journal");
+    assert!(log.iter().filter(|e| e.action == "confirmation").count() >= 3);
+}

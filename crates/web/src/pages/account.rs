@@ -394,6 +394,7 @@ pub async fn space(
         Some("attente") => Some("Votre modification est enregistrée. Elle attend la relecture de la coordination avant d'être publiée."),
         Some("publie") => Some("Votre modification est publiée."),
         Some("confirme") => Some("Merci : la fiche est confirmée."),
+        Some("frequence") => Some("La fréquence de confirmation est enregistrée."),
         _ => None,
     };
     let page = SpacePage {
@@ -598,7 +599,15 @@ pub fn routes() -> axum::Router<AppState> {
             get(edit::form).post(edit::save),
         )
         .route("/espace/revendiquer/{id}", get(claim_form).post(claim_send))
+        .route(
+            "/espace/lieux/{id}/confirmer",
+            post(crate::pages::freshness::confirm_place),
+        )
         .route("/moderation", get(moderation::queue))
+        .route(
+            "/moderation/fraicheur",
+            get(crate::pages::freshness::dashboard),
+        )
         .route(
             "/moderation/{id}",
             get(moderation::show).post(moderation::decide),

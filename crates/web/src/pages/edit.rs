@@ -229,9 +229,15 @@ struct EditPage {
     stale: Option<Vec<DiffRow>>,
     nothing_changed: bool,
     moderated: bool,
+    /// "Toujours exact" and the confirmation interval (on the form as opened).
+    confirm: Option<crate::pages::freshness::ConfirmBox>,
 }
 
-async fn editable(state: &AppState, viewer: &Viewer, id: &str) -> Result<Place, WebError> {
+pub(crate) async fn editable(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<Place, WebError> {
     // Someone else's place answers like a place that does not exist: ids tell nothing.
     let not_found = || {
         WebError::NotFound(format!(
@@ -302,6 +308,7 @@ fn page(
         stale: None,
         nothing_changed: false,
         moderated,
+        confirm: None,
     }
 }
 
@@ -315,15 +322,9 @@ pub async fn form(
     let avant = serde_json::to_string(&place).unwrap_or_default();
     let moderated = !acc::can_moderate(&state, &viewer.account, &place).await;
     let token = acc::form_token(&state, &viewer).await?;
-    render(&page(
-        &place,
-        &place,
-        &hours,
-        Vec::new(),
-        token,
-        avant,
-        moderated,
-    ))
+    let mut p = page(&place, &place, &hours, Vec::new(), token, avant, moderated);
+    p.confirm = Some(crate::pages::freshness::confirm_box(&state, &viewer, &place).await?);
+    render(&p)
 }
 
 /// How the change of a place is published for this person: at once (`true`), or through

@@ -95,6 +95,13 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         who: "L'équipe technique.",
     },
     PersonalTable {
+        table: "freshness_digests",
+        what: "Le mois où chaque compte de structure a reçu la synthèse de ses fiches à confirmer.",
+        why: "N'envoyer cette synthèse qu'une fois par mois.",
+        how_long: "Effacé avec le compte.",
+        who: "Personne : le logiciel seul s'en sert.",
+    },
+    PersonalTable {
         table: "changes",
         what: "Les modifications de fiches proposées, avec l'identifiant du compte qui les propose et le message de modération.",
         why: "Modérer les modifications et garder l'historique de chaque fiche.",

@@ -145,7 +145,7 @@ struct QueuePage {
     reports: Vec<(PlaceReport, String)>,
 }
 
-fn moderator_only(account: &Account) -> Result<(), WebError> {
+pub(crate) fn moderator_only(account: &Account) -> Result<(), WebError> {
     if matches!(account.role, Role::Coordinateur | Role::Admin) {
         Ok(())
     } else {
