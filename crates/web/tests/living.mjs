@@ -153,6 +153,8 @@ try {
   if (!after.api.includes("09:15-11:45")) failures.push(`the API does not show the approved hours: ${after.api.slice(0, 400)}`);
   if (!after.page.includes("9 h 15")) failures.push("the public page does not show the approved hours");
   await axe("lieu-publie");
+  await page.goto(`${base}/moderation/lieux/${encodeURIComponent(placeId)}/historique`, { waitUntil: "load" });
+  await axe("coordination-historique");
   await page.goto(base + "/moderation/fraicheur", { waitUntil: "load" });
   await axe("coordination-fraicheur");
   result.steps.push("the public page and the API show the new hours");

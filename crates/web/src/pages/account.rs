@@ -605,6 +605,14 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/moderation", get(moderation::queue))
         .route(
+            "/moderation/lieux/{id}/historique",
+            get(moderation::history),
+        )
+        .route(
+            "/moderation/historique/{id}/annuler",
+            post(moderation::revert),
+        )
+        .route(
             "/moderation/fraicheur",
             get(crate::pages::freshness::dashboard),
         )

@@ -61,6 +61,18 @@ const FIELDS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "latitude",
+        "Latitude",
+        "Position sur la carte, par exemple 44.0176 ; elle doit tomber dans la commune. Laissez vide si vous ne la connaissez pas.",
+        false,
+    ),
+    (
+        "longitude",
+        "Longitude",
+        "Par exemple 1.3550.",
+        false,
+    ),
+    (
         "telephone",
         "Téléphone",
         "Le numéro à appeler, par exemple 05 63 00 00 00.",
@@ -115,8 +127,193 @@ fn value_of(p: &Place, name: &str) -> String {
         "prise_rdv" => p.prise_rdv.clone().unwrap_or_default(),
         "presentation_resume" => p.presentation_resume.clone().unwrap_or_default(),
         "presentation_detail" => p.presentation_detail.clone().unwrap_or_default(),
+        "latitude" => p
+            .position
+            .map(|x| format!("{:.6}", x.lat))
+            .unwrap_or_default(),
+        "longitude" => p
+            .position
+            .map(|x| format!("{:.6}", x.lon))
+            .unwrap_or_default(),
         _ => String::new(),
     }
+}
+
+/// A list field of the standard, as checkboxes: its name, label, help and every value of the
+/// schema's enumeration with whether it is chosen.
+pub struct ListField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub choices: Vec<(&'static str, bool)>,
+}
+
+fn choices<T: Copy + PartialEq>(
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    chosen: &[T],
+) -> Vec<(&'static str, bool)> {
+    all.iter()
+        .map(|v| (label(*v), chosen.contains(v)))
+        .collect()
+}
+
+/// The values ticked, in the standard's order (anything else sent is ignored).
+fn ticked<T: Copy>(all: &'static [T], label: fn(T) -> &'static str, given: &[String]) -> Vec<T> {
+    all.iter()
+        .copied()
+        .filter(|v| given.iter().any(|g| g == label(*v)))
+        .collect()
+}
+
+/// Every list field of the standard the form offers, in its order.
+fn list_fields(p: &Place) -> Vec<ListField> {
+    use maillage_model::lists::*;
+    let field = |name, label, help, choices| ListField {
+        name,
+        label,
+        help,
+        choices,
+    };
+    vec![
+        field(
+            "services",
+            "Ce que le lieu propose",
+            "Cochez tout ce qui est proposé.",
+            choices(Service::ALL, Service::label, &p.services),
+        ),
+        field(
+            "publics_specifiquement_adresses",
+            "Publics accueillis en particulier",
+            "Laissez vide si le lieu accueille tout le monde.",
+            choices(
+                Public::ALL,
+                Public::label,
+                &p.publics_specifiquement_adresses,
+            ),
+        ),
+        field(
+            "prise_en_charge_specifique",
+            "Accompagnements adaptés",
+            "Handicaps, langues, illettrisme.",
+            choices(
+                PriseEnCharge::ALL,
+                PriseEnCharge::label,
+                &p.prise_en_charge_specifique,
+            ),
+        ),
+        field(
+            "frais_a_charge",
+            "Ce que la personne paie",
+            "",
+            choices(Frais::ALL, Frais::label, &p.frais_a_charge),
+        ),
+        field(
+            "modalites_acces",
+            "Comment venir",
+            "Avec ou sans rendez-vous, par téléphone…",
+            choices(ModaliteAcces::ALL, ModaliteAcces::label, &p.modalites_acces),
+        ),
+        field(
+            "modalites_accompagnement",
+            "Comment la personne est aidée",
+            "Seule, accompagnée, en atelier, à sa place.",
+            choices(
+                ModaliteAccompagnement::ALL,
+                ModaliteAccompagnement::label,
+                &p.modalites_accompagnement,
+            ),
+        ),
+        field(
+            "dispositif_programmes_nationaux",
+            "Dispositifs nationaux",
+            "France Services, conseillers numériques, Aidants Connect…",
+            choices(
+                Dispositif::ALL,
+                Dispositif::label,
+                &p.dispositif_programmes_nationaux,
+            ),
+        ),
+        field(
+            "formations_labels",
+            "Formations et labels",
+            "",
+            choices(
+                FormationLabel::ALL,
+                FormationLabel::label,
+                &p.formations_labels,
+            ),
+        ),
+    ]
+}
+
+/// Sets the list fields from the boxes ticked.
+fn apply_lists(p: &mut Place, given: &HashMap<String, Vec<String>>) {
+    use maillage_model::lists::*;
+    let get = |n: &str| given.get(n).map(Vec::as_slice).unwrap_or(&[]);
+    p.services = ticked(Service::ALL, Service::label, get("services"));
+    p.publics_specifiquement_adresses = ticked(
+        Public::ALL,
+        Public::label,
+        get("publics_specifiquement_adresses"),
+    );
+    p.prise_en_charge_specifique = ticked(
+        PriseEnCharge::ALL,
+        PriseEnCharge::label,
+        get("prise_en_charge_specifique"),
+    );
+    p.frais_a_charge = ticked(Frais::ALL, Frais::label, get("frais_a_charge"));
+    p.modalites_acces = ticked(
+        ModaliteAcces::ALL,
+        ModaliteAcces::label,
+        get("modalites_acces"),
+    );
+    p.modalites_accompagnement = ticked(
+        ModaliteAccompagnement::ALL,
+        ModaliteAccompagnement::label,
+        get("modalites_accompagnement"),
+    );
+    p.dispositif_programmes_nationaux = ticked(
+        Dispositif::ALL,
+        Dispositif::label,
+        get("dispositif_programmes_nationaux"),
+    );
+    p.formations_labels = ticked(
+        FormationLabel::ALL,
+        FormationLabel::label,
+        get("formations_labels"),
+    );
+}
+
+/// The position typed in the latitude and longitude fields (a comma as decimal mark is
+/// accepted); `Err` names the field in words.
+fn position_of_form(
+    form: &HashMap<String, String>,
+) -> Result<Option<maillage_model::Position>, (String, String)> {
+    let read = |n: &str| {
+        form.get(n)
+            .map(|v| v.trim().replace(',', "."))
+            .unwrap_or_default()
+    };
+    let (lat, lon) = (read("latitude"), read("longitude"));
+    if lat.is_empty() && lon.is_empty() {
+        return Ok(None);
+    }
+    let number = |v: &str, name: &str, range: f64| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && x.abs() <= range)
+            .ok_or_else(|| {
+                (
+                    name.to_string(),
+                    format!("{} : saisissez un nombre à virgule, par exemple 44.0176, ou laissez les deux champs vides.", if name == "latitude" { "Latitude" } else { "Longitude" }),
+                )
+            })
+    };
+    Ok(Some(maillage_model::Position::new(
+        number(&lat, "latitude", 90.0)?,
+        number(&lon, "longitude", 180.0)?,
+    )))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -129,7 +326,12 @@ fn list(s: &str) -> Vec<String> {
 }
 
 /// The place with the form's values on top of `base` (fields the form does not show stay).
-fn apply_form(base: &Place, form: &HashMap<String, String>, hours: Option<String>) -> Place {
+fn apply_form(
+    base: &Place,
+    form: &HashMap<String, String>,
+    lists: &HashMap<String, Vec<String>>,
+    hours: Option<String>,
+) -> Place {
     let get = |n: &str| {
         form.get(n)
             .map(String::as_str)
@@ -151,6 +353,20 @@ fn apply_form(base: &Place, form: &HashMap<String, String>, hours: Option<String
     p.presentation_resume = opt(&get("presentation_resume"));
     p.presentation_detail = opt(&get("presentation_detail"));
     p.horaires = hours;
+    // The fields show the position rounded to 6 decimals (10 cm): sent back as shown, the
+    // stored position stays as it was. A form without the fields keeps it too.
+    let shown = ["latitude", "longitude"]
+        .iter()
+        .all(|n| form.get(*n).map_or(true, |v| v.trim() == value_of(base, n)));
+    if !shown {
+        if let Ok(position) = position_of_form(form) {
+            p.position = position;
+        }
+    }
+    // Only a form that shows the boxes changes the lists (a form without them keeps them).
+    if form.contains_key("listes") {
+        apply_lists(&mut p, lists);
+    }
     p
 }
 
@@ -220,6 +436,7 @@ struct EditPage {
     /// The place as it was when the form was opened (JSON), to detect a stale form.
     avant: String,
     fields: Vec<Field>,
+    lists: Vec<ListField>,
     days: Vec<DayRow>,
     exceptions: String,
     horaires_osm: String,
@@ -295,6 +512,7 @@ fn page(
         token,
         avant,
         fields,
+        lists: list_fields(shown),
         days,
         exceptions: hours.exceptions.clone(),
         horaires_osm: hours.raw.clone(),
@@ -348,11 +566,17 @@ pub async fn save(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedIn(viewer): SignedIn,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
+    let Form(pairs) = form.map_err(|_| {
         WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
     })?;
+    // Checkboxes send one pair per box ticked: kept apart from the single-valued fields.
+    let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in &pairs {
+        lists.entry(k.clone()).or_default().push(v.clone());
+    }
+    let form: HashMap<String, String> = pairs.into_iter().collect();
     acc::check_form_token(
         &state,
         &viewer,
@@ -389,7 +613,10 @@ pub async fn save(
         Ok(osm) => (osm, Vec::new()),
         Err(e) => (current.horaires.clone(), e),
     };
-    let proposed = apply_form(&current, &form, osm);
+    if let Err(e) = position_of_form(&form) {
+        errors.push(e);
+    }
+    let proposed = apply_form(&current, &form, &lists, osm);
     let today = chrono::Utc::now().date_naive();
     let checked = match check_place(
         &proposed,
@@ -399,7 +626,28 @@ pub async fn save(
             .map(|r| r as &dyn CommuneLookup),
         today,
     ) {
-        Ok((checked, _)) => Some(checked),
+        // A position the editor moved must fall in the commune: the import's check only
+        // warns and drops it (a geocoding error in a file); on a form it is the person's
+        // mistake, said next to the field.
+        Ok((checked, report)) => {
+            if proposed.position.is_some()
+                && proposed.position != current.position
+                && checked.position.is_none()
+            {
+                let why = report
+                    .issues
+                    .iter()
+                    .filter(|i| i.field.as_deref() == Some("latitude"))
+                    .map(|i| i.message.clone())
+                    .next()
+                    .unwrap_or_else(|| "position non valable".into());
+                errors.push((
+                    "latitude".into(),
+                    format!("La position ne convient pas ({why}) : vérifiez la latitude et la longitude, ou laissez-les vides."),
+                ));
+            }
+            Some(checked)
+        }
         Err(EditError::Invalid(report)) => {
             errors.extend(field_errors(&report));
             None
