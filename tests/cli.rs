@@ -582,4 +582,13 @@ fn monthly_digest_is_queued_once_per_editor_and_month() {
         &["entretien", "synthese", "--db", &db, "--date", "demain"],
     );
     check(&bad, 2);
+    // The purge hook: nothing was sent (no mail server here), so nothing to delete.
+    let t = check(
+        &maillage(dir.path(), &["entretien", "purge", "--db", &db]),
+        0,
+    );
+    assert!(
+        t.contains("Purge : 0 lien(s) de connexion, 0 session(s), 0 courriel(s)"),
+        "{t}"
+    );
 }

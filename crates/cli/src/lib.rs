@@ -63,7 +63,7 @@ pub enum Command {
     /// Comptes : créer un compte de structure, de coordination ou d'administration.
     #[command(subcommand)]
     Compte(compte::Command),
-    /// Tâches planifiées : synthèse mensuelle des fiches à confirmer.
+    /// Tâches planifiées : synthèse mensuelle des fiches à confirmer, purge des données échues.
     #[command(subcommand)]
     Entretien(entretien::Command),
     /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.

@@ -196,8 +196,10 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
     let mailer = spawn_mailer(&state);
+    let purger = tokio::spawn(purge_every(state.store.clone(), PURGE_EVERY));
     let result = serve_on(state, listener, shutdown_signal()).await;
     watcher.abort();
+    purger.abort();
     mailer.iter().for_each(|m| m.abort());
     result
 }
@@ -248,6 +250,32 @@ fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         }
     });
     vec![sender, daily]
+}
+
+/// How often [`serve`] deletes what is no longer needed (used or expired sign-in links,
+/// expired sessions, old sent emails, old handled reports): see
+/// `maillage_store::accounts::AccountStore::purge`.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Purges at once, then every `every`, until the task is dropped. Several servers may run it:
+/// the purge is one transaction of deletes, and a second run deletes nothing more.
+pub async fn purge_every(store: Arc<dyn Store>, every: std::time::Duration) {
+    loop {
+        if let Some(accounts) = store.accounts() {
+            let policy = maillage_store::accounts::PurgePolicy::default();
+            match accounts.purge(chrono::Utc::now(), &policy).await {
+                Ok(done) => tracing::info!(
+                    jetons = done.tokens,
+                    sessions = done.sessions,
+                    courriels = done.emails,
+                    signalements = done.reports,
+                    "purge"
+                ),
+                Err(e) => tracing::warn!(erreur = %e, "purge impossible"),
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// How often [`serve`] looks for writes made by other processes.

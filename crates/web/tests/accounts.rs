@@ -1001,3 +1001,28 @@ async fn lists_position_history_and_revert(site: Site) {
         .body
         .contains("Accès internet et matériel informatique"));
 }
+
+check_both!(the_server_purges_on_its_own);
+async fn the_server_purges_on_its_own(site: Site) {
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let mail = site
+        .accounts()
+        .enqueue_email("marie@test.fr", "ancien", "x")
+        .await
+        .expect("file");
+    site.accounts()
+        .mark_email_sent(mail, past - chrono::Duration::days(31))
+        .await
+        .expect("envoyé");
+    // The loop `maillage serve` spawns, here every 50 ms.
+    let job = tokio::spawn(maillage_web::purge_every(
+        site.state.store.clone(),
+        std::time::Duration::from_millis(50),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !site.accounts().outbox().await.expect("boîte").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "rien n'a été purgé");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    job.abort();
+}

@@ -49,7 +49,7 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         table: "place_reports",
         what: "Les signalements d'erreur envoyés depuis la fiche d'un lieu : le message, et votre courriel ou téléphone si vous avez choisi de le donner (facultatif).",
         why: "Corriger la fiche du lieu, et vous répondre si vous l'avez demandé.",
-        how_long: "Jusqu'au traitement du signalement par l'équipe ; le logiciel ne les efface pas encore automatiquement : l'équipe supprime les coordonnées une fois la réponse donnée.",
+        how_long: "Jusqu'au traitement du signalement par l'équipe, puis effacés 90 jours après leur envoi.",
         who: "L'équipe qui tient l'annuaire (modération).",
     },
     PersonalTable {
@@ -77,21 +77,21 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
         table: "signin_tokens",
         what: "Les liens de connexion à usage unique (valables 15 minutes) et les jetons des formulaires, rattachés à un compte ; seule une empreinte du lien est gardée.",
         why: "Vous connecter sans mot de passe, et protéger les formulaires.",
-        how_long: "Effacés avec le compte ; les liens utilisés ou expirés ne sont pas encore effacés automatiquement.",
+        how_long: "Effacés dès qu'ils ont servi ou expiré (purge toutes les 6 heures), et avec le compte.",
         who: "Personne : le logiciel seul s'en sert.",
     },
     PersonalTable {
         table: "sessions",
         what: "Les sessions ouvertes (12 heures), rattachées à un compte ; seule une empreinte de l'identifiant est gardée.",
         why: "Rester connecté d'une page à l'autre.",
-        how_long: "Effacées à la déconnexion ou avec le compte ; les sessions expirées ne sont pas encore effacées automatiquement.",
+        how_long: "Effacées à la déconnexion, à leur expiration (purge toutes les 6 heures) ou avec le compte.",
         who: "Personne : le logiciel seul s'en sert.",
     },
     PersonalTable {
         table: "outbox",
         what: "Les courriels à envoyer ou envoyés (liens de connexion, rappels, réponses de modération) : l'adresse du destinataire et le texte.",
         why: "Envoyer chaque message une fois, même si le serveur redémarre.",
-        how_long: "Le logiciel ne les efface pas encore automatiquement ; à purger par l'équipe technique.",
+        how_long: "Effacés 30 jours après leur envoi.",
         who: "L'équipe technique.",
     },
     PersonalTable {
