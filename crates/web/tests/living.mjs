@@ -124,7 +124,7 @@ try {
   await page.fill("#h_5_0", "09:15");
   await page.fill("#h_5_1", "11:45");
   await Promise.all([page.waitForNavigation(), page.click("button[value=apercu]")]);
-  const preview = await page.textContent("#apercu + table");
+  const preview = await page.textContent("section[aria-labelledby=apercu] table");
   if (!preview || !preview.includes("Sa 09:15-11:45")) throw new Error(`the preview does not show the new hours: ${preview}`);
   await axe("editeur-apercu");
   await Promise.all([page.waitForNavigation(), page.click("button[value=enregistrer]")]);
@@ -157,6 +157,22 @@ try {
   await axe("coordination-historique");
   await page.goto(base + "/moderation/fraicheur", { waitUntil: "load" });
   await axe("coordination-fraicheur");
+
+  // The signed-in pages on a 360 px phone: nothing scrolls sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const url of ["/espace", `/espace/lieux/${encodeURIComponent(placeId)}/modifier`, "/moderation", "/moderation/1", `/moderation/lieux/${encodeURIComponent(placeId)}/historique`, "/moderation/fraicheur"]) {
+    await page.goto(base + url, { waitUntil: "load" });
+    const m = await page.evaluate(() => ({
+      width: document.documentElement.scrollWidth,
+      wide: [...document.querySelectorAll("body *")].map((e) => ({ e, r: e.getBoundingClientRect() }))
+        .filter(({ r }) => r.right > 360.5 && r.width > 0).sort((a, b) => b.r.right - a.r.right).slice(0, 4)
+        .map(({ e, r }) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().split(/\s+/).join(".")} (${Math.round(r.right)} px)`),
+    }));
+    console.log(`360 px ${url}: largeur ${m.width} px`);
+    if (m.width > 360) failures.push(`${url} at 360 px: ${m.width} px wide; ${m.wide.join(", ")}`);
+    await page.screenshot({ path: path.join(shots, `360-${url.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+  }
+  result.steps.push("the signed-in pages fit a 360 px phone");
   result.steps.push("the public page and the API show the new hours");
 } catch (e) {
   failures.push(`${e} (at ${page.url()}; see echec.png)`);

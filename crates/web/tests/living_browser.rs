@@ -137,6 +137,8 @@ async fn editor_signs_in_by_email_edits_hours_and_the_approved_change_is_publish
     let changes = accounts.changes(None).await.expect("modifications");
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].status, CHANGE_APPROVED);
+    // Only what the browser changed: the form gives every other field back as it was.
+    assert_eq!(changes[0].changed_fields, vec!["horaires"]);
     assert_eq!(
         accounts.history(&place.id).await.expect("historique").len(),
         1

@@ -158,12 +158,22 @@ fn choices<T: Copy + PartialEq>(
         .collect()
 }
 
-/// The values ticked, in the standard's order (anything else sent is ignored).
-fn ticked<T: Copy>(all: &'static [T], label: fn(T) -> &'static str, given: &[String]) -> Vec<T> {
-    all.iter()
-        .copied()
-        .filter(|v| given.iter().any(|g| g == label(*v)))
-        .collect()
+/// The values ticked (anything else sent is ignored): those already there keep their order
+/// (a source's order is not a change), new ones follow in the standard's order.
+fn ticked<T: Copy + PartialEq>(
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    given: &[String],
+    base: &[T],
+) -> Vec<T> {
+    let is_ticked = |v: &T| given.iter().any(|g| g == label(*v));
+    let mut out: Vec<T> = base.iter().copied().filter(is_ticked).collect();
+    for v in all.iter().copied().filter(is_ticked) {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Every list field of the standard the form offers, in its order.
@@ -251,37 +261,48 @@ fn list_fields(p: &Place) -> Vec<ListField> {
 fn apply_lists(p: &mut Place, given: &HashMap<String, Vec<String>>) {
     use maillage_model::lists::*;
     let get = |n: &str| given.get(n).map(Vec::as_slice).unwrap_or(&[]);
-    p.services = ticked(Service::ALL, Service::label, get("services"));
+    p.services = ticked(Service::ALL, Service::label, get("services"), &p.services);
     p.publics_specifiquement_adresses = ticked(
         Public::ALL,
         Public::label,
         get("publics_specifiquement_adresses"),
+        &p.publics_specifiquement_adresses,
     );
     p.prise_en_charge_specifique = ticked(
         PriseEnCharge::ALL,
         PriseEnCharge::label,
         get("prise_en_charge_specifique"),
+        &p.prise_en_charge_specifique,
     );
-    p.frais_a_charge = ticked(Frais::ALL, Frais::label, get("frais_a_charge"));
+    p.frais_a_charge = ticked(
+        Frais::ALL,
+        Frais::label,
+        get("frais_a_charge"),
+        &p.frais_a_charge,
+    );
     p.modalites_acces = ticked(
         ModaliteAcces::ALL,
         ModaliteAcces::label,
         get("modalites_acces"),
+        &p.modalites_acces,
     );
     p.modalites_accompagnement = ticked(
         ModaliteAccompagnement::ALL,
         ModaliteAccompagnement::label,
         get("modalites_accompagnement"),
+        &p.modalites_accompagnement,
     );
     p.dispositif_programmes_nationaux = ticked(
         Dispositif::ALL,
         Dispositif::label,
         get("dispositif_programmes_nationaux"),
+        &p.dispositif_programmes_nationaux,
     );
     p.formations_labels = ticked(
         FormationLabel::ALL,
         FormationLabel::label,
         get("formations_labels"),
+        &p.formations_labels,
     );
 }
 
