@@ -119,6 +119,17 @@ try {
 
   await page.click(`a[href="/espace/lieux/${encodeURIComponent(placeId)}/modifier"]`);
   await page.waitForSelector("#h_5_0");
+  // The pin map (JavaScript): a click fills the latitude and longitude; then put back.
+  const original = [await page.inputValue("#latitude"), await page.inputValue("#longitude")];
+  await page.waitForSelector("#carte-position.leaflet-container");
+  await page.locator("#carte-position").scrollIntoViewIfNeeded();
+  const box = await page.locator("#carte-position").boundingBox();
+  await page.mouse.click(box.x + box.width / 2 + 60, box.y + box.height / 2 + 30);
+  const moved = [await page.inputValue("#latitude"), await page.inputValue("#longitude")];
+  console.log(`pin: ${original} -> ${moved}`);
+  if (!moved[0] || (moved[0] === original[0] && moved[1] === original[1])) failures.push(`a click on the map does not fill the position: ${moved}`);
+  await page.fill("#latitude", original[0]);
+  await page.fill("#longitude", original[1]);
   await axe("editeur-formulaire");
   // Saturday morning, with the grid's time fields.
   await page.fill("#h_5_0", "09:15");

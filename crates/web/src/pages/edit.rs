@@ -378,7 +378,7 @@ fn apply_form(
     // stored position stays as it was. A form without the fields keeps it too.
     let shown = ["latitude", "longitude"]
         .iter()
-        .all(|n| form.get(*n).map_or(true, |v| v.trim() == value_of(base, n)));
+        .all(|n| form.get(*n).is_none_or(|v| v.trim() == value_of(base, n)));
     if !shown {
         if let Ok(position) = position_of_form(form) {
             p.position = position;
@@ -458,6 +458,7 @@ struct EditPage {
     avant: String,
     fields: Vec<Field>,
     lists: Vec<ListField>,
+    pin: PinMap,
     days: Vec<DayRow>,
     exceptions: String,
     horaires_osm: String,
@@ -489,15 +490,63 @@ pub(crate) async fn editable(
     Ok(sp.place)
 }
 
+/// The pin map of the edit form (an enhancement: without JavaScript the latitude and
+/// longitude fields are the way).
+pub struct PinMap {
+    pub background: String,
+    pub tiles: String,
+    pub attribution: String,
+    /// Where the pin starts: the position shown, else the commune's centre (no pin yet).
+    pub lat: String,
+    pub lon: String,
+    pub placed: bool,
+}
+
+fn pin_map(state: &AppState, shown: &Place) -> PinMap {
+    let centre = shown.position.or_else(|| {
+        let code = shown.code_insee.as_deref()?;
+        state
+            .referential
+            .as_deref()?
+            .communes
+            .iter()
+            .find(|c| c.code == code)?
+            .centre
+    });
+    let coord = |f: fn(&maillage_model::Position) -> f64| {
+        centre.map(|c| format!("{:.6}", f(&c))).unwrap_or_default()
+    };
+    PinMap {
+        background: crate::assets::url("geo/departements.geojson"),
+        tiles: state.config.tile_url.clone().unwrap_or_default(),
+        attribution: state.config.tile_attribution.clone(),
+        lat: coord(|c| c.lat),
+        lon: coord(|c| c.lon),
+        placed: shown.position.is_some(),
+    }
+}
+
+/// What a rendering of the form carries besides the values: the single-use token, the place
+/// as it was when the form was first opened (JSON), and whether changes wait for moderation.
+struct FormContext {
+    token: String,
+    avant: String,
+    moderated: bool,
+}
+
 fn page(
+    state: &AppState,
     place: &Place,
     shown: &Place,
     hours: &HoursForm,
     errors: Vec<(String, String)>,
-    token: String,
-    avant: String,
-    moderated: bool,
+    ctx: FormContext,
 ) -> EditPage {
+    let FormContext {
+        token,
+        avant,
+        moderated,
+    } = ctx;
     let error_for = |name: &str| {
         errors
             .iter()
@@ -527,13 +576,17 @@ fn page(
         })
         .collect();
     EditPage {
-        layout: Layout::new(format!("Modifier « {} »", place.nom), ""),
+        layout: Layout::new(format!("Modifier « {} »", place.nom), "")
+            .with_style("vendor/leaflet/leaflet.css")
+            .with_script("vendor/leaflet/leaflet.js")
+            .with_script("app/pin.js"),
         id: place.id.clone(),
         nom: place.nom.clone(),
         token,
         avant,
         fields,
         lists: list_fields(shown),
+        pin: pin_map(state, shown),
         days,
         exceptions: hours.exceptions.clone(),
         horaires_osm: hours.raw.clone(),
@@ -561,7 +614,18 @@ pub async fn form(
     let avant = serde_json::to_string(&place).unwrap_or_default();
     let moderated = !acc::can_moderate(&state, &viewer.account, &place).await;
     let token = acc::form_token(&state, &viewer).await?;
-    let mut p = page(&place, &place, &hours, Vec::new(), token, avant, moderated);
+    let mut p = page(
+        &state,
+        &place,
+        &place,
+        &hours,
+        Vec::new(),
+        FormContext {
+            token,
+            avant,
+            moderated,
+        },
+    );
     p.confirm = Some(crate::pages::freshness::confirm_box(&state, &viewer, &place).await?);
     render(&p)
 }
@@ -616,13 +680,16 @@ pub async fn save(
     let moved = diff(&avant, &current);
     if !moved.is_empty() {
         let mut p = page(
+            &state,
             &current,
             &current,
             &hours_grid::from_osm(current.horaires.as_deref()),
             Vec::new(),
-            token,
-            current_json,
-            moderated,
+            FormContext {
+                token,
+                avant: current_json,
+                moderated,
+            },
         );
         p.stale = Some(moved);
         let mut r = render(&p)?;
@@ -676,13 +743,16 @@ pub async fn save(
         Err(e) => return Err(WebError::Unavailable(e.to_string())),
     };
     let mut p = page(
+        &state,
         &current,
         &proposed,
         &hours,
         errors.clone(),
-        token,
-        avant_text,
-        moderated,
+        FormContext {
+            token,
+            avant: avant_text,
+            moderated,
+        },
     );
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
         let mut r = render(&p)?;
