@@ -175,6 +175,15 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The body of a form, or a French 400 that says what to do (a truncated or garbled body).
+pub fn form_body<T>(
+    form: Result<axum::extract::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, WebError> {
+    form.map(|axum::extract::Form(f)| f).map_err(|_| {
+        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
+    })
+}
+
 /// Issues a single-use anti-forgery token for a form of this session.
 pub async fn form_token(state: &AppState, viewer: &Viewer) -> Result<String, WebError> {
     let token = random_token();

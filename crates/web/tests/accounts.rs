@@ -165,6 +165,25 @@ impl Site {
         format!("maillage_session={session}")
     }
 
+    /// Sends the "toujours exact" form of `target`, with the token of the edit form of
+    /// `form_of` (the same place, or another one to try a stolen id).
+    async fn send_confirm(
+        &self,
+        cookie: &str,
+        form_of: &str,
+        target: &str,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let form = self
+            .get(&format!("/espace/lieux/{form_of}/modifier"), cookie)
+            .await;
+        let token = hidden_n(&form.body, "jeton", 1);
+        let mut all = vec![("jeton", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(&format!("/espace/lieux/{target}/confirmer"), cookie, &all)
+            .await
+    }
+
     async fn pending_change(&self, place: &str, author: &str) -> i64 {
         let a = self
             .accounts()
@@ -668,7 +687,6 @@ async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
     site.create("coord82@test.fr", Role::Coordinateur, Some("82"), &[])
         .await;
     let editor = site.sign_in("editeur82@test.fr").await;
-    let confirm = format!("/espace/lieux/{A}/confirmer");
 
     // Never confirmed: flagged on the public page and in the API, never hidden.
     let public = site.get(&format!("/lieux/{A}"), "").await;
@@ -706,14 +724,11 @@ async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
         .body
         .contains("<option value=\"6\" selected>tous les 6 mois</option>"));
     let r = site
-        .post(
-            &confirm,
+        .send_confirm(
             &editor,
-            &[
-                ("jeton", &hidden_n(&form.body, "jeton", 1)),
-                ("intervalle", "3"),
-                ("action", "frequence"),
-            ],
+            A,
+            A,
+            &[("intervalle", "3"), ("action", "frequence")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -721,34 +736,18 @@ async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
     let f = site.accounts().freshness(A).await.expect("fraîcheur");
     assert_eq!((f.interval_months, f.last_confirmed), (3, None));
     // An interval that is not offered, someone else's place: refused, nothing written.
-    let form = site
-        .get(&format!("/espace/lieux/{A}/modifier"), &editor)
-        .await;
     let bad = site
-        .post(
-            &confirm,
+        .send_confirm(
             &editor,
-            &[
-                ("jeton", &hidden_n(&form.body, "jeton", 1)),
-                ("intervalle", "7"),
-                ("action", "confirmer"),
-            ],
+            A,
+            A,
+            &[("intervalle", "7"), ("action", "confirmer")],
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let other = site.sign_in("editeur46@test.fr").await;
-    let own = site
-        .get(&format!("/espace/lieux/{B}/modifier"), &other)
-        .await;
     let stolen = site
-        .post(
-            &confirm,
-            &other,
-            &[
-                ("jeton", &hidden_n(&own.body, "jeton", 1)),
-                ("action", "confirmer"),
-            ],
-        )
+        .send_confirm(&other, B, A, &[("action", "confirmer")])
         .await;
     assert_eq!(stolen.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -782,18 +781,12 @@ async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
     let public = site.get(&format!("/lieux/{A}"), "").await;
     assert!(!public.body.contains("peuvent ne plus être exactes"));
     // Confirming without change from the form works the same.
-    let form = site
-        .get(&format!("/espace/lieux/{B}/modifier"), &other)
-        .await;
     let done = site
-        .post(
-            &format!("/espace/lieux/{B}/confirmer"),
+        .send_confirm(
             &other,
-            &[
-                ("jeton", &hidden_n(&form.body, "jeton", 1)),
-                ("intervalle", "12"),
-                ("action", "confirmer"),
-            ],
+            B,
+            B,
+            &[("intervalle", "12"), ("action", "confirmer")],
         )
         .await;
     assert_eq!(done.headers[header::LOCATION], "/espace?envoye=confirme");

@@ -8,11 +8,10 @@
 // the API show the new hours. axe-core (wcag2a, wcag2aa, wcag21aa) must find 0 violations on
 // every page of the way, and the console must stay free of errors (CSP). Prints one JSON line
 // (`RESULT {...}`) for the Rust side.
-import { chromium } from "playwright-core";
-import { readFileSync, readdirSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
+import { launch, measureWidth } from "./chromium.mjs";
 
 const [base, maildir, placeId, editor, coordinator, outDir] = process.argv.slice(2);
 if (!outDir) {
@@ -23,15 +22,8 @@ const require = createRequire(path.join(process.cwd(), "package.json"));
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const shots = path.join(outDir, "screenshots");
 mkdirSync(shots, { recursive: true });
-const profile = mkdtempSync(path.join(tmpdir(), "maillage-living-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.MAILLAGE_CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  viewport: { width: 1280, height: 900 },
-  locale: "fr-FR",
-  timezoneId: "Europe/Paris",
-});
+const browser = await launch();
+const context = browser.context;
 const failures = [];
 const audited = [];
 const page = await context.newPage();
@@ -173,12 +165,7 @@ try {
   await page.setViewportSize({ width: 360, height: 740 });
   for (const url of ["/espace", `/espace/lieux/${encodeURIComponent(placeId)}/modifier`, "/moderation", "/moderation/1", `/moderation/lieux/${encodeURIComponent(placeId)}/historique`, "/moderation/fraicheur"]) {
     await page.goto(base + url, { waitUntil: "load" });
-    const m = await page.evaluate(() => ({
-      width: document.documentElement.scrollWidth,
-      wide: [...document.querySelectorAll("body *")].map((e) => ({ e, r: e.getBoundingClientRect() }))
-        .filter(({ r }) => r.right > 360.5 && r.width > 0).sort((a, b) => b.r.right - a.r.right).slice(0, 4)
-        .map(({ e, r }) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().split(/\s+/).join(".")} (${Math.round(r.right)} px)`),
-    }));
+    const m = await measureWidth(page);
     console.log(`360 px ${url}: largeur ${m.width} px`);
     if (m.width > 360) failures.push(`${url} at 360 px: ${m.width} px wide; ${m.wide.join(", ")}`);
     await page.screenshot({ path: path.join(shots, `360-${url.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
@@ -191,8 +178,7 @@ try {
 }
 if (errors.length) failures.push(`console: ${errors.join(" | ")}`);
 result.audited = audited;
-await context.close();
-rmSync(profile, { recursive: true, force: true });
+await browser.close();
 for (const a of audited) console.log(`${a.name} (${a.url}): ${a.violations} violation(s), ${a.passes} règles passées`);
 console.log("RESULT " + JSON.stringify(result));
 if (failures.length) {

@@ -12,7 +12,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,11 +58,8 @@ async fn editor_signs_in_by_email_edits_hours_and_the_approved_change_is_publish
 
     let app = support::app().await;
     let place = editable_place(&app);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("adresse");
-    let base = format!("http://{addr}");
+    let listener = support::listen().await;
+    let base = format!("http://{}", listener.local_addr().expect("adresse"));
     let mut state = app.state.clone();
     state.accounts = Arc::new(maillage_web::accounts::AccountsConfig::new(&base));
     let accounts = state.store.accounts().expect("comptes");
@@ -94,38 +90,18 @@ async fn editor_signs_in_by_email_edits_hours_and_the_approved_change_is_publish
         mailer,
         Duration::from_millis(200),
     ));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(maillage_web::serve_on(state.clone(), listener, async {
-        let _ = stopped.await;
-    }));
-
-    let script = root.join("crates/web/tests/living.mjs");
-    let out = root.join("test-output/annuaire-vivant");
-    let args = [
-        base.clone(),
+    let server = support::serve(state.clone(), listener);
+    let out = support::workspace().join("test-output/annuaire-vivant");
+    let args = vec![
+        server.base.clone(),
         maildir.display().to_string(),
         place.id.clone(),
         editor.to_string(),
         coordinator.to_string(),
         out.display().to_string(),
     ];
-    let cwd = root.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .args(args)
-            .current_dir(cwd)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node");
-    let _ = stop.send(());
-    let _ = server.await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = support::node("crates/web/tests/living.mjs", args).await;
+    server.stop().await;
     // Six pages audited on the way at least (sign-in, space, form, preview, queue, change).
     let audited = stdout
         .lines()

@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::process::Command;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_public_page_scrolls_sideways_at_360_px() {
     let root = support::workspace();
@@ -24,14 +22,7 @@ async fn no_public_page_scrolls_sideways_at_360_px() {
         .map(|e| e.place.id.clone())
         .expect("un lieu");
     let commune = support::bus_commune(&app.router).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("adresse");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(maillage_web::serve_on(app.state.clone(), listener, async {
-        let _ = stopped.await;
-    }));
+    let server = support::serve(app.state.clone(), support::listen().await);
     let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let paths = vec![
         "/".to_string(),
@@ -54,26 +45,10 @@ async fn no_public_page_scrolls_sideways_at_360_px() {
         "/plan-du-site".to_string(),
         "/composants".to_string(),
     ];
-    let script = root.join("crates/web/tests/narrow.mjs");
     let out = root.join("test-output/360px");
-    let cwd = root.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .arg(format!("http://{addr}"))
-            .arg(out)
-            .args(paths)
-            .current_dir(cwd)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node");
-    let _ = stop.send(());
-    let _ = server.await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let mut args = vec![server.base.clone(), out.display().to_string()];
+    args.extend(paths);
+    let stdout = support::node("crates/web/tests/narrow.mjs", args).await;
+    server.stop().await;
     assert_eq!(stdout.lines().filter(|l| l.contains("largeur")).count(), 19);
 }

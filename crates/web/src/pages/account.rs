@@ -95,9 +95,7 @@ pub async fn signin_send(
     parts: axum::http::request::Parts,
     form: Result<Form<SigninForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     let cookie =
         crate::security::cookie(&parts.headers, acc::SIGNIN_CSRF_COOKIE).unwrap_or_default();
     if !state.security.check(&cookie, &form.jeton) {

@@ -176,134 +176,45 @@ fn ticked<T: Copy + PartialEq>(
     out
 }
 
-/// Every list field of the standard the form offers, in its order.
-fn list_fields(p: &Place) -> Vec<ListField> {
-    use maillage_model::lists::*;
-    let field = |name, label, help, choices| ListField {
-        name,
-        label,
-        help,
-        choices,
+/// The list fields the form offers, in the standard's order, each written once: its `Place`
+/// field (also the form's name), its enum, label and help. Expands to [`list_fields`] (the
+/// boxes, the stored values ticked) and [`apply_lists`] (the values from the boxes ticked), so
+/// the two cannot drift apart.
+macro_rules! list_fields {
+    ($($field:ident: $ty:ident, $label:literal, $help:literal;)+) => {
+        /// Every list field of the standard the form offers, in its order.
+        fn list_fields(p: &Place) -> Vec<ListField> {
+            use maillage_model::lists::*;
+            vec![$(ListField {
+                name: stringify!($field),
+                label: $label,
+                help: $help,
+                choices: choices($ty::ALL, $ty::label, &p.$field),
+            }),+]
+        }
+
+        /// Sets the list fields from the boxes ticked.
+        fn apply_lists(p: &mut Place, given: &HashMap<String, Vec<String>>) {
+            use maillage_model::lists::*;
+            let get = |n: &str| given.get(n).map(Vec::as_slice).unwrap_or(&[]);
+            $(p.$field = ticked($ty::ALL, $ty::label, get(stringify!($field)), &p.$field);)+
+        }
     };
-    vec![
-        field(
-            "services",
-            "Ce que le lieu propose",
-            "Cochez tout ce qui est proposé.",
-            choices(Service::ALL, Service::label, &p.services),
-        ),
-        field(
-            "publics_specifiquement_adresses",
-            "Publics accueillis en particulier",
-            "Laissez vide si le lieu accueille tout le monde.",
-            choices(
-                Public::ALL,
-                Public::label,
-                &p.publics_specifiquement_adresses,
-            ),
-        ),
-        field(
-            "prise_en_charge_specifique",
-            "Accompagnements adaptés",
-            "Handicaps, langues, illettrisme.",
-            choices(
-                PriseEnCharge::ALL,
-                PriseEnCharge::label,
-                &p.prise_en_charge_specifique,
-            ),
-        ),
-        field(
-            "frais_a_charge",
-            "Ce que la personne paie",
-            "",
-            choices(Frais::ALL, Frais::label, &p.frais_a_charge),
-        ),
-        field(
-            "modalites_acces",
-            "Comment venir",
-            "Avec ou sans rendez-vous, par téléphone…",
-            choices(ModaliteAcces::ALL, ModaliteAcces::label, &p.modalites_acces),
-        ),
-        field(
-            "modalites_accompagnement",
-            "Comment la personne est aidée",
-            "Seule, accompagnée, en atelier, à sa place.",
-            choices(
-                ModaliteAccompagnement::ALL,
-                ModaliteAccompagnement::label,
-                &p.modalites_accompagnement,
-            ),
-        ),
-        field(
-            "dispositif_programmes_nationaux",
-            "Dispositifs nationaux",
-            "France Services, conseillers numériques, Aidants Connect…",
-            choices(
-                Dispositif::ALL,
-                Dispositif::label,
-                &p.dispositif_programmes_nationaux,
-            ),
-        ),
-        field(
-            "formations_labels",
-            "Formations et labels",
-            "",
-            choices(
-                FormationLabel::ALL,
-                FormationLabel::label,
-                &p.formations_labels,
-            ),
-        ),
-    ]
 }
 
-/// Sets the list fields from the boxes ticked.
-fn apply_lists(p: &mut Place, given: &HashMap<String, Vec<String>>) {
-    use maillage_model::lists::*;
-    let get = |n: &str| given.get(n).map(Vec::as_slice).unwrap_or(&[]);
-    p.services = ticked(Service::ALL, Service::label, get("services"), &p.services);
-    p.publics_specifiquement_adresses = ticked(
-        Public::ALL,
-        Public::label,
-        get("publics_specifiquement_adresses"),
-        &p.publics_specifiquement_adresses,
-    );
-    p.prise_en_charge_specifique = ticked(
-        PriseEnCharge::ALL,
-        PriseEnCharge::label,
-        get("prise_en_charge_specifique"),
-        &p.prise_en_charge_specifique,
-    );
-    p.frais_a_charge = ticked(
-        Frais::ALL,
-        Frais::label,
-        get("frais_a_charge"),
-        &p.frais_a_charge,
-    );
-    p.modalites_acces = ticked(
-        ModaliteAcces::ALL,
-        ModaliteAcces::label,
-        get("modalites_acces"),
-        &p.modalites_acces,
-    );
-    p.modalites_accompagnement = ticked(
-        ModaliteAccompagnement::ALL,
-        ModaliteAccompagnement::label,
-        get("modalites_accompagnement"),
-        &p.modalites_accompagnement,
-    );
-    p.dispositif_programmes_nationaux = ticked(
-        Dispositif::ALL,
-        Dispositif::label,
-        get("dispositif_programmes_nationaux"),
-        &p.dispositif_programmes_nationaux,
-    );
-    p.formations_labels = ticked(
-        FormationLabel::ALL,
-        FormationLabel::label,
-        get("formations_labels"),
-        &p.formations_labels,
-    );
+list_fields! {
+    services: Service, "Ce que le lieu propose", "Cochez tout ce qui est proposé.";
+    publics_specifiquement_adresses: Public, "Publics accueillis en particulier",
+        "Laissez vide si le lieu accueille tout le monde.";
+    prise_en_charge_specifique: PriseEnCharge, "Accompagnements adaptés",
+        "Handicaps, langues, illettrisme.";
+    frais_a_charge: Frais, "Ce que la personne paie", "";
+    modalites_acces: ModaliteAcces, "Comment venir", "Avec ou sans rendez-vous, par téléphone…";
+    modalites_accompagnement: ModaliteAccompagnement, "Comment la personne est aidée",
+        "Seule, accompagnée, en atelier, à sa place.";
+    dispositif_programmes_nationaux: Dispositif, "Dispositifs nationaux",
+        "France Services, conseillers numériques, Aidants Connect…";
+    formations_labels: FormationLabel, "Formations et labels", "";
 }
 
 /// The position typed in the latitude and longitude fields (a comma as decimal mark is
@@ -653,9 +564,7 @@ pub async fn save(
     SignedIn(viewer): SignedIn,
     form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(pairs) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let pairs = acc::form_body(form)?;
     // Checkboxes send one pair per box ticked: kept apart from the single-valued fields.
     let mut lists: HashMap<String, Vec<String>> = HashMap::new();
     for (k, v) in &pairs {

@@ -174,9 +174,7 @@ pub async fn confirm_place(
     SignedIn(viewer): SignedIn,
     form: Result<Form<ConfirmForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let place = crate::pages::edit::editable(&state, &viewer, &id).await?;
     let store = acc::store(&state)?;

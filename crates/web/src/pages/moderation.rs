@@ -269,9 +269,7 @@ pub async fn decide(
     SignedIn(viewer): SignedIn,
     form: Result<Form<Decision>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let (change, place) = moderable(&state, &viewer.account, &id).await?;
     let message: String = form.message.trim().chars().take(2000).collect();
@@ -457,9 +455,7 @@ pub async fn revert(
     SignedIn(viewer): SignedIn,
     form: Result<Form<RevertForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let not_found = || WebError::NotFound("cette modification n'existe pas".into());
     let entry_id: i64 = entry_id.parse().map_err(|_| not_found())?;
