@@ -2,7 +2,7 @@
 //! one-time tokens used once and expiring, sessions, the outbox claimed once, moderation
 //! decided once, history, audit, freshness and account deletion.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_store::accounts::{
     AccountStore, Freshness, HistoryEntry, NewAccount, NewChange, Role, SigninToken,
     CHANGE_APPROVED, CHANGE_PENDING, CHANGE_REJECTED, TOKEN_SIGNIN,
@@ -48,6 +48,21 @@ fn editor(email: &str, places: &[&str]) -> NewAccount {
     }
 }
 
+/// Sign-in tokens of an account: (hash, expiry) each.
+async fn add_tokens(a: &dyn AccountStore, account_id: i64, tokens: &[(&str, DateTime<Utc>)]) {
+    for (hash, expires) in tokens {
+        a.add_token(&SigninToken {
+            token_hash: hash.to_string(),
+            account_id,
+            purpose: TOKEN_SIGNIN.into(),
+            place_id: None,
+            expires_at: *expires,
+        })
+        .await
+        .expect("jeton");
+    }
+}
+
 check_both!(accounts_are_unique_per_address);
 async fn accounts_are_unique_per_address(store: Arc<dyn Store>) {
     let a = acc(&store);
@@ -86,20 +101,15 @@ async fn tokens_are_single_use_and_expire(store: Arc<dyn Store>) {
         .await
         .expect("compte");
     let now = Utc::now();
-    for (hash, expires) in [
-        ("h1", now + Duration::minutes(15)),
-        ("h2", now - Duration::seconds(1)),
-    ] {
-        a.add_token(&SigninToken {
-            token_hash: hash.into(),
-            account_id: account.id,
-            purpose: TOKEN_SIGNIN.into(),
-            place_id: None,
-            expires_at: expires,
-        })
-        .await
-        .expect("jeton");
-    }
+    add_tokens(
+        a,
+        account.id,
+        &[
+            ("h1", now + Duration::minutes(15)),
+            ("h2", now - Duration::seconds(1)),
+        ],
+    )
+    .await;
     let used = a
         .use_token("h1", now)
         .await
@@ -341,21 +351,16 @@ async fn purge_deletes_only_what_is_no_longer_needed(store: Arc<dyn Store>) {
         .expect("compte");
     let now = Utc::now();
     // Tokens: one used, one expired, one still valid.
-    for (hash, expires) in [
-        ("used", now + Duration::minutes(15)),
-        ("expired", now - Duration::seconds(1)),
-        ("live", now + Duration::minutes(15)),
-    ] {
-        a.add_token(&SigninToken {
-            token_hash: hash.into(),
-            account_id: account.id,
-            purpose: TOKEN_SIGNIN.into(),
-            place_id: None,
-            expires_at: expires,
-        })
-        .await
-        .expect("jeton");
-    }
+    add_tokens(
+        a,
+        account.id,
+        &[
+            ("used", now + Duration::minutes(15)),
+            ("expired", now - Duration::seconds(1)),
+            ("live", now + Duration::minutes(15)),
+        ],
+    )
+    .await;
     a.use_token("used", now)
         .await
         .expect("usage")
