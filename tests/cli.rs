@@ -516,3 +516,79 @@ fn two_fresh_demos_announce_the_same_buses_on_the_same_days() {
     );
     assert_eq!(calendar_a, calendar_b);
 }
+
+#[test]
+fn monthly_digest_is_queued_once_per_editor_and_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.sqlite").display());
+    let f = example_v1();
+    check(
+        &maillage(dir.path(), &["import", "--db", &db, f.to_str().unwrap()]),
+        0,
+    );
+    let o = maillage(
+        dir.path(),
+        &["export", "--db", &db, "--format", "standard-json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let id = v[0]["id"].as_str().expect("id").to_string();
+    check(
+        &maillage(
+            dir.path(),
+            &[
+                "compte",
+                "creer",
+                "--db",
+                &db,
+                "--email",
+                "structure@exemple.fr",
+                "--role",
+                "editeur",
+                "--lieu",
+                &id,
+            ],
+        ),
+        0,
+    );
+    let digest = |date: &str| {
+        check(
+            &maillage(
+                dir.path(),
+                &[
+                    "entretien",
+                    "synthese",
+                    "--db",
+                    &db,
+                    "--url",
+                    "https://annuaire.exemple.fr",
+                    "--date",
+                    date,
+                ],
+            ),
+            0,
+        )
+    };
+    let t = digest("2026-12-01");
+    assert!(t.contains("1 courriel(s) mis dans la boîte d'envoi"), "{t}");
+    let t = digest("2026-12-24");
+    assert!(
+        t.contains("0 courriel(s)") && t.contains("1 déjà envoyé(s)"),
+        "{t}"
+    );
+    let t = digest("2027-01-02");
+    assert!(t.contains("1 courriel(s) mis dans la boîte d'envoi"), "{t}");
+    let bad = maillage(
+        dir.path(),
+        &["entretien", "synthese", "--db", &db, "--date", "demain"],
+    );
+    check(&bad, 2);
+    // The purge hook: nothing was sent (no mail server here), so nothing to delete.
+    let t = check(
+        &maillage(dir.path(), &["entretien", "purge", "--db", &db]),
+        0,
+    );
+    assert!(
+        t.contains("Purge : 0 lien(s) de connexion, 0 session(s), 0 courriel(s)"),
+        "{t}"
+    );
+}

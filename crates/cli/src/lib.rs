@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod compte;
 pub mod coverage;
+pub mod entretien;
 pub mod export;
 pub mod import;
 pub mod mapping;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Comptes : créer un compte de structure, de coordination ou d'administration.
     #[command(subcommand)]
     Compte(compte::Command),
+    /// Tâches planifiées : synthèse mensuelle des fiches à confirmer, purge des données échues.
+    #[command(subcommand)]
+    Entretien(entretien::Command),
     /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.
     #[command(subcommand)]
     Mapping(mapping::Command),
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage::run(args),
         Command::Tours(cmd) => tours::run(cmd),
         Command::Compte(cmd) => compte::run(cmd),
+        Command::Entretien(cmd) => entretien::run(cmd),
         Command::Mapping(cmd) => mapping::run(cmd),
     };
     match result {

@@ -11,6 +11,9 @@
 //!   history with the author.
 //! - [`duplicates`]: the groups the de-duplication made and why, and the coordinator's two
 //!   decisions: split a wrong merge (a keep-apart), merge two listings the rule missed.
+//! - [`freshness`]: when a listing is due or possibly out of date, and the editors' monthly
+//!   digest of what is due.
+//! - [`split`]: an operator's keep-apart decision.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
 //! - [`visits`]: home visits requested by partners from the site and slotted by the
@@ -23,6 +26,7 @@
 pub mod booking;
 pub mod duplicates;
 pub mod edit;
+pub mod freshness;
 pub mod import;
 pub mod import_runs;
 pub mod tours;

@@ -17,6 +17,8 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maillage_store::accounts::{AccountStore, OutboxMessage};
 
+pub mod testing;
+
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     #[error("adresse du serveur de courriel non reconnue ({0}) : {1}")]

@@ -190,6 +190,37 @@ pub const DEFAULT_INTERVAL_MONTHS: i32 = 6;
 /// The intervals a place may choose.
 pub const INTERVALS_MONTHS: [i32; 5] = [1, 3, 6, 12, 16];
 
+/// How long the purge keeps what is no longer needed (see [`AccountStore::purge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgePolicy {
+    /// Sent emails are kept this many days (the person's data download shows them), then
+    /// deleted.
+    pub sent_email_days: i64,
+    /// Handled "signaler une erreur" reports (with the contact a person may have given) are
+    /// kept this many days after they were sent.
+    pub handled_report_days: i64,
+}
+
+impl Default for PurgePolicy {
+    fn default() -> Self {
+        PurgePolicy {
+            sent_email_days: 30,
+            handled_report_days: 90,
+        }
+    }
+}
+
+/// What one purge deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PurgeCounts {
+    /// Sign-in links and form tokens used or expired.
+    pub tokens: u64,
+    /// Sessions expired.
+    pub sessions: u64,
+    pub emails: u64,
+    pub reports: u64,
+}
+
 /// Everything the living directory stores about accounts and changes. See the module docs.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -267,6 +298,25 @@ pub trait AccountStore: Send + Sync {
     async fn set_freshness(&self, freshness: &Freshness) -> Result<()>;
     /// Every stored freshness row.
     async fn freshness_all(&self) -> Result<Vec<Freshness>>;
+
+    /// Queues the monthly digest of `month` (`YYYY-MM`) for an account, once: the digest's
+    /// row and its email are written in one transaction; `false`, and nothing written, when
+    /// the account already got that month's digest (another server, a second run).
+    async fn enqueue_digest(
+        &self,
+        account_id: i64,
+        month: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<bool>;
+
+    /// Deletes, in one transaction, what is no longer needed as of `now`: used or expired
+    /// one-time tokens, expired sessions, emails sent more than `sent_email_days` ago, and
+    /// handled reports older than `handled_report_days` (a report waiting for moderation is
+    /// never deleted). Run by `maillage serve` every few hours and by `maillage entretien
+    /// purge`; running it twice deletes nothing more.
+    async fn purge(&self, now: DateTime<Utc>, policy: &PurgePolicy) -> Result<PurgeCounts>;
 
     /// Whether a territory is in post-moderation (pre-moderation by default).
     async fn post_moderation(&self, territory: &str) -> Result<bool>;

@@ -577,6 +577,75 @@ impl acc::AccountStore for DbStore {
         rows.iter().map(freshness_of_row).collect()
     }
 
+    async fn enqueue_digest(&self, account_id: i64, month: &str, to: &str, subject: &str, body: &str) -> Result<bool> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let new = sqlx::query(
+            "INSERT INTO freshness_digests (account_id, month, sent_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id, month) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(month)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            == 1;
+        if !new {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_try) \
+             VALUES ($1, $2, $3, $4, 0, $4)",
+        )
+        .bind(to)
+        .bind(subject)
+        .bind(body)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn purge(&self, now: DateTime<Utc>, policy: &acc::PurgePolicy) -> Result<acc::PurgeCounts> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let tokens = sqlx::query("DELETE FROM signin_tokens WHERE used_at IS NOT NULL OR expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let emails = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1")
+            .bind(now - chrono::Duration::days(policy.sent_email_days))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let reports = sqlx::query("DELETE FROM place_reports WHERE status <> $1 AND created_at <= $2")
+            .bind(crate::reports::REPORT_PENDING)
+            .bind(now - chrono::Duration::days(policy.handled_report_days))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        tx.commit().await.map_err(db)?;
+        Ok(acc::PurgeCounts {
+            tokens,
+            sessions,
+            emails,
+            reports,
+        })
+    }
+
     async fn post_moderation(&self, territory: &str) -> Result<bool> {
         let row = sqlx::query("SELECT post_moderation FROM territory_moderation WHERE territory = $1")
             .bind(territory)

@@ -2,7 +2,7 @@
 //! one-time tokens used once and expiring, sessions, the outbox claimed once, moderation
 //! decided once, history, audit, freshness and account deletion.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_store::accounts::{
     AccountStore, Freshness, HistoryEntry, NewAccount, NewChange, Role, SigninToken,
     CHANGE_APPROVED, CHANGE_PENDING, CHANGE_REJECTED, TOKEN_SIGNIN,
@@ -22,6 +22,21 @@ fn editor(email: &str, places: &[&str]) -> NewAccount {
         role: Role::Editeur,
         territory: None,
         places: places.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// Sign-in tokens of an account: (hash, expiry) each.
+async fn add_tokens(a: &dyn AccountStore, account_id: i64, tokens: &[(&str, DateTime<Utc>)]) {
+    for (hash, expires) in tokens {
+        a.add_token(&SigninToken {
+            token_hash: hash.to_string(),
+            account_id,
+            purpose: TOKEN_SIGNIN.into(),
+            place_id: None,
+            expires_at: *expires,
+        })
+        .await
+        .expect("jeton");
     }
 }
 
@@ -63,20 +78,15 @@ async fn tokens_are_single_use_and_expire(store: Arc<dyn Store>) {
         .await
         .expect("compte");
     let now = Utc::now();
-    for (hash, expires) in [
-        ("h1", now + Duration::minutes(15)),
-        ("h2", now - Duration::seconds(1)),
-    ] {
-        a.add_token(&SigninToken {
-            token_hash: hash.into(),
-            account_id: account.id,
-            purpose: TOKEN_SIGNIN.into(),
-            place_id: None,
-            expires_at: expires,
-        })
-        .await
-        .expect("jeton");
-    }
+    add_tokens(
+        a,
+        account.id,
+        &[
+            ("h1", now + Duration::minutes(15)),
+            ("h2", now - Duration::seconds(1)),
+        ],
+    )
+    .await;
     let used = a
         .use_token("h1", now)
         .await
@@ -306,4 +316,100 @@ async fn history_audit_freshness_and_moderation_mode(store: Arc<dyn Store>) {
     a.set_post_moderation("82", true).await.expect("réglage");
     assert!(a.post_moderation("82").await.expect("relecture"));
     assert!(!a.post_moderation("46").await.expect("autre"));
+}
+
+check_both!(purge_deletes_only_what_is_no_longer_needed);
+async fn purge_deletes_only_what_is_no_longer_needed(store: Arc<dyn Store>) {
+    use maillage_store::accounts::{PurgeCounts, PurgePolicy};
+    let a = acc(&store);
+    let account = a
+        .create_account(&editor("a@b.fr", &[]))
+        .await
+        .expect("compte");
+    let now = Utc::now();
+    // Tokens: one used, one expired, one still valid.
+    add_tokens(
+        a,
+        account.id,
+        &[
+            ("used", now + Duration::minutes(15)),
+            ("expired", now - Duration::seconds(1)),
+            ("live", now + Duration::minutes(15)),
+        ],
+    )
+    .await;
+    a.use_token("used", now)
+        .await
+        .expect("usage")
+        .expect("valable");
+    // Sessions: one expired, one open.
+    a.create_session("old", account.id, now - Duration::minutes(1))
+        .await
+        .expect("session");
+    a.create_session("open", account.id, now + Duration::hours(12))
+        .await
+        .expect("session");
+    // Emails: sent 40 days ago, sent today, not sent yet.
+    let old = a
+        .enqueue_email("a@b.fr", "ancien", "x")
+        .await
+        .expect("file");
+    let recent = a
+        .enqueue_email("a@b.fr", "récent", "x")
+        .await
+        .expect("file");
+    a.enqueue_email("a@b.fr", "à envoyer", "x")
+        .await
+        .expect("file");
+    a.mark_email_sent(old, now - Duration::days(40))
+        .await
+        .expect("envoyé");
+    a.mark_email_sent(recent, now).await.expect("envoyé");
+    // A report waiting for moderation is never deleted, however old.
+    store
+        .add_report(&maillage_store::NewPlaceReport {
+            place_id: "lieu-1".into(),
+            message: "fermé le lundi".into(),
+            contact: "a@b.fr".into(),
+        })
+        .await
+        .expect("signalement");
+
+    let policy = PurgePolicy::default();
+    let done = a.purge(now, &policy).await.expect("purge");
+    assert_eq!(
+        done,
+        PurgeCounts {
+            tokens: 2,
+            sessions: 1,
+            emails: 1,
+            reports: 0
+        }
+    );
+    // Twice: nothing more.
+    assert_eq!(
+        a.purge(now, &policy).await.expect("purge"),
+        PurgeCounts::default()
+    );
+    assert!(a.use_token("live", now).await.expect("usage").is_some());
+    assert!(a
+        .session_account("open", now)
+        .await
+        .expect("session")
+        .is_some());
+    let left: Vec<String> = a
+        .outbox()
+        .await
+        .expect("boîte")
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(left, vec!["récent", "à envoyer"]);
+    // Far later: the session and the last sent email go; the pending report and the unsent
+    // email stay.
+    let later = now + Duration::days(1000);
+    let done = a.purge(later, &policy).await.expect("purge");
+    assert_eq!((done.sessions, done.emails, done.reports), (1, 1, 0));
+    assert_eq!(store.reports(true).await.expect("signalements").len(), 1);
+    assert_eq!(a.outbox().await.expect("boîte").len(), 1);
 }

@@ -173,6 +173,31 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Re
     }
 }
 
+/// The signed-in person, as a handler's argument: a request without a live session is sent
+/// to the sign-in page before the handler runs. Why an extractor: every page of the space and
+/// of moderation starts with this check, and written once it cannot be forgotten or drift.
+pub struct SignedIn(pub Viewer);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        require(state, &parts.headers).await.map(SignedIn)
+    }
+}
+
+/// The body of a form, or a French 400 that says what to do (a truncated or garbled body).
+pub fn form_body<T>(
+    form: Result<axum::extract::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, WebError> {
+    form.map(|axum::extract::Form(f)| f).map_err(|_| {
+        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
+    })
+}
+
 /// Issues a single-use anti-forgery token for a form of this session.
 pub async fn form_token(state: &AppState, viewer: &Viewer) -> Result<String, WebError> {
     let token = random_token();

@@ -246,14 +246,16 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
     let mailer = spawn_mailer(&state);
+    let purger = tokio::spawn(purge_every(state.store.clone(), PURGE_EVERY));
     let result = serve_on(state, listener, shutdown_signal()).await;
     watcher.abort();
+    purger.abort();
     mailer.iter().for_each(|m| m.abort());
     result
 }
 
 /// Starts the outbox worker when `MAILLAGE_SMTP_URL` is set (else messages wait in the
-/// outbox), and the daily freshness reminders.
+/// outbox), and the freshness reminders and monthly digests (checked every six hours).
 fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mailer = match maillage_notify::Mailer::from_env() {
         Ok(Some(m)) => m,
@@ -280,10 +282,50 @@ fn spawn_mailer(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             if let Err(e) = pages::freshness::send_reminders(&reminders, today).await {
                 tracing::warn!(erreur = %e, "rappels de confirmation non envoyés");
             }
+            // Once per editor and month, however often this runs (see directory::freshness).
+            match maillage_directory::freshness::send_monthly_digest(
+                reminders.store.as_ref(),
+                &reminders.accounts.public_url,
+                today,
+            )
+            .await
+            {
+                Ok(run) if run.queued > 0 => {
+                    tracing::info!(courriels = run.queued, "synthèses mensuelles")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(erreur = %e, "synthèses mensuelles non envoyées"),
+            }
             tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
         }
     });
     vec![sender, daily]
+}
+
+/// How often [`serve`] deletes what is no longer needed (used or expired sign-in links,
+/// expired sessions, old sent emails, old handled reports): see
+/// `maillage_store::accounts::AccountStore::purge`.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Purges at once, then every `every`, until the task is dropped. Several servers may run it:
+/// the purge is one transaction of deletes, and a second run deletes nothing more.
+pub async fn purge_every(store: Arc<dyn Store>, every: std::time::Duration) {
+    loop {
+        if let Some(accounts) = store.accounts() {
+            let policy = maillage_store::accounts::PurgePolicy::default();
+            match accounts.purge(chrono::Utc::now(), &policy).await {
+                Ok(done) => tracing::info!(
+                    jetons = done.tokens,
+                    sessions = done.sessions,
+                    courriels = done.emails,
+                    signalements = done.reports,
+                    "purge"
+                ),
+                Err(e) => tracing::warn!(erreur = %e, "purge impossible"),
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// How often [`serve`] looks for writes made by other processes.

@@ -129,6 +129,25 @@ impl Site {
         format!("maillage_session={session}")
     }
 
+    /// Sends the "toujours exact" form of `target`, with the token of the edit form of
+    /// `form_of` (the same place, or another one to try a stolen id).
+    async fn send_confirm(
+        &self,
+        cookie: &str,
+        form_of: &str,
+        target: &str,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let form = self
+            .get(&format!("/espace/lieux/{form_of}/modifier"), cookie)
+            .await;
+        let token = hidden_n(&form.body, "jeton", 1);
+        let mut all = vec![("jeton", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(&format!("/espace/lieux/{target}/confirmer"), cookie, &all)
+            .await
+    }
+
     async fn pending_change(&self, place: &str, author: &str) -> i64 {
         let a = self
             .accounts()
@@ -624,4 +643,346 @@ fn hidden_n(html: &str, name: &str, n: usize) -> String {
         rest = &rest[at..];
     }
     hidden(rest, name)
+}
+
+check_both!(freshness_confirm_interval_reminder_and_dashboard, |store| Site::new(store).await);
+async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
+    site.create("editeur82@test.fr", Role::Editeur, None, &[A])
+        .await;
+    site.create("editeur46@test.fr", Role::Editeur, None, &[B])
+        .await;
+    site.create("coord82@test.fr", Role::Coordinateur, Some("82"), &[])
+        .await;
+    let editor = site.sign_in("editeur82@test.fr").await;
+
+    // Never confirmed: flagged on the public page and in the API, never hidden.
+    let public = site.get(&format!("/lieux/{A}"), "").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.body.contains("peuvent ne plus être exactes"));
+    let api = site.get(&format!("/api/v1/lieux/{A}"), "").await;
+    assert_eq!(api.json()["peut_etre_perime"], true);
+    let listed = site.get("/api/v1/lieux?q=mediatheque", "").await;
+    assert!(listed.body.contains(A), "toujours dans la recherche");
+
+    // The coordinator's dashboard: A is due, B (another territory) is not counted.
+    let coord = site.sign_in("coord82@test.fr").await;
+    let board = site.get("/moderation/fraicheur", &coord).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("Médiathèque de Montauban"));
+    assert!(board.body.contains("jamais confirmée"));
+    assert!(!board.body.contains("Espace numérique de Cahors"));
+    assert!(board
+        .body
+        .contains("<strong>1</strong> fiche(s) : 0 à jour"));
+    assert_eq!(
+        site.get("/moderation/fraicheur", &editor).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        site.get("/moderation/fraicheur", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The editor chooses another interval (without confirming).
+    let form = site
+        .get(&format!("/espace/lieux/{A}/modifier"), &editor)
+        .await;
+    assert!(form
+        .body
+        .contains("<option value=\"6\" selected>tous les 6 mois</option>"));
+    let r = site
+        .send_confirm(
+            &editor,
+            A,
+            A,
+            &[("intervalle", "3"), ("action", "frequence")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/espace?envoye=frequence");
+    let f = site.accounts().freshness(A).await.expect("fraîcheur");
+    assert_eq!((f.interval_months, f.last_confirmed), (3, None));
+    // An interval that is not offered, someone else's place: refused, nothing written.
+    let bad = site
+        .send_confirm(
+            &editor,
+            A,
+            A,
+            &[("intervalle", "7"), ("action", "confirmer")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let other = site.sign_in("editeur46@test.fr").await;
+    let stolen = site
+        .send_confirm(&other, B, A, &[("action", "confirmer")])
+        .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        site.accounts()
+            .freshness(A)
+            .await
+            .expect("fraîcheur")
+            .last_confirmed,
+        None
+    );
+
+    // Due: one reminder, not two; its "toujours exact" link confirms and resets it.
+    let today = chrono::Utc::now().date_naive();
+    let sent = maillage_web::pages::freshness::send_reminders(&site.state, today)
+        .await
+        .expect("rappels");
+    assert_eq!(sent, 2, "A et B sont à confirmer");
+    let again = maillage_web::pages::freshness::send_reminders(&site.state, today)
+        .await
+        .expect("rappels");
+    assert_eq!(again, 0, "un seul rappel");
+    let link = site
+        .last_link("editeur82@test.fr")
+        .await
+        .expect("lien « toujours exact »");
+    let opened = site.get(&link, "").await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let f = site.accounts().freshness(A).await.expect("fraîcheur");
+    assert_eq!(f.last_confirmed, Some(today));
+    assert!(f.reminder_sent_at.is_none(), "rappel remis à zéro");
+    let public = site.get(&format!("/lieux/{A}"), "").await;
+    assert!(!public.body.contains("peuvent ne plus être exactes"));
+    // Confirming without change from the form works the same.
+    let done = site
+        .send_confirm(
+            &other,
+            B,
+            B,
+            &[("intervalle", "12"), ("action", "confirmer")],
+        )
+        .await;
+    assert_eq!(done.headers[header::LOCATION], "/espace?envoye=confirme");
+    let f = site.accounts().freshness(B).await.expect("fraîcheur");
+    assert_eq!((f.interval_months, f.last_confirmed), (12, Some(today)));
+    let board = site.get("/moderation/fraicheur", &coord).await;
+    assert!(board
+        .body
+        .contains("<strong>1</strong> fiche(s) : 1 à jour"));
+    let log = site.accounts().audit_log(None, 100).await.expect("journal");
+    assert!(log.iter().filter(|e| e.action == "confirmation").count() >= 3);
+}
+
+/// The edit form of place A as a browser sends it: every field as shown, the hours of the
+/// test place in the grid, and `extra` on top (checkboxes, position…).
+async fn edit_form_of_a(
+    site: &Site,
+    cookie: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let form = site
+        .get(&format!("/espace/lieux/{A}/modifier"), cookie)
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields: Vec<(String, String)> = [
+        "jeton",
+        "avant",
+        "nom",
+        "adresse",
+        "code_postal",
+        "commune",
+        "courriels",
+        "latitude",
+        "longitude",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), hidden(&form.body, n)))
+    .collect();
+    fields.push(("listes".into(), "1".into()));
+    fields.push(("action".into(), "enregistrer".into()));
+    for d in 0..5 {
+        fields.push((format!("h_{d}_0"), "09:00".into()));
+        fields.push((format!("h_{d}_1"), "12:00".into()));
+    }
+    for (k, v) in extra {
+        fields.retain(|(n, _)| n != k || k.starts_with("services"));
+        fields.push((k.to_string(), v.to_string()));
+    }
+    fields
+}
+
+async fn post_pairs(site: &Site, uri: &str, cookie: &str, fields: &[(String, String)]) -> Answer {
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    site.post(uri, cookie, &refs).await
+}
+
+check_both!(lists_position_history_and_revert, |store| Site::new(store).await);
+async fn lists_position_history_and_revert(site: Site) {
+    use maillage_model::{Frais, Service};
+    site.create("coord82@test.fr", Role::Coordinateur, Some("82"), &[])
+        .await;
+    site.create("coord46@test.fr", Role::Coordinateur, Some("46"), &[])
+        .await;
+    site.create("editeur82@test.fr", Role::Editeur, None, &[A])
+        .await;
+    let coord = site.sign_in("coord82@test.fr").await;
+    let edit = format!("/espace/lieux/{A}/modifier");
+    let before = site
+        .state
+        .store
+        .place(A)
+        .await
+        .expect("lecture")
+        .expect("lieu");
+
+    // The form shows the schema's lists as checkboxes, the stored values ticked.
+    let form = site.get(&edit, &coord).await;
+    assert!(form
+        .body
+        .contains("name=\"services\" value=\"Aide aux démarches administratives\" checked"));
+    assert!(form
+        .body
+        .contains("name=\"frais_a_charge\" value=\"Gratuit\">"));
+    // A position far from the commune (Cahors for Montauban) is refused next to the field.
+    let far = edit_form_of_a(
+        &site,
+        &coord,
+        &[("latitude", "44.4475"), ("longitude", "1.4406")],
+    )
+    .await;
+    let refused = post_pairs(&site, &edit, &coord, &far).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("La position ne convient pas"),
+        "{}",
+        refused.body
+    );
+    let bad = edit_form_of_a(&site, &coord, &[("latitude", "quarante-quatre")]).await;
+    let refused = post_pairs(&site, &edit, &coord, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("saisissez un nombre"),
+        "{}",
+        refused.body
+    );
+
+    // Ticked boxes and a pin moved within the commune: published at once (coordinator).
+    let fields = edit_form_of_a(
+        &site,
+        &coord,
+        &[
+            ("services", "Accès internet et matériel informatique"),
+            ("frais_a_charge", "Gratuit"),
+            ("latitude", "44,0180"),
+            ("longitude", "1.3560"),
+        ],
+    )
+    .await;
+    let saved = post_pairs(&site, &edit, &coord, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = site
+        .state
+        .store
+        .place(A)
+        .await
+        .expect("lecture")
+        .expect("lieu");
+    let mut services = after.place.services.clone();
+    services.sort();
+    assert_eq!(
+        services,
+        vec![Service::AideDemarches, Service::AccesInternet]
+    );
+    assert_eq!(after.place.frais_a_charge, vec![Frais::Gratuit]);
+    let pos = after.place.position.expect("position");
+    assert!((pos.lat - 44.018).abs() < 1e-9 && (pos.lon - 1.356).abs() < 1e-9);
+
+    // The history names the change; only moderators of the territory see it.
+    let history = format!("/moderation/lieux/{A}/historique");
+    let page = site.get(&history, &coord).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("frais_a_charge") && page.body.contains("Annuler cette modification")
+    );
+    let editor = site.sign_in("editeur82@test.fr").await;
+    let other = site.sign_in("coord46@test.fr").await;
+    for cookie in [&editor, &other] {
+        assert_eq!(
+            site.get(&history, cookie).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let entry = site.accounts().history(A).await.expect("historique")[0].id;
+    let revert = format!("/moderation/historique/{entry}/annuler");
+    assert_eq!(
+        site.get(&format!("/moderation/lieux/{B}/historique"), &other)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let own = site.get("/espace", &other).await;
+    let stolen = site
+        .post(&revert, &other, &[("jeton", &hidden(&own.body, "jeton"))])
+        .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+
+    // Undo: the place is as before, through the same path (a new history line).
+    let done = site
+        .post(&revert, &coord, &[("jeton", &hidden(&page.body, "jeton"))])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = site
+        .state
+        .store
+        .place(A)
+        .await
+        .expect("lecture")
+        .expect("lieu");
+    assert_eq!(back.place.services, before.place.services);
+    assert_eq!(back.place.frais_a_charge, before.place.frais_a_charge);
+    assert_eq!(back.place.position, before.place.position);
+    let lines = site.accounts().history(A).await.expect("historique");
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].why.contains("annulation"), "{}", lines[0].why);
+    // The older line cannot be undone any more (the place changed since): nothing written.
+    let page = site.get(&history, &coord).await;
+    let again = site
+        .post(&revert, &coord, &[("jeton", &hidden(&page.body, "jeton"))])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert_eq!(
+        site.accounts().history(A).await.expect("historique").len(),
+        2
+    );
+    let public = site.get(&format!("/api/v1/lieux/{A}"), "").await;
+    assert!(!public
+        .body
+        .contains("Accès internet et matériel informatique"));
+}
+
+check_both!(the_server_purges_on_its_own, |store| Site::new(store).await);
+async fn the_server_purges_on_its_own(site: Site) {
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let mail = site
+        .accounts()
+        .enqueue_email("marie@test.fr", "ancien", "x")
+        .await
+        .expect("file");
+    site.accounts()
+        .mark_email_sent(mail, past - chrono::Duration::days(31))
+        .await
+        .expect("envoyé");
+    // The loop `maillage serve` spawns, here every 50 ms.
+    let job = tokio::spawn(maillage_web::purge_every(
+        site.state.store.clone(),
+        std::time::Duration::from_millis(50),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !site.accounts().outbox().await.expect("boîte").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "rien n'a été purgé");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    job.abort();
 }

@@ -15,7 +15,7 @@ use maillage_store::accounts::{
 };
 use serde::Deserialize;
 
-use crate::accounts::{self as acc, Viewer};
+use crate::accounts::{self as acc, SignedIn};
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::AppState;
@@ -95,9 +95,7 @@ pub async fn signin_send(
     parts: axum::http::request::Parts,
     form: Result<Form<SigninForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     let cookie =
         crate::security::cookie(&parts.headers, acc::SIGNIN_CSRF_COOKIE).unwrap_or_default();
     if !state.security.check(&cookie, &form.jeton) {
@@ -308,13 +306,9 @@ pub struct TokenOnly {
 
 pub async fn signout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<TokenOnly>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| WebError::Forbidden)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let store = acc::store(&state)?;
@@ -364,13 +358,9 @@ pub struct SpaceQuery {
 
 pub async fn space(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     axum::extract::Query(query): axum::extract::Query<SpaceQuery>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let store = acc::store(&state)?;
     let pending = store.changes(Some(CHANGE_PENDING)).await?;
     let today = Utc::now().date_naive();
@@ -402,6 +392,7 @@ pub async fn space(
         Some("attente") => Some("Votre modification est enregistrée. Elle attend la relecture de la coordination avant d'être publiée."),
         Some("publie") => Some("Votre modification est publiée."),
         Some("confirme") => Some("Merci : la fiche est confirmée."),
+        Some("frequence") => Some("La fréquence de confirmation est enregistrée."),
         _ => None,
     };
     let page = SpacePage {
@@ -422,12 +413,8 @@ pub async fn space(
 /// Everything stored about the signed-in person, as JSON (the right of access).
 pub async fn my_data(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let store = acc::store(&state)?;
     let id = viewer.account.id;
     let changes: Vec<_> = store
@@ -465,13 +452,9 @@ pub async fn my_data(
 /// an author.
 pub async fn delete_me(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<TokenOnly>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer: Viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let Form(form) = form.map_err(|_| WebError::Forbidden)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let store = acc::store(&state)?;
@@ -614,7 +597,23 @@ pub fn routes() -> axum::Router<AppState> {
             get(edit::form).post(edit::save),
         )
         .route("/espace/revendiquer/{id}", get(claim_form).post(claim_send))
+        .route(
+            "/espace/lieux/{id}/confirmer",
+            post(crate::pages::freshness::confirm_place),
+        )
         .route("/moderation", get(moderation::queue))
+        .route(
+            "/moderation/lieux/{id}/historique",
+            get(moderation::history),
+        )
+        .route(
+            "/moderation/historique/{id}/annuler",
+            post(moderation::revert),
+        )
+        .route(
+            "/moderation/fraicheur",
+            get(crate::pages::freshness::dashboard),
+        )
         .route(
             "/moderation/{id}",
             get(moderation::show).post(moderation::decide),

@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maillage_directory::edit::{changed_fields, check_place, field_errors, EditError};
 use maillage_model::{CommuneLookup, Place};
 use maillage_store::accounts::NewChange;
 
-use crate::accounts::{self as acc, Viewer};
+use crate::accounts::{self as acc, SignedIn, Viewer};
 use crate::error::WebError;
 use crate::hours_grid::{self, HoursForm};
 use crate::layout::{render, Layout};
@@ -58,6 +58,18 @@ const FIELDS: &[(&str, &str, &str, bool)] = &[
         "commune",
         "Commune",
         "Le nom de la commune, vérifié avec la liste officielle.",
+        false,
+    ),
+    (
+        "latitude",
+        "Latitude",
+        "Position sur la carte, par exemple 44.0176 ; elle doit tomber dans la commune. Laissez vide si vous ne la connaissez pas.",
+        false,
+    ),
+    (
+        "longitude",
+        "Longitude",
+        "Par exemple 1.3550.",
         false,
     ),
     (
@@ -115,8 +127,125 @@ fn value_of(p: &Place, name: &str) -> String {
         "prise_rdv" => p.prise_rdv.clone().unwrap_or_default(),
         "presentation_resume" => p.presentation_resume.clone().unwrap_or_default(),
         "presentation_detail" => p.presentation_detail.clone().unwrap_or_default(),
+        "latitude" => p
+            .position
+            .map(|x| format!("{:.6}", x.lat))
+            .unwrap_or_default(),
+        "longitude" => p
+            .position
+            .map(|x| format!("{:.6}", x.lon))
+            .unwrap_or_default(),
         _ => String::new(),
     }
+}
+
+/// A list field of the standard, as checkboxes: its name, label, help and every value of the
+/// schema's enumeration with whether it is chosen.
+pub struct ListField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub choices: Vec<(&'static str, bool)>,
+}
+
+fn choices<T: Copy + PartialEq>(
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    chosen: &[T],
+) -> Vec<(&'static str, bool)> {
+    all.iter()
+        .map(|v| (label(*v), chosen.contains(v)))
+        .collect()
+}
+
+/// The values ticked (anything else sent is ignored): those already there keep their order
+/// (a source's order is not a change), new ones follow in the standard's order.
+fn ticked<T: Copy + PartialEq>(
+    all: &'static [T],
+    label: fn(T) -> &'static str,
+    given: &[String],
+    base: &[T],
+) -> Vec<T> {
+    let is_ticked = |v: &T| given.iter().any(|g| g == label(*v));
+    let mut out: Vec<T> = base.iter().copied().filter(is_ticked).collect();
+    for v in all.iter().copied().filter(is_ticked) {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The list fields the form offers, in the standard's order, each written once: its `Place`
+/// field (also the form's name), its enum, label and help. Expands to [`list_fields`] (the
+/// boxes, the stored values ticked) and [`apply_lists`] (the values from the boxes ticked), so
+/// the two cannot drift apart.
+macro_rules! list_fields {
+    ($($field:ident: $ty:ident, $label:literal, $help:literal;)+) => {
+        /// Every list field of the standard the form offers, in its order.
+        fn list_fields(p: &Place) -> Vec<ListField> {
+            use maillage_model::lists::*;
+            vec![$(ListField {
+                name: stringify!($field),
+                label: $label,
+                help: $help,
+                choices: choices($ty::ALL, $ty::label, &p.$field),
+            }),+]
+        }
+
+        /// Sets the list fields from the boxes ticked.
+        fn apply_lists(p: &mut Place, given: &HashMap<String, Vec<String>>) {
+            use maillage_model::lists::*;
+            let get = |n: &str| given.get(n).map(Vec::as_slice).unwrap_or(&[]);
+            $(p.$field = ticked($ty::ALL, $ty::label, get(stringify!($field)), &p.$field);)+
+        }
+    };
+}
+
+list_fields! {
+    services: Service, "Ce que le lieu propose", "Cochez tout ce qui est proposé.";
+    publics_specifiquement_adresses: Public, "Publics accueillis en particulier",
+        "Laissez vide si le lieu accueille tout le monde.";
+    prise_en_charge_specifique: PriseEnCharge, "Accompagnements adaptés",
+        "Handicaps, langues, illettrisme.";
+    frais_a_charge: Frais, "Ce que la personne paie", "";
+    modalites_acces: ModaliteAcces, "Comment venir", "Avec ou sans rendez-vous, par téléphone…";
+    modalites_accompagnement: ModaliteAccompagnement, "Comment la personne est aidée",
+        "Seule, accompagnée, en atelier, à sa place.";
+    dispositif_programmes_nationaux: Dispositif, "Dispositifs nationaux",
+        "France Services, conseillers numériques, Aidants Connect…";
+    formations_labels: FormationLabel, "Formations et labels", "";
+}
+
+/// The position typed in the latitude and longitude fields (a comma as decimal mark is
+/// accepted); `Err` names the field in words.
+fn position_of_form(
+    form: &HashMap<String, String>,
+) -> Result<Option<maillage_model::Position>, (String, String)> {
+    let read = |n: &str| {
+        form.get(n)
+            .map(|v| v.trim().replace(',', "."))
+            .unwrap_or_default()
+    };
+    let (lat, lon) = (read("latitude"), read("longitude"));
+    if lat.is_empty() && lon.is_empty() {
+        return Ok(None);
+    }
+    let number = |v: &str, name: &str, range: f64| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && x.abs() <= range)
+            .ok_or_else(|| {
+                (
+                    name.to_string(),
+                    format!("{} : saisissez un nombre à virgule, par exemple 44.0176, ou laissez les deux champs vides.", if name == "latitude" { "Latitude" } else { "Longitude" }),
+                )
+            })
+    };
+    Ok(Some(maillage_model::Position::new(
+        number(&lat, "latitude", 90.0)?,
+        number(&lon, "longitude", 180.0)?,
+    )))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -129,7 +258,12 @@ fn list(s: &str) -> Vec<String> {
 }
 
 /// The place with the form's values on top of `base` (fields the form does not show stay).
-fn apply_form(base: &Place, form: &HashMap<String, String>, hours: Option<String>) -> Place {
+fn apply_form(
+    base: &Place,
+    form: &HashMap<String, String>,
+    lists: &HashMap<String, Vec<String>>,
+    hours: Option<String>,
+) -> Place {
     let get = |n: &str| {
         form.get(n)
             .map(String::as_str)
@@ -151,6 +285,20 @@ fn apply_form(base: &Place, form: &HashMap<String, String>, hours: Option<String
     p.presentation_resume = opt(&get("presentation_resume"));
     p.presentation_detail = opt(&get("presentation_detail"));
     p.horaires = hours;
+    // The fields show the position rounded to 6 decimals (10 cm): sent back as shown, the
+    // stored position stays as it was. A form without the fields keeps it too.
+    let shown = ["latitude", "longitude"]
+        .iter()
+        .all(|n| form.get(*n).is_none_or(|v| v.trim() == value_of(base, n)));
+    if !shown {
+        if let Ok(position) = position_of_form(form) {
+            p.position = position;
+        }
+    }
+    // Only a form that shows the boxes changes the lists (a form without them keeps them).
+    if form.contains_key("listes") {
+        apply_lists(&mut p, lists);
+    }
     p
 }
 
@@ -220,6 +368,8 @@ struct EditPage {
     /// The place as it was when the form was opened (JSON), to detect a stale form.
     avant: String,
     fields: Vec<Field>,
+    lists: Vec<ListField>,
+    pin: PinMap,
     days: Vec<DayRow>,
     exceptions: String,
     horaires_osm: String,
@@ -229,9 +379,15 @@ struct EditPage {
     stale: Option<Vec<DiffRow>>,
     nothing_changed: bool,
     moderated: bool,
+    /// "Toujours exact" and the confirmation interval (on the form as opened).
+    confirm: Option<crate::pages::freshness::ConfirmBox>,
 }
 
-async fn editable(state: &AppState, viewer: &Viewer, id: &str) -> Result<Place, WebError> {
+pub(crate) async fn editable(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<Place, WebError> {
     // Someone else's place answers like a place that does not exist: ids tell nothing.
     let not_found = || {
         WebError::NotFound(format!(
@@ -245,15 +401,63 @@ async fn editable(state: &AppState, viewer: &Viewer, id: &str) -> Result<Place, 
     Ok(sp.place)
 }
 
+/// The pin map of the edit form (an enhancement: without JavaScript the latitude and
+/// longitude fields are the way).
+pub struct PinMap {
+    pub background: String,
+    pub tiles: String,
+    pub attribution: String,
+    /// Where the pin starts: the position shown, else the commune's centre (no pin yet).
+    pub lat: String,
+    pub lon: String,
+    pub placed: bool,
+}
+
+fn pin_map(state: &AppState, shown: &Place) -> PinMap {
+    let centre = shown.position.or_else(|| {
+        let code = shown.code_insee.as_deref()?;
+        state
+            .referential
+            .as_deref()?
+            .communes
+            .iter()
+            .find(|c| c.code == code)?
+            .centre
+    });
+    let coord = |f: fn(&maillage_model::Position) -> f64| {
+        centre.map(|c| format!("{:.6}", f(&c))).unwrap_or_default()
+    };
+    PinMap {
+        background: crate::assets::url("geo/departements.geojson"),
+        tiles: state.config.tile_url.clone().unwrap_or_default(),
+        attribution: state.config.tile_attribution.clone(),
+        lat: coord(|c| c.lat),
+        lon: coord(|c| c.lon),
+        placed: shown.position.is_some(),
+    }
+}
+
+/// What a rendering of the form carries besides the values: the single-use token, the place
+/// as it was when the form was first opened (JSON), and whether changes wait for moderation.
+struct FormContext {
+    token: String,
+    avant: String,
+    moderated: bool,
+}
+
 fn page(
+    state: &AppState,
     place: &Place,
     shown: &Place,
     hours: &HoursForm,
     errors: Vec<(String, String)>,
-    token: String,
-    avant: String,
-    moderated: bool,
+    ctx: FormContext,
 ) -> EditPage {
+    let FormContext {
+        token,
+        avant,
+        moderated,
+    } = ctx;
     let error_for = |name: &str| {
         errors
             .iter()
@@ -283,12 +487,17 @@ fn page(
         })
         .collect();
     EditPage {
-        layout: Layout::new(format!("Modifier « {} »", place.nom), ""),
+        layout: Layout::new(format!("Modifier « {} »", place.nom), "")
+            .with_style("vendor/leaflet/leaflet.css")
+            .with_script("vendor/leaflet/leaflet.js")
+            .with_script("app/pin.js"),
         id: place.id.clone(),
         nom: place.nom.clone(),
         token,
         avant,
         fields,
+        lists: list_fields(shown),
+        pin: pin_map(state, shown),
         days,
         exceptions: hours.exceptions.clone(),
         horaires_osm: hours.raw.clone(),
@@ -302,32 +511,34 @@ fn page(
         stale: None,
         nothing_changed: false,
         moderated,
+        confirm: None,
     }
 }
 
 pub async fn form(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let place = editable(&state, &viewer, &id).await?;
     let hours = hours_grid::from_osm(place.horaires.as_deref());
     let avant = serde_json::to_string(&place).unwrap_or_default();
     let moderated = !acc::can_moderate(&state, &viewer.account, &place).await;
     let token = acc::form_token(&state, &viewer).await?;
-    render(&page(
+    let mut p = page(
+        &state,
         &place,
         &place,
         &hours,
         Vec::new(),
-        token,
-        avant,
-        moderated,
-    ))
+        FormContext {
+            token,
+            avant,
+            moderated,
+        },
+    );
+    p.confirm = Some(crate::pages::freshness::confirm_box(&state, &viewer, &place).await?);
+    render(&p)
 }
 
 /// How the change of a place is published for this person: at once (`true`), or through
@@ -350,16 +561,16 @@ async fn publishes_at_once(
 pub async fn save(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    SignedIn(viewer): SignedIn,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let pairs = acc::form_body(form)?;
+    // Checkboxes send one pair per box ticked: kept apart from the single-valued fields.
+    let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in &pairs {
+        lists.entry(k.clone()).or_default().push(v.clone());
+    }
+    let form: HashMap<String, String> = pairs.into_iter().collect();
     acc::check_form_token(
         &state,
         &viewer,
@@ -378,13 +589,16 @@ pub async fn save(
     let moved = diff(&avant, &current);
     if !moved.is_empty() {
         let mut p = page(
+            &state,
             &current,
             &current,
             &hours_grid::from_osm(current.horaires.as_deref()),
             Vec::new(),
-            token,
-            current_json,
-            moderated,
+            FormContext {
+                token,
+                avant: current_json,
+                moderated,
+            },
         );
         p.stale = Some(moved);
         let mut r = render(&p)?;
@@ -396,7 +610,10 @@ pub async fn save(
         Ok(osm) => (osm, Vec::new()),
         Err(e) => (current.horaires.clone(), e),
     };
-    let proposed = apply_form(&current, &form, osm);
+    if let Err(e) = position_of_form(&form) {
+        errors.push(e);
+    }
+    let proposed = apply_form(&current, &form, &lists, osm);
     let today = chrono::Utc::now().date_naive();
     let checked = match check_place(
         &proposed,
@@ -406,7 +623,28 @@ pub async fn save(
             .map(|r| r as &dyn CommuneLookup),
         today,
     ) {
-        Ok((checked, _)) => Some(checked),
+        // A position the editor moved must fall in the commune: the import's check only
+        // warns and drops it (a geocoding error in a file); on a form it is the person's
+        // mistake, said next to the field.
+        Ok((checked, report)) => {
+            if proposed.position.is_some()
+                && proposed.position != current.position
+                && checked.position.is_none()
+            {
+                let why = report
+                    .issues
+                    .iter()
+                    .filter(|i| i.field.as_deref() == Some("latitude"))
+                    .map(|i| i.message.clone())
+                    .next()
+                    .unwrap_or_else(|| "position non valable".into());
+                errors.push((
+                    "latitude".into(),
+                    format!("La position ne convient pas ({why}) : vérifiez la latitude et la longitude, ou laissez-les vides."),
+                ));
+            }
+            Some(checked)
+        }
         Err(EditError::Invalid(report)) => {
             errors.extend(field_errors(&report));
             None
@@ -414,13 +652,16 @@ pub async fn save(
         Err(e) => return Err(WebError::Unavailable(e.to_string())),
     };
     let mut p = page(
+        &state,
         &current,
         &proposed,
         &hours,
         errors.clone(),
-        token,
-        avant_text,
-        moderated,
+        FormContext {
+            token,
+            avant: avant_text,
+            moderated,
+        },
     );
     let Some(checked) = checked.filter(|_| errors.is_empty()) else {
         let mut r = render(&p)?;

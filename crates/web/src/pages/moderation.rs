@@ -9,7 +9,6 @@
 //! answers "not found", like an id that does not exist.
 
 use axum::extract::{Form, Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 use maillage_directory::edit::{apply_change, PlaceChange, EDIT_SOURCE};
@@ -20,7 +19,7 @@ use maillage_store::accounts::{
 use maillage_store::PlaceReport;
 use serde::Deserialize;
 
-use crate::accounts::{self as acc};
+use crate::accounts::{self as acc, SignedIn};
 use crate::error::WebError;
 use crate::layout::{render, Layout};
 use crate::pages::edit::{diff, DiffRow};
@@ -146,7 +145,7 @@ struct QueuePage {
     reports: Vec<(PlaceReport, String)>,
 }
 
-fn moderator_only(account: &Account) -> Result<(), WebError> {
+pub(crate) fn moderator_only(account: &Account) -> Result<(), WebError> {
     if matches!(account.role, Role::Coordinateur | Role::Admin) {
         Ok(())
     } else {
@@ -158,12 +157,8 @@ fn moderator_only(account: &Account) -> Result<(), WebError> {
 
 pub async fn queue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     moderator_only(&viewer.account)?;
     let items = queue_for(&state, &viewer.account).await?;
     let mut reports = Vec::new();
@@ -252,12 +247,8 @@ async fn change_page(
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let (change, place) = moderable(&state, &viewer.account, &id).await?;
     render(&change_page(&state, &viewer, change, &place, None).await?)
 }
@@ -275,16 +266,10 @@ pub struct Decision {
 pub async fn decide(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(viewer): SignedIn,
     form: Result<Form<Decision>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
-    let viewer = match acc::require(&state, &headers).await {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let Form(form) = form.map_err(|_| {
-        WebError::BadRequest("le formulaire envoyé est illisible ; rechargez la page".into())
-    })?;
+    let form = acc::form_body(form)?;
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let (change, place) = moderable(&state, &viewer.account, &id).await?;
     let message: String = form.message.trim().chars().take(2000).collect();
@@ -358,4 +343,160 @@ pub async fn decide(
         store.enqueue_email(&author.email, &subject, &body).await?;
     }
     Ok(acc::see_other("/moderation"))
+}
+
+/// One line of a place's history, for the page.
+pub struct HistoryRow {
+    pub entry: HistoryEntry,
+    pub author: String,
+    pub rows: Vec<DiffRow>,
+    /// Whether this change can be undone now: the most recent one, and the place has not
+    /// changed since (an import, another edit): undoing an older one would silently throw
+    /// away what came after.
+    pub revertible: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "moderation_history.html")]
+struct HistoryPage {
+    layout: Layout,
+    id: String,
+    nom: String,
+    entries: Vec<HistoryRow>,
+    token: String,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+/// The place, if this person may moderate it (else "not found", like a place that does not
+/// exist).
+async fn moderable_place(state: &AppState, account: &Account, id: &str) -> Result<Place, WebError> {
+    moderator_only(account)?;
+    let not_found =
+        || WebError::NotFound("ce lieu n'existe pas ou ne relève pas de votre territoire".into());
+    let sp = state.store.place(id).await?.ok_or_else(not_found)?;
+    if !acc::can_moderate(state, account, &sp.place).await {
+        return Err(not_found());
+    }
+    Ok(sp.place)
+}
+
+#[derive(Deserialize, Default)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    fait: Option<String>,
+}
+
+/// `/moderation/lieux/{id}/historique`: every change applied to a place (who, what, when,
+/// why, from which source); the latest one can be undone.
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedIn(viewer): SignedIn,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> Result<Response, WebError> {
+    let place = moderable_place(&state, &viewer.account, &id).await?;
+    let notice = query
+        .fait
+        .is_some()
+        .then_some("La modification est annulée : la fiche est revenue à sa version d'avant.");
+    render(&history_page(&state, &viewer, &place, notice, None).await?)
+}
+
+async fn history_page(
+    state: &AppState,
+    viewer: &acc::Viewer,
+    place: &Place,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+) -> Result<HistoryPage, WebError> {
+    let store = acc::store(state)?;
+    let mut entries = Vec::new();
+    for (i, entry) in store.history(&place.id).await?.into_iter().enumerate() {
+        let author = match entry.account_id {
+            Some(a) => store
+                .account(a)
+                .await?
+                .map(|a| a.email)
+                .unwrap_or_else(|| "compte supprimé".into()),
+            None => "compte supprimé".into(),
+        };
+        let (before, after) = (place_of(&entry.before_json), place_of(&entry.after_json));
+        entries.push(HistoryRow {
+            revertible: i == 0 && diff(&after, place).is_empty(),
+            rows: diff(&before, &after),
+            author,
+            entry,
+        });
+    }
+    Ok(HistoryPage {
+        layout: Layout::new(format!("Historique de « {} »", place.nom), ""),
+        id: place.id.clone(),
+        nom: place.nom.clone(),
+        entries,
+        token: acc::form_token(state, viewer).await?,
+        notice,
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RevertForm {
+    #[serde(default)]
+    jeton: String,
+}
+
+/// `POST /moderation/historique/{entry}/annuler`: puts the place back as it was before that
+/// change, through the one write path (checks, provenance) and recorded in the history like
+/// any change.
+pub async fn revert(
+    State(state): State<AppState>,
+    Path(entry_id): Path<String>,
+    SignedIn(viewer): SignedIn,
+    form: Result<Form<RevertForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, WebError> {
+    let form = acc::form_body(form)?;
+    acc::check_form_token(&state, &viewer, &form.jeton).await?;
+    let not_found = || WebError::NotFound("cette modification n'existe pas".into());
+    let entry_id: i64 = entry_id.parse().map_err(|_| not_found())?;
+    let store = acc::store(&state)?;
+    let entry = store.history_entry(entry_id).await?.ok_or_else(not_found)?;
+    let place = moderable_place(&state, &viewer.account, &entry.place_id).await?;
+    let latest = store.history(&place.id).await?.first().map(|e| e.id);
+    if latest != Some(entry.id) || !diff(&place_of(&entry.after_json), &place).is_empty() {
+        let page = history_page(
+            &state,
+            &viewer,
+            &place,
+            None,
+            Some("La fiche a changé depuis cette modification : rien n'est annulé. Seule la modification la plus récente peut être annulée."),
+        )
+        .await?;
+        let mut r = render(&page)?;
+        *r.status_mut() = axum::http::StatusCode::CONFLICT;
+        return Ok(r);
+    }
+    publish(
+        &state,
+        Some(viewer.account.id),
+        &place.id,
+        place_of(&entry.before_json),
+        &format!(
+            "annulation de la modification du {} (historique n° {})",
+            entry.at.format("%d/%m/%Y %H:%M"),
+            entry.id
+        ),
+    )
+    .await?;
+    store
+        .audit(
+            Some(viewer.account.id),
+            "moderation",
+            &format!("annulation de l'historique n° {} ({})", entry.id, place.id),
+        )
+        .await?;
+    Ok(acc::see_other(&format!(
+        "/moderation/lieux/{}/historique?fait=1",
+        form_urlencoded::byte_serialize(place.id.as_bytes()).collect::<String>()
+    )))
 }

@@ -270,12 +270,16 @@ pub async fn bus_commune(router: &axum::Router) -> String {
         .replace("&#39;", "'")
 }
 
-/// What the browser suites need and this machine lacks (Chromium, node, the npm packages).
+/// What the browser suites need and this machine lacks (see [`browser_tools_missing`]).
 pub fn missing_browser_tools() -> Vec<String> {
-    let root = workspace();
+    browser_tools_missing(&workspace())
+}
+
+/// What the browser suites need and this machine lacks: Chromium, node, the npm packages.
+pub fn browser_tools_missing(root: &std::path::Path) -> Vec<String> {
+    let mut missing = Vec::new();
     let chromium =
         std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut missing = Vec::new();
     if !std::path::Path::new(&chromium).exists() {
         missing.push(format!("chromium ({chromium})"));
     }
@@ -321,4 +325,73 @@ pub async fn post_as(
         r = r.header(axum::http::header::COOKIE, cookie);
     }
     send(router, r.body(Body::from(body)).expect("request")).await
+}
+
+/// Whether a browser suite must be skipped: only outside CI, loudly; under `CI=true` a
+/// missing tool is a failure.
+pub fn skip_browser_suite(what: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return false;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what} : il manque {}", missing.join(", "));
+    }
+    eprintln!(
+        "\n!!! {what} SAUTÉ : il manque {} !!!\n",
+        missing.join(", ")
+    );
+    true
+}
+
+/// A listener on a free port of 127.0.0.1 (bound first, so its address can go into the
+/// state, e.g. as the public address of emailed links).
+pub async fn listen() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+}
+
+/// The real server on a listener, until [`Served::stop`].
+pub struct Served {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub fn serve(state: AppState, listener: tokio::net::TcpListener) -> Served {
+    let base = format!("http://{}", listener.local_addr().expect("adresse"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(maillage_web::serve_on(state, listener, async {
+        let _ = stopped.await;
+    }));
+    Served { base, stop, task }
+}
+
+impl Served {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Runs `node SCRIPT ARGS…` from the workspace root on a blocking thread (the server keeps
+/// answering meanwhile), prints what it wrote, and asserts it succeeded. Returns its stdout.
+pub async fn node(script: &str, args: Vec<String>) -> String {
+    let root = workspace();
+    let script = root.join(script);
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(&root)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("node");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
 }
