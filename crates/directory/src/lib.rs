@@ -10,11 +10,13 @@
 //! - [`split`]: an operator's keep-apart decision.
 //! - [`tours`]: the itinerant France Services' input, plans and published calendar versions,
 //!   and the labellings an import of places brings.
-//! - [`booking`]: the bookable slots cut from a place's opening hours.
+//! - [`booking`]: the bookable slots cut from a place's opening hours; [`appointments`]:
+//!   booking one, its confirmation, the 48-hour reminder, cancellation and the purge.
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
+pub mod appointments;
 pub mod booking;
 pub mod edit;
 pub mod import;
