@@ -9,6 +9,8 @@ use crate::hours;
 use crate::index::Hit;
 
 pub mod account;
+pub mod agenda;
+pub mod booking;
 pub mod choropleth;
 pub mod edit;
 pub mod embed;
