@@ -12,6 +12,7 @@
 //!   and the labellings an import of places brings.
 //! - [`booking`]: the bookable slots cut from a place's opening hours; [`appointments`]:
 //!   booking one, its confirmation, the 48-hour reminder, cancellation and the purge.
+//! - [`orientation`]: the diagnostic's decisions (level 1 help, level 2 operator, way).
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
@@ -20,6 +21,7 @@ pub mod appointments;
 pub mod booking;
 pub mod edit;
 pub mod import;
+pub mod orientation;
 pub mod tours;
 
 pub use edit::{apply_change, check_place, ChangeOutcome, PlaceChange};
