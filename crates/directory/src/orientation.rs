@@ -285,7 +285,8 @@ pub enum Way {
 pub struct Proposal {
     pub level: Level,
     pub way: Way,
-    /// The directory's filters a fitting place meets (any of the services; every scheme).
+    /// The directory's filters a fitting place meets (every service and every scheme listed:
+    /// the search's own rule, so the page asks the index with them as they are).
     pub services: Vec<Service>,
     pub schemes: Vec<Dispositif>,
     /// What to tell the person, in plain words, most important first.
@@ -339,12 +340,10 @@ pub fn orient(a: &Answers) -> Proposal {
             }
             Need::Equipment => {
                 services.push(Service::AccesInternet);
-                services.push(Service::AcquisitionMateriel);
                 advice.push("Ces lieux prêtent un ordinateur et une connexion, certains vendent du matériel reconditionné à petit prix.".into());
             }
             Need::Learn => {
                 services.push(Service::MaitriseOutils);
-                services.push(Service::UtilisationSecurisee);
                 advice.push(match a.autonomy {
                     Autonomy::NearAutonomous => "Des ateliers vous aident à aller plus loin (sécurité, démarches, vos appareils).".into(),
                     _ => "Des ateliers pour débuter, à votre rythme : allumer, naviguer, écrire un courriel, se protéger.".into(),
@@ -417,12 +416,12 @@ mod tests {
             (answers(Beginner, StuckFile, Some(Operator::Other), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "accompagne"),
             (answers(NotOnline, Procedure, Some(Operator::Caf), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "Aidants Connect"),
             (answers(NearAutonomous, Procedure, Some(Operator::Dgfip), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "impots.gouv.fr"),
-            (answers(Beginner, Equipment, None, Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet, Service::AcquisitionMateriel], vec![], "ordinateur"),
-            (answers(NotOnline, Learn, None, NearbyOnly), Level::One, Way::Itinerant, vec![Service::MaitriseOutils, Service::UtilisationSecurisee], vec![], "Pass numérique"),
+            (answers(Beginner, Equipment, None, Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet], vec![], "ordinateur"),
+            (answers(NotOnline, Learn, None, NearbyOnly), Level::One, Way::Itinerant, vec![Service::MaitriseOutils], vec![], "Pass numérique"),
             (answers(NotOnline, Mandate, Some(Operator::Msa), Housebound), Level::One, Way::HomeVisit, vec![], vec![Dispositif::AidantsConnect], "visite à domicile"),
             (answers(NotOnline, StuckFile, Some(Operator::AssuranceRetraite), Housebound), Level::Two(Operator::AssuranceRetraite), Way::HomeVisit, vec![], fs.clone(), "visite à domicile"),
             // The operator answer is ignored when the need does not ask for it.
-            (answers(Beginner, Equipment, Some(Operator::Caf), Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet, Service::AcquisitionMateriel], vec![], "prêtent"),
+            (answers(Beginner, Equipment, Some(Operator::Caf), Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet], vec![], "prêtent"),
         ]);
         for (a, level, way, services, schemes, words) in rows {
             let p = orient(&a);

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/creneaux/{id}/reservations", post(booking::book))
         .route("/api/v1/reservations/{jeton}", delete(booking::cancel))
         .route("/lieux/{id}/reserver", post(pages::booking::book))
+        .route("/orientation", get(pages::orientation::page))
         .route("/espace/agenda", get(pages::agenda::page))
         .route("/espace/agenda/presence", post(pages::agenda::attendance))
         .route("/espace/agenda/reserver", post(pages::agenda::book))

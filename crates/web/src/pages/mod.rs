@@ -20,6 +20,7 @@ pub mod legal;
 pub mod map;
 pub mod moderation;
 pub mod observatoire;
+pub mod orientation;
 pub mod place;
 pub mod print;
 pub mod search;
