@@ -15,6 +15,7 @@ pub mod import;
 pub mod mapping;
 pub mod paths;
 pub mod progress;
+pub mod rendezvous;
 pub mod report_print;
 pub mod serve;
 pub mod tours;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.
     #[command(subcommand)]
     Mapping(mapping::Command),
+    /// Rendez-vous : publier les créneaux, envoyer les rappels, effacer les données passées.
+    #[command(subcommand, name = "rendez-vous")]
+    RendezVous(rendezvous::Command),
 }
 
 /// Entry point called by the binary.
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Tours(cmd) => tours::run(cmd),
         Command::Compte(cmd) => compte::run(cmd),
         Command::Mapping(cmd) => mapping::run(cmd),
+        Command::RendezVous(cmd) => rendezvous::run(cmd),
     };
     match result {
         Ok(code) => code,

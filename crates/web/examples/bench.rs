@@ -12,6 +12,8 @@
 //!    for `/healthz` as the baseline of the run: prints req/s, p50/p95/p99 and the ratio.
 //! 4. Bytes before the first result: our search page (HTML, gzip) against the national
 //!    cartography's approach, the whole dataset as JSON (gzip); prints the ratio.
+//! (`-- booking`: issue 15's booking p95 at 32 clients against `/healthz`; see
+//! [`drive_booking`].)
 //! 5. The search index alone, in this process, from 64 threads: the relevance ranking
 //!    against the first version's ordering ([`Ranking::Baseline`], every word required,
 //!    alphabetical) on the same index, queries and machine, interleaved: p50/p99 and the ratio.
@@ -52,6 +54,8 @@ fn main() {
         rt.block_on(serve(&args[2], &args[3]));
     } else if args.get(1).map(String::as_str) == Some("mixed") {
         rt.block_on(drive_mixed());
+    } else if args.get(1).map(String::as_str) == Some("booking") {
+        rt.block_on(drive_booking());
     } else {
         let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(50_000);
         rt.block_on(drive(total));
@@ -654,6 +658,106 @@ async fn drive_mixed() {
         ms(obs_alone.p50),
         ms(obs_alone.p99),
         obs_alone.errors
+    );
+}
+
+/// Issue 15's figure: `POST /api/v1/creneaux/{id}/reservations` from 32 concurrent clients
+/// on the real server (a child process on a SQLite file, the default deployment), each
+/// booking a place in a transaction that locks the database (see `maillage_store::booking`),
+/// against `/healthz` from the same 32 clients in the same run; prints p50/p95/p99 and the
+/// ratio of the p95s. The slots are wide (capacity 10,000) so every request books: the
+/// figure is the cost of a booking, not of a refusal.
+///
+///     cargo run --release -p maillage-web --example bench -- booking
+async fn drive_booking() {
+    const BOOKING_CLIENTS: usize = 32;
+    const BOOKINGS: usize = 6_400;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite:{}", dir.path().join("booking.sqlite").display());
+    let store = maillage_store::open(&db).await.expect("open store");
+    let start = chrono::Utc::now().naive_utc() + chrono::Duration::days(2);
+    let slots: Vec<maillage_store::Slot> = (0..200)
+        .map(|i| maillage_store::Slot {
+            id: format!("bench-{i}"),
+            place_id: format!("lieu-{}", i % 20),
+            start: start + chrono::Duration::minutes(30 * i),
+            end: start + chrono::Duration::minutes(30 * i + 30),
+            capacity: 10_000,
+            source: maillage_store::SlotSource::OpeningHours,
+        })
+        .collect();
+    store.save_slots(&slots).await.expect("slots");
+    drop(store);
+    let (mut child, base) = spawn_server(&db, Path::new("/nonexistent"));
+    let healthz = Arc::new(vec!["/healthz".to_string()]);
+    let _ = load_with(&base, healthz.clone(), BOOKING_CLIENTS, 3_200).await; // warm-up
+    let health = load_with(&base, healthz, BOOKING_CLIENTS, BOOKINGS).await;
+
+    let client: Client<_, http_body_util::Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(BOOKING_CLIENTS)
+        .build_http();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..BOOKING_CLIENTS {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            for k in 0..BOOKINGS / BOOKING_CLIENTS {
+                let body = format!(r#"{{"nom":"Client {c} {k}","telephone":"0563000000"}}"#);
+                let request = hyper::Request::post(format!(
+                    "{base}/api/v1/creneaux/bench-{}/reservations",
+                    (c * 31 + k) % 200
+                ))
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(Bytes::from(body)))
+                .expect("request");
+                let t = Instant::now();
+                match client.request(request).await {
+                    Ok(resp) => {
+                        if resp.status() != hyper::StatusCode::CREATED {
+                            errors += 1;
+                        }
+                        let _ = resp.into_body().collect().await;
+                    }
+                    Err(_) => errors += 1,
+                }
+                lat.push(t.elapsed());
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("task");
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    all.sort();
+    let q = |f: f64| all[((all.len() as f64 * f) as usize).min(all.len() - 1)];
+    println!("\n== booking, {BOOKING_CLIENTS} clients, {} requests, SQLite ==", all.len());
+    println!(
+        "POST reservations : {:.0} req/s  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  not 201: {errors}",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        ms(q(0.50)),
+        ms(q(0.95)),
+        ms(q(0.99))
+    );
+    println!(
+        "GET /healthz      : {:.0} req/s  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  errors {}",
+        health.rps,
+        ms(health.p50),
+        ms(health.p95),
+        ms(health.p99),
+        health.errors
+    );
+    println!(
+        "ratio of the p95s (booking / healthz): {:.1} (target: booking p95 under 50 ms)",
+        ms(q(0.95)) / ms(health.p95).max(1e-9)
     );
 }
 
