@@ -147,7 +147,6 @@ fn bookings_confirmed_before_a_sigkill_are_all_there_once_after_restart() {
         .expect("slots")
         .iter()
         .filter(|s| s["places_restantes"].as_u64() >= Some(2))
-        .take(40)
         .map(|s| s["id"].as_str().expect("id").to_string())
         .collect();
     assert!(ids.len() >= 20, "{} slots", ids.len());
@@ -159,8 +158,8 @@ fn bookings_confirmed_before_a_sigkill_are_all_there_once_after_restart() {
             let ids = ids.clone();
             let results = results.clone();
             std::thread::spawn(move || {
-                // Until the server is gone: the kill always lands inside the burst. The
-                // slots fill up (capacity 2), so later requests are refused with a 409.
+                // Until the server is gone: the kill always lands inside the burst, while
+                // bookings still succeed (a week of the demo's slots, two places each).
                 for i in 0..5000 {
                     let id = &ids[(i * 8 + c) % ids.len()];
                     let name = format!("Client {c} essai {i}");
