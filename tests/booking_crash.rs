@@ -47,7 +47,9 @@ fn demo_base(dir: &Path) -> (PathBuf, String) {
 
 /// The number in front of `words` in `t` ("1234 créneaux").
 fn number_before(t: &str, words: &str) -> u64 {
-    let at = t.find(words).unwrap_or_else(|| panic!("« {words} » not in:\n{t}"));
+    let at = t
+        .find(words)
+        .unwrap_or_else(|| panic!("« {words} » not in:\n{t}"));
     t[..at]
         .split_whitespace()
         .last()
@@ -72,8 +74,20 @@ fn the_demo_publishes_france_services_slots_and_the_rendez_vous_commands_run() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("0 rappel(s)"), "{}", text(&o));
     let o = maillage(dir.path(), &["rendez-vous", "purger", "--db", &url]);
-    assert!(text(&o).contains("0 rendez-vous anonymisé(s)"), "{}", text(&o));
-    let o = maillage(dir.path(), &["rendez-vous", "rappels", "--db", "sqlite:/nulle/part.sqlite"]);
+    assert!(
+        text(&o).contains("0 rendez-vous anonymisé(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = maillage(
+        dir.path(),
+        &[
+            "rendez-vous",
+            "rappels",
+            "--db",
+            "sqlite:/nulle/part.sqlite",
+        ],
+    );
     assert_ne!(o.status.code(), Some(0));
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
 }
@@ -177,16 +191,30 @@ fn bookings_confirmed_before_a_sigkill_are_all_there_once_after_restart() {
         .collect();
     std::thread::sleep(Duration::from_millis(400));
     let pid = server.0.id();
-    let killed = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     for c in clients {
         c.join().expect("client");
     }
     drop(server);
     let results = results.lock().expect("lock").clone();
-    let created: Vec<&String> = results.iter().filter(|(_, s)| *s == Some(201)).map(|(n, _)| n).collect();
-    let failed: Vec<&String> = results.iter().filter(|(_, s)| *s != Some(201)).map(|(n, _)| n).collect();
-    assert!(!created.is_empty(), "some bookings were made before the kill");
+    let created: Vec<&String> = results
+        .iter()
+        .filter(|(_, s)| *s == Some(201))
+        .map(|(n, _)| n)
+        .collect();
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|(_, s)| *s != Some(201))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        !created.is_empty(),
+        "some bookings were made before the kill"
+    );
     assert!(
         results.iter().any(|(_, s)| s.is_none()),
         "the kill cut the burst"
@@ -216,7 +244,10 @@ fn bookings_confirmed_before_a_sigkill_are_all_there_once_after_restart() {
         let times = names.iter().filter(|m| m == n).count();
         assert!(times <= 1, "{n}: stored {times} times");
     }
-    let refused: Vec<_> = results.iter().filter(|(_, s)| matches!(s, Some(s) if *s != 201)).collect();
+    let refused: Vec<_> = results
+        .iter()
+        .filter(|(_, s)| matches!(s, Some(s) if *s != 201))
+        .collect();
     for (n, s) in &refused {
         assert!(!names.contains(n), "{n} got {s:?} and is stored");
     }

@@ -63,10 +63,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     capacity: a.capacite,
                     closures: Vec::new(),
                 };
-                let done =
-                    maillage_directory::booking::publish_france_services(store.as_ref(), &rule, now)
-                        .await
-                        .context("publication des créneaux")?;
+                let done = maillage_directory::booking::publish_france_services(
+                    store.as_ref(),
+                    &rule,
+                    now,
+                )
+                .await
+                .context("publication des créneaux")?;
                 println!(
                     "{} créneaux publiés pour {} France Services ; {} sans horaires lisibles.",
                     done.slots, done.places, done.skipped

@@ -49,7 +49,9 @@ pub struct Contact {
 }
 
 fn filled(v: Option<&str>) -> Option<String> {
-    v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Checks a name and a phone number or an email address; the error is a French sentence the
@@ -145,12 +147,16 @@ pub fn when_fr(start: NaiveDateTime) -> String {
 async fn place_words(store: &dyn Store, place_id: &str) -> Result<(String, String), StoreError> {
     Ok(match store.place(place_id).await? {
         Some(p) => {
-            let address = [p.place.adresse.trim(), &p.place.code_postal, &p.place.commune]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let address = [
+                p.place.adresse.trim(),
+                &p.place.code_postal,
+                &p.place.commune,
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
             (p.place.nom, address)
         }
         None => ("le lieu du rendez-vous".to_string(), String::new()),
@@ -204,7 +210,11 @@ pub async fn book(
                  Pour le voir ou l'annuler (jusqu'au {limit}) : {base}{page}\n\n\
                  Vous recevrez un rappel deux jours avant.\n",
                 name = contact.name,
-                at = if address.is_empty() { String::new() } else { format!(" ({address})") },
+                at = if address.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({address})")
+                },
                 ics = ics_path(&token),
                 page = booking_path(&token),
                 limit = limit.trim_start_matches("le "),
@@ -274,7 +284,11 @@ pub async fn send_reminders(
                  Si vous ne pouvez pas venir, annulez avec le lien du courriel de confirmation \
                  (jusqu'à 4 heures avant), ou prévenez le lieu.\n",
                 name = b.booking.name,
-                at = if address.is_empty() { String::new() } else { format!(" ({address})") },
+                at = if address.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({address})")
+                },
             );
             let mail = QueuedEmail {
                 to: email.clone(),
@@ -338,8 +352,14 @@ pub fn appointment_ics(
         fold(l, &mut out);
     }
     // The key is already a hash: it names the event without revealing the token.
-    fold(&format!("UID:{}@maillage", &b.key[..b.key.len().min(32)]), &mut out);
-    fold(&format!("DTSTAMP:{}", now.format("%Y%m%dT%H%M%SZ")), &mut out);
+    fold(
+        &format!("UID:{}@maillage", &b.key[..b.key.len().min(32)]),
+        &mut out,
+    );
+    fold(
+        &format!("DTSTAMP:{}", now.format("%Y%m%dT%H%M%SZ")),
+        &mut out,
+    );
     fold(&format!("DTSTART:{}", utc(b.slot.start)), &mut out);
     fold(&format!("DTEND:{}", utc(b.slot.end)), &mut out);
     fold(

@@ -114,7 +114,9 @@ pub async fn publish_france_services(
     rule: &SlotRule,
     now: NaiveDateTime,
 ) -> Result<Published, maillage_store::StoreError> {
-    let places = store.places(&maillage_store::PlaceFilter::default()).await?;
+    let places = store
+        .places(&maillage_store::PlaceFilter::default())
+        .await?;
     let mut done = Published::default();
     for stored in places {
         let p = &stored.place;

@@ -227,7 +227,11 @@ pub enum Mobility {
 }
 
 impl Mobility {
-    pub const ALL: [Mobility; 3] = [Mobility::Travels, Mobility::NearbyOnly, Mobility::Housebound];
+    pub const ALL: [Mobility; 3] = [
+        Mobility::Travels,
+        Mobility::NearbyOnly,
+        Mobility::Housebound,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -380,7 +384,12 @@ pub fn orient(a: &Answers) -> Proposal {
 mod tests {
     use super::*;
 
-    fn answers(autonomy: Autonomy, need: Need, operator: Option<Operator>, mobility: Mobility) -> Answers {
+    fn answers(
+        autonomy: Autonomy,
+        need: Need,
+        operator: Option<Operator>,
+        mobility: Mobility,
+    ) -> Answers {
         Answers {
             autonomy,
             need,
@@ -396,7 +405,14 @@ mod tests {
         use Autonomy::*;
         use Mobility::*;
         use Need::*;
-        type Row = (Answers, Level, Way, Vec<Service>, Vec<Dispositif>, &'static str);
+        type Row = (
+            Answers,
+            Level,
+            Way,
+            Vec<Service>,
+            Vec<Dispositif>,
+            &'static str,
+        );
         let fs = vec![Dispositif::FranceServices];
         let mut rows: Vec<Row> = Operator::NINE
             .iter()
@@ -413,15 +429,76 @@ mod tests {
             .collect();
         rows.extend([
             // A stuck file with an organisation outside the nine stays at level 1.
-            (answers(Beginner, StuckFile, Some(Operator::Other), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "accompagne"),
-            (answers(NotOnline, Procedure, Some(Operator::Caf), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "Aidants Connect"),
-            (answers(NearAutonomous, Procedure, Some(Operator::Dgfip), Travels), Level::One, Way::AtPlace, vec![Service::AideDemarches], vec![], "impots.gouv.fr"),
-            (answers(Beginner, Equipment, None, Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet], vec![], "ordinateur"),
-            (answers(NotOnline, Learn, None, NearbyOnly), Level::One, Way::Itinerant, vec![Service::MaitriseOutils], vec![], "Pass numérique"),
-            (answers(NotOnline, Mandate, Some(Operator::Msa), Housebound), Level::One, Way::HomeVisit, vec![], vec![Dispositif::AidantsConnect], "visite à domicile"),
-            (answers(NotOnline, StuckFile, Some(Operator::AssuranceRetraite), Housebound), Level::Two(Operator::AssuranceRetraite), Way::HomeVisit, vec![], fs.clone(), "visite à domicile"),
+            (
+                answers(Beginner, StuckFile, Some(Operator::Other), Travels),
+                Level::One,
+                Way::AtPlace,
+                vec![Service::AideDemarches],
+                vec![],
+                "accompagne",
+            ),
+            (
+                answers(NotOnline, Procedure, Some(Operator::Caf), Travels),
+                Level::One,
+                Way::AtPlace,
+                vec![Service::AideDemarches],
+                vec![],
+                "Aidants Connect",
+            ),
+            (
+                answers(NearAutonomous, Procedure, Some(Operator::Dgfip), Travels),
+                Level::One,
+                Way::AtPlace,
+                vec![Service::AideDemarches],
+                vec![],
+                "impots.gouv.fr",
+            ),
+            (
+                answers(Beginner, Equipment, None, Travels),
+                Level::One,
+                Way::AtPlace,
+                vec![Service::AccesInternet],
+                vec![],
+                "ordinateur",
+            ),
+            (
+                answers(NotOnline, Learn, None, NearbyOnly),
+                Level::One,
+                Way::Itinerant,
+                vec![Service::MaitriseOutils],
+                vec![],
+                "Pass numérique",
+            ),
+            (
+                answers(NotOnline, Mandate, Some(Operator::Msa), Housebound),
+                Level::One,
+                Way::HomeVisit,
+                vec![],
+                vec![Dispositif::AidantsConnect],
+                "visite à domicile",
+            ),
+            (
+                answers(
+                    NotOnline,
+                    StuckFile,
+                    Some(Operator::AssuranceRetraite),
+                    Housebound,
+                ),
+                Level::Two(Operator::AssuranceRetraite),
+                Way::HomeVisit,
+                vec![],
+                fs.clone(),
+                "visite à domicile",
+            ),
             // The operator answer is ignored when the need does not ask for it.
-            (answers(Beginner, Equipment, Some(Operator::Caf), Travels), Level::One, Way::AtPlace, vec![Service::AccesInternet], vec![], "prêtent"),
+            (
+                answers(Beginner, Equipment, Some(Operator::Caf), Travels),
+                Level::One,
+                Way::AtPlace,
+                vec![Service::AccesInternet],
+                vec![],
+                "prêtent",
+            ),
         ]);
         for (a, level, way, services, schemes, words) in rows {
             let p = orient(&a);
@@ -429,7 +506,11 @@ mod tests {
             assert_eq!(p.way, way, "{a:?}");
             assert_eq!(p.services, services, "{a:?}");
             assert_eq!(p.schemes, schemes, "{a:?}");
-            assert!(p.advice.iter().any(|s| s.contains(words)), "{a:?}: {:?}", p.advice);
+            assert!(
+                p.advice.iter().any(|s| s.contains(words)),
+                "{a:?}: {:?}",
+                p.advice
+            );
         }
     }
 

@@ -31,9 +31,17 @@ fn contact(name: &str, email: Option<&str>, phone: Option<&str>) -> Contact {
 }
 
 async fn booked(store: &dyn Store, sms: &LogSms, slot_id: &str, c: &Contact) -> String {
-    match appointments::book(store, sms, slot_id, c, at(1, 8), "https://rdv.exemple.fr/", None)
-        .await
-        .expect("book")
+    match appointments::book(
+        store,
+        sms,
+        slot_id,
+        c,
+        at(1, 8),
+        "https://rdv.exemple.fr/",
+        None,
+    )
+    .await
+    .expect("book")
     {
         BookResult::Booked { token, .. } => token,
         other => panic!("not booked: {other:?}"),
@@ -72,20 +80,35 @@ async fn scenario(url: &str) {
 
     // The confirmation: one email for each address, with the page and the calendar links;
     // an SMS for the phone-only booking.
-    let outbox = store.accounts().expect("outbox").outbox().await.expect("outbox");
+    let outbox = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox");
     assert_eq!(outbox.len(), 2);
     let first = &outbox[0];
     assert_eq!(first.to, "ada@exemple.fr");
-    assert!(first.subject.contains("jeudi 3 décembre 2026 à 9 h"), "{}", first.subject);
     assert!(
-        first
-            .body
-            .contains(&format!("https://rdv.exemple.fr/reservation/{ada}/rendez-vous.ics")),
+        first.subject.contains("jeudi 3 décembre 2026 à 9 h"),
+        "{}",
+        first.subject
+    );
+    assert!(
+        first.body.contains(&format!(
+            "https://rdv.exemple.fr/reservation/{ada}/rendez-vous.ics"
+        )),
         "{}",
         first.body
     );
-    assert!(first.body.contains(&format!("https://rdv.exemple.fr/reservation/{ada}\n")));
-    assert!(first.body.contains("jusqu'au jeudi 3 décembre 2026 à 5 h"), "{}", first.body);
+    assert!(first
+        .body
+        .contains(&format!("https://rdv.exemple.fr/reservation/{ada}\n")));
+    assert!(
+        first.body.contains("jusqu'au jeudi 3 décembre 2026 à 5 h"),
+        "{}",
+        first.body
+    );
     assert_eq!(sms.sent().len(), 1);
     assert!(sms.sent()[0].1.contains("/reservation/"));
 
@@ -104,7 +127,11 @@ async fn scenario(url: &str) {
     let again = appointments::send_reminders(store.as_ref(), &sms, now)
         .await
         .expect("job");
-    assert_eq!(again, ReminderRound::default(), "running the job twice sends nothing more");
+    assert_eq!(
+        again,
+        ReminderRound::default(),
+        "running the job twice sends nothing more"
+    );
     drop(store);
 
     // A restart: a new process opens the same database and runs the job.
@@ -112,8 +139,17 @@ async fn scenario(url: &str) {
     let after = appointments::send_reminders(store.as_ref(), &sms, at(1, 11))
         .await
         .expect("job");
-    assert_eq!(after, ReminderRound::default(), "nothing is sent twice across a restart");
-    let outbox = store.accounts().expect("outbox").outbox().await.expect("outbox");
+    assert_eq!(
+        after,
+        ReminderRound::default(),
+        "nothing is sent twice across a restart"
+    );
+    let outbox = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox");
     let reminders: Vec<_> = outbox
         .iter()
         .filter(|m| m.subject.starts_with("Rappel"))
@@ -121,7 +157,11 @@ async fn scenario(url: &str) {
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].to, "ada@exemple.fr");
     assert!(reminders[0].body.contains("jeudi 3 décembre 2026 à 9 h"));
-    let texts: Vec<_> = sms.sent().into_iter().map(|(to, text)| (to, text)).collect();
+    let texts: Vec<_> = sms
+        .sent()
+        .into_iter()
+        .map(|(to, text)| (to, text))
+        .collect();
     assert_eq!(texts.len(), 2, "confirmation and reminder, once each");
     assert!(texts[1].1.starts_with("Rappel"), "{texts:?}");
 

@@ -41,7 +41,10 @@ impl SmsSender for LogSms {
             .rev()
             .collect();
         tracing::info!(destinataire = %format!("…{tail}"), texte = %text, "SMS (journal)");
-        let mut sent = self.sent.lock().map_err(|_| "journal des SMS verrouillé".to_string())?;
+        let mut sent = self
+            .sent
+            .lock()
+            .map_err(|_| "journal des SMS verrouillé".to_string())?;
         if sent.len() == KEPT {
             sent.remove(0);
         }

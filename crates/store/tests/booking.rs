@@ -245,7 +245,10 @@ async fn a_reminder_is_claimed_once_and_queued_with_its_mark(store: Arc<dyn Stor
         .expect("cancel");
     // On the 1st at 10:00, 48 hours ahead reaches the 3rd at 10:00: "r" is due, "later" not,
     // and the cancelled booking never is.
-    let due = store.due_reminders(at(1, 10), at(3, 10)).await.expect("due");
+    let due = store
+        .due_reminders(at(1, 10), at(3, 10))
+        .await
+        .expect("due");
     let keys: Vec<_> = due.iter().map(|b| b.key.as_str()).collect();
     assert_eq!(keys, ["r-0001"]);
     assert_eq!(due[0].slot.start, at(3, 9));
@@ -255,20 +258,52 @@ async fn a_reminder_is_claimed_once_and_queued_with_its_mark(store: Arc<dyn Stor
         subject: "Rappel".into(),
         body: "Rappel".into(),
     };
-    let before = store.accounts().expect("outbox").outbox().await.expect("outbox").len();
-    assert!(store.mark_reminded("r-0001", at(1, 10), Some(&mail)).await.expect("mark"));
+    let before = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox")
+        .len();
+    assert!(store
+        .mark_reminded("r-0001", at(1, 10), Some(&mail))
+        .await
+        .expect("mark"));
     assert!(
-        !store.mark_reminded("r-0001", at(1, 11), Some(&mail)).await.expect("mark"),
+        !store
+            .mark_reminded("r-0001", at(1, 11), Some(&mail))
+            .await
+            .expect("mark"),
         "a second claim finds it reminded"
     );
     assert!(
-        !store.mark_reminded("r-0002", at(1, 11), Some(&mail)).await.expect("mark"),
+        !store
+            .mark_reminded("r-0002", at(1, 11), Some(&mail))
+            .await
+            .expect("mark"),
         "a cancelled booking is not reminded"
     );
-    let outbox = store.accounts().expect("outbox").outbox().await.expect("outbox");
-    assert_eq!(outbox.len(), before + 1, "one email queued, with the first claim only");
-    assert!(store.due_reminders(at(1, 12), at(3, 12)).await.expect("due").is_empty());
-    let b = store.booked_slot("r-0001").await.expect("read").expect("booking");
+    let outbox = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox");
+    assert_eq!(
+        outbox.len(),
+        before + 1,
+        "one email queued, with the first claim only"
+    );
+    assert!(store
+        .due_reminders(at(1, 12), at(3, 12))
+        .await
+        .expect("due")
+        .is_empty());
+    let b = store
+        .booked_slot("r-0001")
+        .await
+        .expect("read")
+        .expect("booking");
     assert_eq!(b.reminded_at, Some(at(1, 10)));
 }
 

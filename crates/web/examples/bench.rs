@@ -739,7 +739,10 @@ async fn drive_booking() {
     let _ = child.wait();
     all.sort();
     let q = |f: f64| all[((all.len() as f64 * f) as usize).min(all.len() - 1)];
-    println!("\n== booking, {BOOKING_CLIENTS} clients, {} requests, SQLite ==", all.len());
+    println!(
+        "\n== booking, {BOOKING_CLIENTS} clients, {} requests, SQLite ==",
+        all.len()
+    );
     println!(
         "POST reservations : {:.0} req/s  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  not 201: {errors}",
         all.len() as f64 / elapsed.as_secs_f64(),

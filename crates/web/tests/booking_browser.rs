@@ -91,7 +91,10 @@ async fn a_person_books_reads_the_confirmation_and_cancels_from_its_link() {
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
             panic!("booking browser test needs: {}", missing.join(", "));
         }
-        eprintln!("\n!!! SKIPPED booking browser test: missing {} !!!\n", missing.join(", "));
+        eprintln!(
+            "\n!!! SKIPPED booking browser test: missing {} !!!\n",
+            missing.join(", ")
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

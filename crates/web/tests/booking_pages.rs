@@ -84,19 +84,36 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     let slot = publish(&app, 1).await;
     let (cookie, token, html) = place_form(&app).await;
     assert!(html.contains("Prendre rendez-vous"));
-    assert!(html.contains(&format!("value=\"{}\"", slot.id)), "the slot is offered");
+    assert!(
+        html.contains(&format!("value=\"{}\"", slot.id)),
+        "the slot is offered"
+    );
     let uri = "/lieux/lieu-hostile/reserver";
 
     // Bad input: French words, what was typed is kept, nothing booked.
     for (form, words) in [
-        (vec![("nom", "Ana"), ("courriel", "ana@exemple.fr")], "Choisissez un créneau"),
-        (vec![("creneau", slot.id.as_str()), ("nom", "Ana")], "téléphone ou une adresse"),
         (
-            vec![("creneau", slot.id.as_str()), ("nom", "Ana"), ("courriel", "ana@")],
+            vec![("nom", "Ana"), ("courriel", "ana@exemple.fr")],
+            "Choisissez un créneau",
+        ),
+        (
+            vec![("creneau", slot.id.as_str()), ("nom", "Ana")],
+            "téléphone ou une adresse",
+        ),
+        (
+            vec![
+                ("creneau", slot.id.as_str()),
+                ("nom", "Ana"),
+                ("courriel", "ana@"),
+            ],
             "nom@exemple.fr",
         ),
         (
-            vec![("creneau", "lieu-autre-20990101T0900"), ("nom", "Ana"), ("telephone", "0563000000")],
+            vec![
+                ("creneau", "lieu-autre-20990101T0900"),
+                ("nom", "Ana"),
+                ("telephone", "0563000000"),
+            ],
             "existe plus",
         ),
     ] {
@@ -109,11 +126,25 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     }
     let forged = send(
         &app.router,
-        post_form(uri, "", &[("creneau", &slot.id), ("nom", "Ana"), ("telephone", "0563000000")]),
+        post_form(
+            uri,
+            "",
+            &[
+                ("creneau", &slot.id),
+                ("nom", "Ana"),
+                ("telephone", "0563000000"),
+            ],
+        ),
     )
     .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(app.state.store.bookings_of_slot(&slot.id).await.expect("rows").is_empty());
+    assert!(app
+        .state
+        .store
+        .bookings_of_slot(&slot.id)
+        .await
+        .expect("rows")
+        .is_empty());
 
     // Booked: a redirect to the booking's page, which the confirmation links to.
     let booked = send(
@@ -131,7 +162,10 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     )
     .await;
     assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
-    let location = booked.headers["location"].to_str().expect("location").to_string();
+    let location = booked.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     assert!(location.starts_with("/reservation/") && location.ends_with("?reservee=1"));
     let path = location.trim_end_matches("?reservee=1").to_string();
     let page = get(&app.router, &location).await;
@@ -148,15 +182,24 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
         .outbox()
         .await
         .expect("outbox");
-    let mail = outbox.iter().find(|m| m.to == "ana@exemple.fr").expect("confirmation");
+    let mail = outbox
+        .iter()
+        .find(|m| m.to == "ana@exemple.fr")
+        .expect("confirmation");
     assert!(mail.body.contains(&format!("{path}\n")), "{}", mail.body);
     assert!(mail.body.contains(&format!("{path}/rendez-vous.ics")));
-    assert!(mail.body.contains("Ana <b>Lovelace</b>"), "plain text, as typed");
+    assert!(
+        mail.body.contains("Ana <b>Lovelace</b>"),
+        "plain text, as typed"
+    );
 
     // The calendar file.
     let ics = get(&app.router, &format!("{path}/rendez-vous.ics")).await;
     assert_eq!(ics.status, StatusCode::OK);
-    assert!(ics.headers["content-type"].to_str().expect("type").starts_with("text/calendar"));
+    assert!(ics.headers["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/calendar"));
     assert!(ics.body.contains("BEGIN:VEVENT\r\n"));
     assert!(ics.body.contains("STATUS:CONFIRMED"));
 
@@ -167,12 +210,21 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
         post_form(
             uri,
             &cookie2,
-            &[("creneau", &slot.id), ("nom", "Bo"), ("telephone", "0563000000"), ("jeton", &token2)],
+            &[
+                ("creneau", &slot.id),
+                ("nom", "Bo"),
+                ("telephone", "0563000000"),
+                ("jeton", &token2),
+            ],
         ),
     )
     .await;
     assert_eq!(full.status, StatusCode::CONFLICT);
-    assert!(text(&full).contains("Ce créneau vient d'être complet"), "{}", full.body);
+    assert!(
+        text(&full).contains("Ce créneau vient d'être complet"),
+        "{}",
+        full.body
+    );
 
     // Cancel from the page's button.
     let cancelled = send(&app.router, post_form(&format!("{path}/annuler"), "", &[])).await;
@@ -180,12 +232,20 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     assert!(text(&cancelled).contains("Le rendez-vous est annulé"));
     assert!(text(&cancelled).contains("Annulé"));
     assert!(!text(&cancelled).contains("Annuler ce rendez-vous"));
-    let rows = app.state.store.bookings_of_slot(&slot.id).await.expect("rows");
+    let rows = app
+        .state
+        .store
+        .bookings_of_slot(&slot.id)
+        .await
+        .expect("rows");
     assert_eq!(rows[0].status, "annulee");
     let ics = get(&app.router, &format!("{path}/rendez-vous.ics")).await;
     assert!(ics.body.contains("STATUS:CANCELLED"));
 
-    for bad in ["/reservation/pas-un-jeton", &format!("/reservation/{}", "0".repeat(64))] {
+    for bad in [
+        "/reservation/pas-un-jeton",
+        &format!("/reservation/{}", "0".repeat(64)),
+    ] {
         let a = get(&app.router, bad).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{bad}");
         assert!(text(&a).contains("aucun rendez-vous"));
@@ -229,8 +289,12 @@ async fn within_four_hours_the_page_refuses_to_cancel_in_plain_words() {
         .expect("rows");
     assert_eq!(rows[0].status, "confirmee");
     // The phone-only booking got its confirmation by SMS (the logging provider).
-    assert!(app.state.sms.sent().iter().any(|(to, text)| to == "0600000000"
-        && text.contains("/reservation/")));
+    assert!(app
+        .state
+        .sms
+        .sent()
+        .iter()
+        .any(|(to, text)| to == "0600000000" && text.contains("/reservation/")));
 }
 
 /// A session for a new account, straight in the store (the sign-in itself is tested by the
@@ -273,9 +337,24 @@ async fn get_as(app: &App, uri: &str, cookie: &str) -> Answer {
 async fn an_agent_books_for_someone_and_marks_them_seen() {
     let app = app().await;
     let slot = publish(&app, 2).await;
-    let agent = session(&app, "agent@exemple.fr", Role::Agent, vec!["lieu-hostile".into()]).await;
-    let editor = session(&app, "editeur@exemple.fr", Role::Editeur, vec!["lieu-hostile".into()]).await;
-    assert_eq!(get(&app.router, "/espace/agenda").await.status, StatusCode::SEE_OTHER);
+    let agent = session(
+        &app,
+        "agent@exemple.fr",
+        Role::Agent,
+        vec!["lieu-hostile".into()],
+    )
+    .await;
+    let editor = session(
+        &app,
+        "editeur@exemple.fr",
+        Role::Editeur,
+        vec!["lieu-hostile".into()],
+    )
+    .await;
+    assert_eq!(
+        get(&app.router, "/espace/agenda").await.status,
+        StatusCode::SEE_OTHER
+    );
     let refused = get_as(&app, "/espace/agenda", &editor).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert!(text(&refused).contains("réservé aux agents"));
@@ -289,7 +368,11 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
         post_form(
             "/espace/agenda/reserver",
             &agent,
-            &[("creneau", &slot.id), ("nom", "Mme Durand"), ("jeton", &token)],
+            &[
+                ("creneau", &slot.id),
+                ("nom", "Mme Durand"),
+                ("jeton", &token),
+            ],
         ),
     )
     .await;
@@ -301,12 +384,20 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
         post_form(
             "/espace/agenda/reserver",
             &agent,
-            &[("creneau", &slot.id), ("nom", "Mme Durand"), ("telephone", "05 63 11 22 33"), ("jeton", &token)],
+            &[
+                ("creneau", &slot.id),
+                ("nom", "Mme Durand"),
+                ("telephone", "05 63 11 22 33"),
+                ("jeton", &token),
+            ],
         ),
     )
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let week = done.headers["location"].to_str().expect("location").to_string();
+    let week = done.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     let agenda = get_as(&app, &week, &agent).await;
     assert!(text(&agenda).contains("Le rendez-vous est réservé"));
     assert!(text(&agenda).contains("Mme Durand"));
@@ -324,7 +415,13 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
     )
     .await;
     assert_eq!(seen.status, StatusCode::SEE_OTHER);
-    let b = app.state.store.booked_slot(&key).await.expect("read").expect("booking");
+    let b = app
+        .state
+        .store
+        .booked_slot(&key)
+        .await
+        .expect("read")
+        .expect("booking");
     assert_eq!(b.attendance, Some(Attendance::Seen));
     assert!(b.booked_by.is_some());
     // A used token does not work twice.
@@ -333,7 +430,11 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
         post_form(
             "/espace/agenda/presence",
             &agent,
-            &[("reservation", &key), ("presence", "absent"), ("jeton", &token)],
+            &[
+                ("reservation", &key),
+                ("presence", "absent"),
+                ("jeton", &token),
+            ],
         ),
     )
     .await;

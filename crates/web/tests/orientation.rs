@@ -34,10 +34,19 @@ async fn one_question_per_step_and_a_wrong_answer_is_asked_again() {
     let second = get(&app.router, "/orientation?usage=avec-aide").await;
     let t = text(&second.body);
     assert!(t.contains("De quoi avez-vous besoin"));
-    assert!(second.body.contains("type=\"hidden\" name=\"usage\" value=\"avec-aide\""));
-    assert!(second.body.contains("href=\"/orientation?\""), "back to the first question");
+    assert!(second
+        .body
+        .contains("type=\"hidden\" name=\"usage\" value=\"avec-aide\""));
+    assert!(
+        second.body.contains("href=\"/orientation?\""),
+        "back to the first question"
+    );
 
-    let wrong = get(&app.router, "/orientation?usage=avec-aide&besoin=%3Cscript%3E").await;
+    let wrong = get(
+        &app.router,
+        "/orientation?usage=avec-aide&besoin=%3Cscript%3E",
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::OK);
     let t = text(&wrong.body);
     assert!(t.contains("Choisissez une des réponses proposées"));
@@ -47,7 +56,10 @@ async fn one_question_per_step_and_a_wrong_answer_is_asked_again() {
     // Equipment asks no organisation: four questions.
     let equipment = get(&app.router, "/orientation?usage=seul&besoin=materiel").await;
     let t = text(&equipment.body);
-    assert!(t.contains("Question 3 sur 4") && t.contains("Pouvez-vous vous déplacer"), "{t}");
+    assert!(
+        t.contains("Question 3 sur 4") && t.contains("Pouvez-vous vous déplacer"),
+        "{t}"
+    );
 }
 
 #[tokio::test]
@@ -65,7 +77,13 @@ async fn a_stuck_file_goes_to_the_operators_correspondent_at_the_nearest_france_
     let ids = place_ids(&page.body);
     assert!(!ids.is_empty(), "France Services near Montauban");
     for id in &ids {
-        let p = app.state.store.place(id).await.expect("read").expect("place");
+        let p = app
+            .state
+            .store
+            .place(id)
+            .await
+            .expect("read")
+            .expect("place");
         assert!(
             p.place
                 .dispositif_programmes_nationaux
@@ -73,7 +91,10 @@ async fn a_stuck_file_goes_to_the_operators_correspondent_at_the_nearest_france_
             "{id} is a France Services"
         );
     }
-    assert!(page.body.contains("dispositifs=france-services"), "the search link keeps the filter");
+    assert!(
+        page.body.contains("dispositifs=france-services"),
+        "the search link keeps the filter"
+    );
 
     let unknown = get(
         &app.router,
@@ -96,7 +117,10 @@ async fn nearby_only_shows_the_bus_and_housebound_a_home_visit() {
     let page = get(&app.router, &format!("/orientation?{q}")).await;
     let t = text(&page.body);
     assert!(t.contains("Niveau 1"), "{t}");
-    assert!(t.contains("Prochains passages du bus France Services"), "{commune}: {t}");
+    assert!(
+        t.contains("Prochains passages du bus France Services"),
+        "{commune}: {t}"
+    );
 
     let home = get(
         &app.router,

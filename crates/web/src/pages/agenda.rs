@@ -174,18 +174,23 @@ async fn build(
                 to: now + Duration::days(14),
             })
             .await?;
-        free.extend(slots.into_iter().filter(|s| s.remaining > 0).map(|s| FreeSlot {
-            label: format!(
-                "{} à {}, {} ({} place{} libre{})",
-                weekday_date_fr(s.slot.start.date()),
-                time_fr(s.slot.start.time()),
-                names.get(id).cloned().unwrap_or_else(|| id.clone()),
-                s.remaining,
-                if s.remaining > 1 { "s" } else { "" },
-                if s.remaining > 1 { "s" } else { "" },
-            ),
-            id: s.slot.id,
-        }));
+        free.extend(
+            slots
+                .into_iter()
+                .filter(|s| s.remaining > 0)
+                .map(|s| FreeSlot {
+                    label: format!(
+                        "{} à {}, {} ({} place{} libre{})",
+                        weekday_date_fr(s.slot.start.date()),
+                        time_fr(s.slot.start.time()),
+                        names.get(id).cloned().unwrap_or_else(|| id.clone()),
+                        s.remaining,
+                        if s.remaining > 1 { "s" } else { "" },
+                        if s.remaining > 1 { "s" } else { "" },
+                    ),
+                    id: s.slot.id,
+                }),
+        );
     }
     free.truncate(60);
     Ok(AgendaPage {
@@ -223,7 +228,9 @@ pub async fn page(
     let day = match q.semaine.as_deref().filter(|s| !s.is_empty()) {
         None => now_paris().date(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            WebError::BadRequest(format!("la semaine doit être une date AAAA-MM-JJ (reçu « {s} »)"))
+            WebError::BadRequest(format!(
+                "la semaine doit être une date AAAA-MM-JJ (reçu « {s} »)"
+            ))
         })?,
     };
     let notice = match q.fait.as_deref() {
@@ -265,9 +272,10 @@ pub async fn attendance(
     acc::check_form_token(&state, &viewer, &form.jeton).await?;
     let value = match form.presence.as_str() {
         "efface" => None,
-        other => Some(Attendance::parse(other).ok_or_else(|| {
-            WebError::BadRequest("choisissez venu, absent ou excusé".into())
-        })?),
+        other => Some(
+            Attendance::parse(other)
+                .ok_or_else(|| WebError::BadRequest("choisissez venu, absent ou excusé".into()))?,
+        ),
     };
     // Only a booking of one of the agent's places.
     let b = state
@@ -279,7 +287,9 @@ pub async fn attendance(
     state.store.set_attendance(&b.key, value).await?;
     let week = NaiveDate::parse_from_str(&form.semaine, "%Y-%m-%d")
         .unwrap_or_else(|_| monday_of(b.slot.start.date()));
-    Ok(acc::see_other(&format!("/espace/agenda?semaine={week}&fait=note")))
+    Ok(acc::see_other(&format!(
+        "/espace/agenda?semaine={week}&fait=note"
+    )))
 }
 
 #[derive(Deserialize)]

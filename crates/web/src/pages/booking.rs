@@ -160,19 +160,14 @@ pub async fn book(
     if !state.security.check(&cookie, &form.jeton) {
         return Err(WebError::Forbidden);
     }
-    let place = state
-        .store
-        .place(&id)
-        .await?
-        .ok_or_else(|| WebError::NotFound("ce lieu n'existe pas ou plus dans l'annuaire".into()))?;
+    let place =
+        state.store.place(&id).await?.ok_or_else(|| {
+            WebError::NotFound("ce lieu n'existe pas ou plus dans l'annuaire".into())
+        })?;
     let checked = if form.creneau.trim().is_empty() {
         Err("choisissez un créneau dans la liste".to_string())
     } else {
-        appointments::check_contact(
-            Some(&form.nom),
-            Some(&form.telephone),
-            Some(&form.courriel),
-        )
+        appointments::check_contact(Some(&form.nom), Some(&form.telephone), Some(&form.courriel))
     };
     let problem = match checked {
         Err(e) => e,
@@ -198,7 +193,9 @@ pub async fn book(
                     let to = format!("{}?reservee=1", appointments::booking_path(&token));
                     return Ok(Redirect::to(&to).into_response());
                 }
-                BookResult::Full => "ce créneau vient d'être complet ; choisissez-en un autre".into(),
+                BookResult::Full => {
+                    "ce créneau vient d'être complet ; choisissez-en un autre".into()
+                }
                 BookResult::TooLate => {
                     "ce créneau commence dans moins de 30 minutes ; choisissez-en un autre".into()
                 }
@@ -284,7 +281,8 @@ async fn booking_page(
         .await?
         .ok_or_else(not_found)?;
     let now = now_paris();
-    let (place_name, address) = appointments::place_of(state.store.as_ref(), &b.slot.place_id).await?;
+    let (place_name, address) =
+        appointments::place_of(state.store.as_ref(), &b.slot.place_id).await?;
     Ok(BookingPage {
         layout: Layout::new("Votre rendez-vous", ""),
         place_id: b.slot.place_id.clone(),
@@ -316,9 +314,10 @@ pub async fn page(
     let page = booking_page(&state, &token, just_booked, false, None).await?;
     let mut response = render(&page)?;
     // The address holds the secret: never sent to other sites, never cached.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(response)
 }
 
@@ -355,11 +354,10 @@ pub async fn ics(
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
     let key = appointments::token_key(&token);
-    let b = state
-        .store
-        .booked_slot(&key)
-        .await?
-        .ok_or_else(|| WebError::NotFound("ce lien ne correspond à aucun rendez-vous".into()))?;
+    let b =
+        state.store.booked_slot(&key).await?.ok_or_else(|| {
+            WebError::NotFound("ce lien ne correspond à aucun rendez-vous".into())
+        })?;
     let (place, address) = appointments::place_of(state.store.as_ref(), &b.slot.place_id).await?;
     let service = crate::identity::current().full_name();
     let body = appointments::appointment_ics(&b, &place, &address, &service, chrono::Utc::now());

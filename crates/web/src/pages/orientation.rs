@@ -157,7 +157,11 @@ pub async fn page(
         r.usage.as_deref().and_then(Autonomy::parse),
         r.besoin.as_deref().and_then(Need::parse),
     );
-    let steps = if need.is_some_and(|n| !n.asks_operator()) { 4 } else { 5 };
+    let steps = if need.is_some_and(|n| !n.asks_operator()) {
+        4
+    } else {
+        5
+    };
     let Some(autonomy) = autonomy else {
         let q = Question {
             name: "usage",
@@ -352,6 +356,12 @@ fn next_passages(state: &AppState, commune: &str, today: chrono::NaiveDate) -> V
         .iter()
         .filter(|p| p.date >= today && p.takes_place() && sites.contains(&p.site_id.as_str()))
         .take(3)
-        .filter_map(|p| Some(sentence(p, tours.site(&p.site_id)?, tours.vehicle(&p.vehicle_id)?)))
+        .filter_map(|p| {
+            Some(sentence(
+                p,
+                tours.site(&p.site_id)?,
+                tours.vehicle(&p.vehicle_id)?,
+            ))
+        })
         .collect()
 }
