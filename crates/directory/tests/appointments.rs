@@ -157,11 +157,7 @@ async fn scenario(url: &str) {
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].to, "ada@exemple.fr");
     assert!(reminders[0].body.contains("jeudi 3 décembre 2026 à 9 h"));
-    let texts: Vec<_> = sms
-        .sent()
-        .into_iter()
-        .map(|(to, text)| (to, text))
-        .collect();
+    let texts = sms.sent();
     assert_eq!(texts.len(), 2, "confirmation and reminder, once each");
     assert!(texts[1].1.starts_with("Rappel"), "{texts:?}");
 

@@ -12,11 +12,12 @@
 //!    for `/healthz` as the baseline of the run: prints req/s, p50/p95/p99 and the ratio.
 //! 4. Bytes before the first result: our search page (HTML, gzip) against the national
 //!    cartography's approach, the whole dataset as JSON (gzip); prints the ratio.
-//! (`-- booking`: issue 15's booking p95 at 32 clients against `/healthz`; see
-//! [`drive_booking`].)
 //! 5. The search index alone, in this process, from 64 threads: the relevance ranking
 //!    against the first version's ordering ([`Ranking::Baseline`], every word required,
 //!    alphabetical) on the same index, queries and machine, interleaved: p50/p99 and the ratio.
+//!
+//! `-- mixed` is issue 9's observatory under load ([`drive_mixed`]); `-- booking` issue 15's
+//! booking p95 at 32 clients against `/healthz` ([`drive_booking`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
