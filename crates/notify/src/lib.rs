@@ -11,6 +11,8 @@
 //! through the [`sms::SmsSender`] trait.
 
 pub mod sms;
+#[doc(hidden)]
+pub mod testing;
 
 use std::time::Duration as StdDuration;
 

@@ -3,73 +3,11 @@
 //! queued while the server is down waits and is retried, then arrives once; a second worker
 //! round (or a restart) sends nothing twice.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use maillage_notify::testing::{free_port, python, received, start_smtp};
 use maillage_notify::{send_due, Mailer};
-
-/// The venv's Python, from the workspace root (`.venv` is a symlink there in CI and locally).
-fn python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = root.join(".venv/bin/python");
-    let ok = Command::new(&p)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    ok.then_some(p)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port libre")
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_smtp(python: &Path, port: u16, maildir: &Path) -> Server {
-    let child = Command::new(python)
-        .args(["-m", "aiosmtpd", "-n", "-l"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "aiosmtpd ne répond pas");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server(child)
-}
-
-fn received(maildir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(maildir.join("new"))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
 
 #[tokio::test]
 async fn outbox_is_sent_once_and_retried_while_the_server_is_down() {

@@ -2,115 +2,35 @@
 //! against the real server and a real SMTP server (`aiosmtpd` from `.venv`, writing a
 //! maildir): book a slot from the place page's form, read the confirmation the outbox worker
 //! sent, open its link, cancel; axe-core reports 0 violations on the place page with its
-//! form, the booking's page, the form's error page, the agents' agenda and the orientation
-//! steps. Skipped with a loud message when Chromium, node, the npm packages or aiosmtpd are
+//! form, the booking's page, the form's error page and the agents' agenda. Skipped with a loud message when Chromium, node, the npm packages or aiosmtpd are
 //! absent and `CI` is unset; under `CI=true` their absence is a failure.
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use maillage_directory::booking::{slots_from_hours, SlotRule};
-use maillage_store::accounts::{NewAccount, Role};
-
-fn python(root: &Path) -> Option<PathBuf> {
-    let p = root.join(".venv/bin/python");
-    let ok = Command::new(&p)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(p)
-}
-
-fn missing_tools(root: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    let chromium =
-        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        missing.push(format!("chromium ({chromium})"));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.push("node".into());
-    }
-    for pkg in ["playwright-core", "axe-core"] {
-        if !root.join("node_modules").join(pkg).exists() {
-            missing.push(format!("npm package {pkg}"));
-        }
-    }
-    if python(root).is_none() {
-        missing.push("aiosmtpd in .venv".into());
-    }
-    missing
-}
-
-/// The SMTP server, stopped when the test ends.
-struct Smtp(Child);
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn start_smtp(python: &Path, port: u16, maildir: &Path) -> Smtp {
-    let child = Command::new(python)
-        .args(["-m", "aiosmtpd", "-n", "-l"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "aiosmtpd does not answer");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Smtp(child)
-}
+use maillage_notify::testing::{free_port, python, start_smtp};
+use maillage_store::accounts::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_books_reads_the_confirmation_and_cancels_from_its_link() {
     let root = support::workspace();
-    let missing = missing_tools(&root);
-    if !missing.is_empty() {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("booking browser test needs: {}", missing.join(", "));
-        }
-        eprintln!(
-            "\n!!! SKIPPED booking browser test: missing {} !!!\n",
-            missing.join(", ")
-        );
+    let mut missing = support::browser_tools_missing(&root);
+    if python().is_none() {
+        missing.push("aiosmtpd in .venv".into());
+    }
+    if support::skip_without(&missing, "booking browser test") {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let maildir = dir.path().join("mail");
     let port = free_port();
-    let _smtp = start_smtp(&python(&root).expect("python"), port, &maildir);
+    let _smtp = start_smtp(&python().expect("python"), port, &maildir);
 
     let app = support::app().await;
-    let now = maillage_web::hours::now_paris();
-    let rule = SlotRule {
-        minutes: 30,
-        capacity: 2,
-        closures: vec![],
-    };
-    let slots = slots_from_hours("lieu-hostile", "Mo-Fr 09:00-12:00", &rule, now).expect("slots");
-    app.state.store.save_slots(&slots).await.expect("slots");
+    let slots = support::publish_slots(&app, 2).await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -122,25 +42,13 @@ async fn a_person_books_reads_the_confirmation_and_cancels_from_its_link() {
         "http://{addr}"
     )));
     // An agent of the place, signed in: the agenda is audited too.
-    let accounts = state.store.accounts().expect("accounts");
-    let agent = accounts
-        .create_account(&NewAccount {
-            email: "agent@exemple.fr".into(),
-            role: Role::Agent,
-            territory: None,
-            places: vec!["lieu-hostile".into()],
-        })
-        .await
-        .expect("agent");
-    let session = maillage_web::accounts::random_token();
-    accounts
-        .create_session(
-            &maillage_web::accounts::hash(&session),
-            agent.id,
-            chrono::Utc::now() + chrono::Duration::hours(1),
-        )
-        .await
-        .expect("session");
+    let session = support::signed_in(
+        &app,
+        "agent@exemple.fr",
+        Role::Agent,
+        vec!["lieu-hostile".into()],
+    )
+    .await;
     let mailer = maillage_notify::Mailer::new(
         &format!("smtp://127.0.0.1:{port}"),
         "Annuaire <annuaire@localhost>",

@@ -8,27 +8,9 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::Duration;
-use maillage_directory::booking::{slots_from_hours, SlotRule};
-use maillage_store::accounts::{NewAccount, Role};
+use maillage_store::accounts::Role;
 use maillage_store::{Attendance, Slot, SlotSource};
 use support::{app, get, send, Answer, App};
-
-/// Publishes the hostile test place's slots (Mo-Fr 09:00-12:00); returns the first one
-/// starting more than a day from now.
-async fn publish(app: &App, capacity: u32) -> Slot {
-    let now = maillage_web::hours::now_paris();
-    let rule = SlotRule {
-        minutes: 30,
-        capacity,
-        closures: vec![],
-    };
-    let slots = slots_from_hours("lieu-hostile", "Mo-Fr 09:00-12:00", &rule, now).expect("slots");
-    app.state.store.save_slots(&slots).await.expect("save");
-    slots
-        .into_iter()
-        .find(|s| s.start > now + Duration::days(1))
-        .expect("a slot after tomorrow")
-}
 
 /// The page's text with askama's apostrophe escape undone, to look for French sentences.
 fn text(a: &Answer) -> String {
@@ -64,6 +46,19 @@ fn post_form(uri: &str, cookie: &str, form: &[(&str, &str)]) -> Request<Body> {
     r.body(Body::from(body)).expect("request")
 }
 
+async fn post(app: &App, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+    send(&app.router, post_form(uri, cookie, form)).await
+}
+
+/// The target of a 303 (after a form), asserting it is one.
+fn see_other(a: &Answer) -> String {
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    a.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
 /// Opens the place page as a browser does: its anti-forgery cookie and form token.
 async fn place_form(app: &App) -> (String, String, String) {
     let page = get(&app.router, "/lieux/lieu-hostile").await;
@@ -81,7 +76,7 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
         !before.body.contains("Prendre rendez-vous"),
         "no slots published, no booking form"
     );
-    let slot = publish(&app, 1).await;
+    let slot = support::publish_slot(&app, 1).await;
     let (cookie, token, html) = place_form(&app).await;
     assert!(html.contains("Prendre rendez-vous"));
     assert!(
@@ -119,22 +114,20 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     ] {
         let mut form = form.clone();
         form.push(("jeton", &token));
-        let a = send(&app.router, post_form(uri, &cookie, &form)).await;
+        let a = post(&app, uri, &cookie, &form).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
         assert!(text(&a).contains(words), "{words}: {}", a.body);
         assert!(a.body.contains("value=\"Ana\""), "the name is kept");
     }
-    let forged = send(
-        &app.router,
-        post_form(
-            uri,
-            "",
-            &[
-                ("creneau", &slot.id),
-                ("nom", "Ana"),
-                ("telephone", "0563000000"),
-            ],
-        ),
+    let forged = post(
+        &app,
+        uri,
+        "",
+        &[
+            ("creneau", &slot.id),
+            ("nom", "Ana"),
+            ("telephone", "0563000000"),
+        ],
     )
     .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -147,25 +140,19 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
         .is_empty());
 
     // Booked: a redirect to the booking's page, which the confirmation links to.
-    let booked = send(
-        &app.router,
-        post_form(
-            uri,
-            &cookie,
-            &[
-                ("creneau", &slot.id),
-                ("nom", "Ana <b>Lovelace</b>"),
-                ("courriel", "ana@exemple.fr"),
-                ("jeton", &token),
-            ],
-        ),
+    let booked = post(
+        &app,
+        uri,
+        &cookie,
+        &[
+            ("creneau", &slot.id),
+            ("nom", "Ana <b>Lovelace</b>"),
+            ("courriel", "ana@exemple.fr"),
+            ("jeton", &token),
+        ],
     )
     .await;
-    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
-    let location = booked.headers["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
+    let location = see_other(&booked);
     assert!(location.starts_with("/reservation/") && location.ends_with("?reservee=1"));
     let path = location.trim_end_matches("?reservee=1").to_string();
     let page = get(&app.router, &location).await;
@@ -205,18 +192,16 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
 
     // The slot is full now: the next person is told so in words, with a 409.
     let (cookie2, token2, _) = place_form(&app).await;
-    let full = send(
-        &app.router,
-        post_form(
-            uri,
-            &cookie2,
-            &[
-                ("creneau", &slot.id),
-                ("nom", "Bo"),
-                ("telephone", "0563000000"),
-                ("jeton", &token2),
-            ],
-        ),
+    let full = post(
+        &app,
+        uri,
+        &cookie2,
+        &[
+            ("creneau", &slot.id),
+            ("nom", "Bo"),
+            ("telephone", "0563000000"),
+            ("jeton", &token2),
+        ],
     )
     .await;
     assert_eq!(full.status, StatusCode::CONFLICT);
@@ -227,7 +212,7 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
     );
 
     // Cancel from the page's button.
-    let cancelled = send(&app.router, post_form(&format!("{path}/annuler"), "", &[])).await;
+    let cancelled = post(&app, &format!("{path}/annuler"), "", &[]).await;
     assert_eq!(cancelled.status, StatusCode::OK);
     assert!(text(&cancelled).contains("Le rendez-vous est annulé"));
     assert!(text(&cancelled).contains("Annulé"));
@@ -278,7 +263,7 @@ async fn within_four_hours_the_page_refuses_to_cancel_in_plain_words() {
     let page = get(&app.router, &path).await;
     assert!(text(&page).contains("ne peut plus être annulé en ligne"));
     assert!(!text(&page).contains("Annuler ce rendez-vous"));
-    let refused = send(&app.router, post_form(&format!("{path}/annuler"), "", &[])).await;
+    let refused = post(&app, &format!("{path}/annuler"), "", &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(text(&refused).contains("moins de 4 heures"));
     let rows = app
@@ -297,28 +282,9 @@ async fn within_four_hours_the_page_refuses_to_cancel_in_plain_words() {
         .any(|(to, text)| to == "0600000000" && text.contains("/reservation/")));
 }
 
-/// A session for a new account, straight in the store (the sign-in itself is tested by the
-/// accounts' suite): the `Cookie` header value.
+/// The `Cookie` header of a new account's session.
 async fn session(app: &App, email: &str, role: Role, places: Vec<String>) -> String {
-    let accounts = app.state.store.accounts().expect("accounts");
-    let account = accounts
-        .create_account(&NewAccount {
-            email: email.into(),
-            role,
-            territory: None,
-            places,
-        })
-        .await
-        .expect("account");
-    let id = maillage_web::accounts::random_token();
-    accounts
-        .create_session(
-            &maillage_web::accounts::hash(&id),
-            account.id,
-            chrono::Utc::now() + Duration::hours(1),
-        )
-        .await
-        .expect("session");
+    let id = support::signed_in(app, email, role, places).await;
     format!("maillage_session={id}")
 }
 
@@ -336,7 +302,7 @@ async fn get_as(app: &App, uri: &str, cookie: &str) -> Answer {
 #[tokio::test]
 async fn an_agent_books_for_someone_and_marks_them_seen() {
     let app = app().await;
-    let slot = publish(&app, 2).await;
+    let slot = support::publish_slot(&app, 2).await;
     let agent = session(
         &app,
         "agent@exemple.fr",
@@ -363,41 +329,33 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(text(&page).contains("Réserver pour quelqu'un"));
     let token = hidden(&page.body, "jeton");
-    let bad = send(
-        &app.router,
-        post_form(
-            "/espace/agenda/reserver",
-            &agent,
-            &[
-                ("creneau", &slot.id),
-                ("nom", "Mme Durand"),
-                ("jeton", &token),
-            ],
-        ),
+    let bad = post(
+        &app,
+        "/espace/agenda/reserver",
+        &agent,
+        &[
+            ("creneau", &slot.id),
+            ("nom", "Mme Durand"),
+            ("jeton", &token),
+        ],
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(&bad).contains("téléphone ou une adresse"));
     let token = hidden(&bad.body, "jeton");
-    let done = send(
-        &app.router,
-        post_form(
-            "/espace/agenda/reserver",
-            &agent,
-            &[
-                ("creneau", &slot.id),
-                ("nom", "Mme Durand"),
-                ("telephone", "05 63 11 22 33"),
-                ("jeton", &token),
-            ],
-        ),
+    let done = post(
+        &app,
+        "/espace/agenda/reserver",
+        &agent,
+        &[
+            ("creneau", &slot.id),
+            ("nom", "Mme Durand"),
+            ("telephone", "05 63 11 22 33"),
+            ("jeton", &token),
+        ],
     )
     .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let week = done.headers["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
+    let week = see_other(&done);
     let agenda = get_as(&app, &week, &agent).await;
     assert!(text(&agenda).contains("Le rendez-vous est réservé"));
     assert!(text(&agenda).contains("Mme Durand"));
@@ -405,13 +363,11 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
 
     let key = hidden(&agenda.body, "reservation");
     let token = hidden(&agenda.body, "jeton");
-    let seen = send(
-        &app.router,
-        post_form(
-            "/espace/agenda/presence",
-            &agent,
-            &[("reservation", &key), ("presence", "vu"), ("jeton", &token)],
-        ),
+    let seen = post(
+        &app,
+        "/espace/agenda/presence",
+        &agent,
+        &[("reservation", &key), ("presence", "vu"), ("jeton", &token)],
     )
     .await;
     assert_eq!(seen.status, StatusCode::SEE_OTHER);
@@ -425,17 +381,15 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
     assert_eq!(b.attendance, Some(Attendance::Seen));
     assert!(b.booked_by.is_some());
     // A used token does not work twice.
-    let replay = send(
-        &app.router,
-        post_form(
-            "/espace/agenda/presence",
-            &agent,
-            &[
-                ("reservation", &key),
-                ("presence", "absent"),
-                ("jeton", &token),
-            ],
-        ),
+    let replay = post(
+        &app,
+        "/espace/agenda/presence",
+        &agent,
+        &[
+            ("reservation", &key),
+            ("presence", "absent"),
+            ("jeton", &token),
+        ],
     )
     .await;
     assert_eq!(replay.status, StatusCode::FORBIDDEN);

@@ -12,38 +12,13 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-fn missing_tools(root: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    let chromium =
-        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        missing.push(format!("chromium ({chromium})"));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.push("node".into());
-    }
-    for pkg in ["playwright-core", "axe-core"] {
-        if !root.join("node_modules").join(pkg).exists() {
-            missing.push(format!(
-                "npm package {pkg} (run `npm ci` at the workspace root)"
-            ));
-        }
-    }
-    missing
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
     let root = support::workspace();
-    let missing = missing_tools(&root);
-    if !missing.is_empty() {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("browser tests need: {}", missing.join(", "));
-        }
-        eprintln!(
-            "\n!!! SKIPPED browser/accessibility tests: missing {} !!!\n",
-            missing.join(", ")
-        );
+    if support::skip_without(
+        &support::browser_tools_missing(&root),
+        "browser/accessibility tests",
+    ) {
         return;
     }
     let (neutral, etat) = (support::app().await, support::configured("etat").await);

@@ -19,6 +19,7 @@ use crate::accounts::{self as acc, Viewer};
 use crate::error::WebError;
 use crate::hours::now_paris;
 use crate::layout::{render, Layout};
+use crate::pages::booking::BookForm;
 use crate::AppState;
 
 /// One appointment of the agenda.
@@ -290,20 +291,6 @@ pub async fn attendance(
     Ok(acc::see_other(&format!(
         "/espace/agenda?semaine={week}&fait=note"
     )))
-}
-
-#[derive(Deserialize)]
-pub struct BookForm {
-    #[serde(default)]
-    creneau: String,
-    #[serde(default)]
-    nom: String,
-    #[serde(default)]
-    telephone: String,
-    #[serde(default)]
-    courriel: String,
-    #[serde(default)]
-    jeton: String,
 }
 
 /// `POST /espace/agenda/reserver`: the agent books for someone.

@@ -130,18 +130,20 @@ pub struct FormPage {
     pub offer: Offer,
 }
 
+/// A booking form as sent (the place page's and the agenda's): the slot, the person, the
+/// anti-forgery token.
 #[derive(Deserialize)]
 pub struct BookForm {
     #[serde(default)]
-    creneau: String,
+    pub(crate) creneau: String,
     #[serde(default)]
-    nom: String,
+    pub(crate) nom: String,
     #[serde(default)]
-    telephone: String,
+    pub(crate) telephone: String,
     #[serde(default)]
-    courriel: String,
+    pub(crate) courriel: String,
     #[serde(default)]
-    jeton: String,
+    pub(crate) jeton: String,
 }
 
 /// `POST /lieux/{id}/reserver`: books, then sends the person to their booking's page.

@@ -275,3 +275,101 @@ pub async fn bus_commune(router: &axum::Router) -> String {
         .collect::<String>()
         .replace("&#39;", "'")
 }
+
+/// Publishes the slots of the hostile test place (Mo-Fr 09:00-12:00, 30 minutes, `capacity`
+/// people each) over the booking window; returns them, by start.
+pub async fn publish_slots(app: &App, capacity: u32) -> Vec<maillage_store::Slot> {
+    let now = maillage_web::hours::now_paris();
+    let rule = maillage_directory::booking::SlotRule {
+        minutes: 30,
+        capacity,
+        closures: vec![],
+    };
+    let slots = maillage_directory::booking::slots_from_hours(
+        "lieu-hostile",
+        "Mo-Fr 09:00-12:00",
+        &rule,
+        now,
+    )
+    .expect("slots");
+    app.state.store.save_slots(&slots).await.expect("save");
+    slots
+}
+
+/// The first published slot starting more than a day from now (so it can still be
+/// cancelled online).
+pub async fn publish_slot(app: &App, capacity: u32) -> maillage_store::Slot {
+    let now = maillage_web::hours::now_paris();
+    publish_slots(app, capacity)
+        .await
+        .into_iter()
+        .find(|s| s.start > now + chrono::Duration::days(1))
+        .expect("a slot after tomorrow")
+}
+
+/// A new account with a live session, written straight in the store (the sign-in itself is
+/// the accounts suite's): the session id, the value of the `maillage_session` cookie.
+pub async fn signed_in(
+    app: &App,
+    email: &str,
+    role: maillage_store::accounts::Role,
+    places: Vec<String>,
+) -> String {
+    let accounts = app.state.store.accounts().expect("accounts");
+    let account = accounts
+        .create_account(&maillage_store::accounts::NewAccount {
+            email: email.into(),
+            role,
+            territory: None,
+            places,
+        })
+        .await
+        .expect("account");
+    let id = maillage_web::accounts::random_token();
+    accounts
+        .create_session(
+            &maillage_web::accounts::hash(&id),
+            account.id,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
+        .await
+        .expect("session");
+    id
+}
+
+/// What the browser suites need and this machine lacks (Chromium, node, the npm packages).
+pub fn browser_tools_missing(root: &std::path::Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    let chromium =
+        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        missing.push(format!("chromium ({chromium})"));
+    }
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        missing.push("node".into());
+    }
+    for pkg in ["playwright-core", "axe-core"] {
+        if !root.join("node_modules").join(pkg).exists() {
+            missing.push(format!(
+                "npm package {pkg} (run `npm ci` at the workspace root)"
+            ));
+        }
+    }
+    missing
+}
+
+/// `true` when `what` must be skipped for lack of tools, said loudly; a failure under `CI`.
+pub fn skip_without(missing: &[String], what: &str) -> bool {
+    if missing.is_empty() {
+        return false;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{what} need: {}", missing.join(", "));
+    }
+    eprintln!("\n!!! SKIPPED {what}: missing {} !!!\n", missing.join(", "));
+    true
+}
