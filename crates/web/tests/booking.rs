@@ -6,8 +6,6 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::Duration;
-use maillage_store::{Slot, SlotSource};
 use support::{app, get, send};
 
 fn post_json(uri: &str, body: &str) -> Request<Body> {
@@ -203,16 +201,7 @@ async fn the_cancellation_link_frees_the_place_until_four_hours_before() {
     assert_eq!(again.status, StatusCode::CREATED, "the place is free again");
 
     // A slot two hours from now can be booked but no longer cancelled online.
-    let now = maillage_web::hours::now_paris();
-    let soon = Slot {
-        id: "lieu-hostile-bientot".into(),
-        place_id: "lieu-hostile".into(),
-        start: now + Duration::hours(2),
-        end: now + Duration::hours(3),
-        capacity: 1,
-        source: SlotSource::OpeningHours,
-    };
-    app.state.store.save_slots(&[soon]).await.expect("save");
+    support::publish_soon_slot(&app).await;
     let a = send(
         &app.router,
         post_json(

@@ -7,9 +7,8 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use chrono::Duration;
 use maillage_store::accounts::Role;
-use maillage_store::{Attendance, Slot, SlotSource};
+use maillage_store::Attendance;
 use support::{app, get, send, Answer, App};
 
 /// The page's text with askama's apostrophe escape undone, to look for French sentences.
@@ -240,16 +239,7 @@ async fn a_person_books_from_the_place_page_and_cancels_from_the_link() {
 #[tokio::test]
 async fn within_four_hours_the_page_refuses_to_cancel_in_plain_words() {
     let app = app().await;
-    let now = maillage_web::hours::now_paris();
-    let soon = Slot {
-        id: "lieu-hostile-bientot".into(),
-        place_id: "lieu-hostile".into(),
-        start: now + Duration::hours(2),
-        end: now + Duration::hours(3),
-        capacity: 1,
-        source: SlotSource::OpeningHours,
-    };
-    app.state.store.save_slots(&[soon]).await.expect("save");
+    support::publish_soon_slot(&app).await;
     let a = send(
         &app.router,
         Request::post("/api/v1/creneaux/lieu-hostile-bientot/reservations")

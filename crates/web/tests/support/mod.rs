@@ -373,3 +373,19 @@ pub fn skip_without(missing: &[String], what: &str) -> bool {
     eprintln!("\n!!! SKIPPED {what}: missing {} !!!\n", missing.join(", "));
     true
 }
+
+/// A slot of the hostile place two hours from now (bookable, no longer cancellable online);
+/// returns its id.
+pub async fn publish_soon_slot(app: &App) -> String {
+    let now = maillage_web::hours::now_paris();
+    let soon = maillage_store::Slot {
+        id: "lieu-hostile-bientot".into(),
+        place_id: "lieu-hostile".into(),
+        start: now + chrono::Duration::hours(2),
+        end: now + chrono::Duration::hours(3),
+        capacity: 1,
+        source: maillage_store::SlotSource::OpeningHours,
+    };
+    app.state.store.save_slots(&[soon]).await.expect("save");
+    "lieu-hostile-bientot".into()
+}
