@@ -315,6 +315,15 @@ async fn an_agent_books_for_someone_and_marks_them_seen() {
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert!(text(&refused).contains("réservé aux agents"));
 
+    let space = get_as(&app, "/espace", &agent).await;
+    assert!(
+        space.body.contains("href=\"/espace/agenda\""),
+        "the agent's space links to the agenda"
+    );
+    assert!(!get_as(&app, "/espace", &editor)
+        .await
+        .body
+        .contains("/espace/agenda"));
     let page = get_as(&app, "/espace/agenda", &agent).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(text(&page).contains("Réserver pour quelqu'un"));
