@@ -156,6 +156,10 @@ await audit("widget-couleurs", "/embed?ou=Montauban&principale=5a2d82&secondaire
 await audit("erreur-404", "/nulle-part");
 await audit("itinerance", "/itinerance");
 await audit("observatoire", "/observatoire");
+await audit("orientation", "/orientation");
+await audit("orientation-organisme", "/orientation?usage=avec-aide&besoin=dossier-bloque");
+await audit("orientation-commune", "/orientation?usage=jamais&besoin=apprendre&deplacement=pres");
+await audit("orientation-resultat", "/orientation?usage=avec-aide&besoin=dossier-bloque&organisme=caf&deplacement=oui&commune=Montauban");
 
 // The bus poster: its stylesheet is allowed by the CSP (no console error), and printing it
 // gives A4 pages from its @page rule.

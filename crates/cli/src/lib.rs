@@ -16,6 +16,7 @@ pub mod import;
 pub mod mapping;
 pub mod paths;
 pub mod progress;
+pub mod rendezvous;
 pub mod report_print;
 pub mod serve;
 pub mod tours;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Fichiers de correspondance : modèle écrit à partir des colonnes d'un fichier.
     #[command(subcommand)]
     Mapping(mapping::Command),
+    /// Rendez-vous : publier les créneaux, envoyer les rappels, effacer les données passées.
+    #[command(subcommand, name = "rendez-vous")]
+    RendezVous(rendezvous::Command),
 }
 
 /// Entry point called by the binary.
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Compte(cmd) => compte::run(cmd),
         Command::Entretien(cmd) => entretien::run(cmd),
         Command::Mapping(cmd) => mapping::run(cmd),
+        Command::RendezVous(cmd) => rendezvous::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -147,6 +147,23 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         println!("{}.", maillage_directory::tours::summary(&published));
+        // Slots for the France Services, so a visitor can try booking: 30-minute
+        // appointments, two people at a time, from their opening hours.
+        let rule = maillage_directory::booking::SlotRule {
+            minutes: 30,
+            capacity: 2,
+            closures: Vec::new(),
+        };
+        let now = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .naive_local();
+        let slots =
+            maillage_directory::booking::publish_france_services(store.as_ref(), &rule, now)
+                .await?;
+        println!(
+            "{} créneaux de rendez-vous publiés pour {} France Services.",
+            slots.slots, slots.places
+        );
         if args.no_serve {
             return Ok(ExitCode::SUCCESS);
         }

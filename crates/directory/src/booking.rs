@@ -96,6 +96,51 @@ pub fn slots_from_hours(
     Ok(slots)
 }
 
+/// What [`publish_france_services`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Places that got slots.
+    pub places: u32,
+    pub slots: u64,
+    /// France Services whose hours are missing or unreadable (no slot for them).
+    pub skipped: u32,
+}
+
+/// Publishes the slots of every France Services of the store from its opening hours, with
+/// one rule: what the demo does so a visitor can try booking (and what a département can run
+/// daily: ids are deterministic, so a booked slot is updated, never duplicated).
+pub async fn publish_france_services(
+    store: &dyn maillage_store::Store,
+    rule: &SlotRule,
+    now: NaiveDateTime,
+) -> Result<Published, maillage_store::StoreError> {
+    let places = store
+        .places(&maillage_store::PlaceFilter::default())
+        .await?;
+    let mut done = Published::default();
+    for stored in places {
+        let p = &stored.place;
+        let france_services = p
+            .dispositif_programmes_nationaux
+            .contains(&maillage_model::Dispositif::FranceServices);
+        if !france_services {
+            continue;
+        }
+        let Some(hours) = p.horaires.as_deref() else {
+            done.skipped += 1;
+            continue;
+        };
+        match slots_from_hours(&p.id, hours, rule, now) {
+            Ok(slots) if !slots.is_empty() => {
+                done.slots += store.save_slots(&slots).await?;
+                done.places += 1;
+            }
+            Ok(_) | Err(_) => done.skipped += 1,
+        }
+    }
+    Ok(done)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

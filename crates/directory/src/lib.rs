@@ -18,17 +18,21 @@
 //!   and the labellings an import of places brings.
 //! - [`visits`]: home visits requested by partners from the site and slotted by the
 //!   coordinator into a tour day.
-//! - [`booking`]: the bookable slots cut from a place's opening hours.
+//! - [`booking`]: the bookable slots cut from a place's opening hours; [`appointments`]:
+//!   booking one, its confirmation, the 48-hour reminder, cancellation and the purge.
+//! - [`orientation`]: the diagnostic's decisions (level 1 help, level 2 operator, way).
 //!
 //! Invariants: nothing here knows HTTP or prints to a terminal; every write goes through the
 //! [`maillage_store::Store`] in one transaction; a failed use case writes nothing.
 
+pub mod appointments;
 pub mod booking;
 pub mod duplicates;
 pub mod edit;
 pub mod freshness;
 pub mod import;
 pub mod import_runs;
+pub mod orientation;
 pub mod tours;
 pub mod visits;
 

@@ -7,7 +7,12 @@
 //! write a row (`AccountStore::enqueue_email`); [`send_due`] claims one due row at a time (the
 //! claim moves its next try past a lease in the same statement, so no other worker takes it),
 //! sends it with `lettre`, then marks it sent, or pushes its next try back with a growing
-//! delay ([`backoff`]). [`run_worker`] is the loop the web server spawns.
+//! delay ([`backoff`]). [`run_worker`] is the loop the web server spawns. Text messages go
+//! through the [`sms::SmsSender`] trait.
+
+pub mod sms;
+#[doc(hidden)]
+pub mod testing;
 
 use std::time::Duration as StdDuration;
 
@@ -16,8 +21,6 @@ use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use maillage_store::accounts::{AccountStore, OutboxMessage};
-
-pub mod testing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {

@@ -74,15 +74,7 @@ impl SmtpServer {
 
     /// Every message received so far, as raw text, sorted.
     pub fn received(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::fs::read_dir(self.maildir.join("new"))
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.sort();
-        out
+        received(&self.maildir)
     }
 }
 
@@ -91,4 +83,23 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `aiosmtpd` on `127.0.0.1:port`, writing to `maildir`; panics when it cannot (for
+/// tests, where that is the clearest failure).
+pub fn start_smtp(python: &Path, port: u16, maildir: &Path) -> SmtpServer {
+    SmtpServer::start(python, port, maildir).expect("aiosmtpd")
+}
+
+/// Every message received so far in `maildir`, raw, sorted.
+pub fn received(maildir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(maildir.join("new"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
 }

@@ -125,3 +125,56 @@ pub struct BookingRow {
 
 /// The text form of times in the booking tables (sortable as text on both backends).
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+/// What an agent noted after an appointment (migration 0700).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Attendance {
+    /// The person came.
+    Seen,
+    /// The person did not come and did not warn.
+    NoShow,
+    /// The person warned they could not come.
+    Excused,
+}
+
+impl Attendance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attendance::Seen => "vu",
+            Attendance::NoShow => "absent",
+            Attendance::Excused => "excuse",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Attendance> {
+        match s {
+            "vu" => Some(Attendance::Seen),
+            "absent" => Some(Attendance::NoShow),
+            "excuse" => Some(Attendance::Excused),
+            _ => None,
+        }
+    }
+}
+
+/// One booking with its slot: the cancellation page, the agents' agenda and the reminder
+/// job all need both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookedSlot {
+    /// The booking's key (the SHA-256 of its cancellation token): agents act on a booking by
+    /// it without ever seeing the token.
+    pub key: String,
+    pub booking: BookingRow,
+    pub slot: Slot,
+    pub attendance: Option<Attendance>,
+    pub reminded_at: Option<NaiveDateTime>,
+    /// The account of the agent who booked for the person, if one did.
+    pub booked_by: Option<i64>,
+}
+
+/// An email queued in the outbox together with the reminder's mark.
+#[derive(Debug, Clone)]
+pub struct QueuedEmail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}

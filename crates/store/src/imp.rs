@@ -1231,6 +1231,48 @@ impl Store for DbStore {
     async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<crate::BookingRow>> {
         self.bookings_of_slot_impl(slot_id).await
     }
+
+    async fn booked_slot(&self, key: &str) -> Result<Option<crate::BookedSlot>> {
+        self.booked_slot_impl(key).await
+    }
+
+    async fn bookings_between(
+        &self,
+        place_ids: &[String],
+        from: chrono::NaiveDateTime,
+        to: chrono::NaiveDateTime,
+    ) -> Result<Vec<crate::BookedSlot>> {
+        self.bookings_between_impl(place_ids, from, to).await
+    }
+
+    async fn set_attendance(
+        &self,
+        key: &str,
+        attendance: Option<crate::Attendance>,
+    ) -> Result<bool> {
+        self.set_attendance_impl(key, attendance).await
+    }
+
+    async fn set_booked_by(&self, key: &str, account_id: i64) -> Result<()> {
+        self.set_booked_by_impl(key, account_id).await
+    }
+
+    async fn due_reminders(
+        &self,
+        now: chrono::NaiveDateTime,
+        until: chrono::NaiveDateTime,
+    ) -> Result<Vec<crate::BookedSlot>> {
+        self.due_reminders_impl(now, until).await
+    }
+
+    async fn mark_reminded(
+        &self,
+        key: &str,
+        now: chrono::NaiveDateTime,
+        email: Option<&crate::QueuedEmail>,
+    ) -> Result<bool> {
+        self.mark_reminded_impl(key, now, email).await
+    }
 }
 
 async fn keep_apart_rows(tx: &mut Transaction<'static, DB>) -> Result<Vec<KeepApart>> {
@@ -1263,3 +1305,4 @@ include!("accounts_imp.rs");
 include!("tours_imp.rs");
 include!("booking_imp.rs");
 include!("coordination_imp.rs");
+include!("booking_followup_imp.rs");

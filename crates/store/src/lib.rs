@@ -23,8 +23,8 @@ pub mod tours;
 pub mod visits;
 
 pub use booking::{
-    BookingOutcome, BookingRow, CancelOutcome, NewBooking, Slot, SlotAvailability, SlotQuery,
-    SlotSource,
+    Attendance, BookedSlot, BookingOutcome, BookingRow, CancelOutcome, NewBooking, QueuedEmail,
+    Slot, SlotAvailability, SlotQuery, SlotSource,
 };
 pub use open::open;
 pub use reports::{NewPlaceReport, PlaceReport};
@@ -405,5 +405,60 @@ pub trait Store: Send + Sync {
     async fn bookings_of_slot(&self, slot_id: &str) -> Result<Vec<BookingRow>> {
         let _ = slot_id;
         Ok(Vec::new())
+    }
+
+    // Booking follow-up (migration 0700: reminders, the agents' agenda; see [`booking`]).
+
+    /// The booking whose key (hash of its cancellation token) is `key`, with its slot.
+    async fn booked_slot(&self, key: &str) -> Result<Option<BookedSlot>> {
+        let _ = key;
+        Ok(None)
+    }
+
+    /// Every booking (confirmed or cancelled) of the slots of these places starting in
+    /// `[from, to)`, by start time: the agents' agenda.
+    async fn bookings_between(
+        &self,
+        place_ids: &[String],
+        from: chrono::NaiveDateTime,
+        to: chrono::NaiveDateTime,
+    ) -> Result<Vec<BookedSlot>> {
+        let _ = (place_ids, from, to);
+        Ok(Vec::new())
+    }
+
+    /// Notes (or clears) what became of an appointment; `false` when no booking has this key.
+    async fn set_attendance(&self, key: &str, attendance: Option<Attendance>) -> Result<bool> {
+        let _ = (key, attendance);
+        Ok(false)
+    }
+
+    /// Records who booked for the person (an agent's account).
+    async fn set_booked_by(&self, key: &str, account_id: i64) -> Result<()> {
+        let _ = (key, account_id);
+        Ok(())
+    }
+
+    /// Confirmed, not purged, not yet reminded bookings whose slot starts in `(now, until]`.
+    async fn due_reminders(
+        &self,
+        now: chrono::NaiveDateTime,
+        until: chrono::NaiveDateTime,
+    ) -> Result<Vec<BookedSlot>> {
+        let _ = (now, until);
+        Ok(Vec::new())
+    }
+
+    /// Marks a booking reminded at `now` and, in the same transaction, queues `email` in the
+    /// outbox. `false` (and nothing written) when it was already reminded or cancelled
+    /// meanwhile: of two jobs racing, or a job run again after a restart, one only queues.
+    async fn mark_reminded(
+        &self,
+        key: &str,
+        now: chrono::NaiveDateTime,
+        email: Option<&QueuedEmail>,
+    ) -> Result<bool> {
+        let _ = (key, now, email);
+        Ok(false)
     }
 }

@@ -202,3 +202,126 @@ async fn purge_blanks_personal_data_of_past_appointments_only(store: Arc<dyn Sto
         "purging twice changes nothing"
     );
 }
+
+check_both!(a_reminder_is_claimed_once_and_queued_with_its_mark);
+async fn a_reminder_is_claimed_once_and_queued_with_its_mark(store: Arc<dyn Store>) {
+    use maillage_store::QueuedEmail;
+    store
+        .save_slots(&[slot("r", 3, 9, 3), slot("later", 20, 9, 3)])
+        .await
+        .expect("slots");
+    for (s, n) in [("r", 1), ("r", 2), ("later", 3)] {
+        assert_eq!(
+            store.book(&booking(s, n)).await.expect("book"),
+            BookingOutcome::Booked
+        );
+    }
+    store
+        .cancel_booking("r-0002", at(1, 9), at(1, 9))
+        .await
+        .expect("cancel");
+    // On the 1st at 10:00, 48 hours ahead reaches the 3rd at 10:00: "r" is due, "later" not,
+    // and the cancelled booking never is.
+    let due = store
+        .due_reminders(at(1, 10), at(3, 10))
+        .await
+        .expect("due");
+    let keys: Vec<_> = due.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(keys, ["r-0001"]);
+    assert_eq!(due[0].slot.start, at(3, 9));
+    assert_eq!(due[0].booking.name, "Personne 1");
+    let mail = QueuedEmail {
+        to: "personne@exemple.fr".into(),
+        subject: "Rappel".into(),
+        body: "Rappel".into(),
+    };
+    let before = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox")
+        .len();
+    assert!(store
+        .mark_reminded("r-0001", at(1, 10), Some(&mail))
+        .await
+        .expect("mark"));
+    assert!(
+        !store
+            .mark_reminded("r-0001", at(1, 11), Some(&mail))
+            .await
+            .expect("mark"),
+        "a second claim finds it reminded"
+    );
+    assert!(
+        !store
+            .mark_reminded("r-0002", at(1, 11), Some(&mail))
+            .await
+            .expect("mark"),
+        "a cancelled booking is not reminded"
+    );
+    let outbox = store
+        .accounts()
+        .expect("outbox")
+        .outbox()
+        .await
+        .expect("outbox");
+    assert_eq!(
+        outbox.len(),
+        before + 1,
+        "one email queued, with the first claim only"
+    );
+    assert!(store
+        .due_reminders(at(1, 12), at(3, 12))
+        .await
+        .expect("due")
+        .is_empty());
+    let b = store
+        .booked_slot("r-0001")
+        .await
+        .expect("read")
+        .expect("booking");
+    assert_eq!(b.reminded_at, Some(at(1, 10)));
+}
+
+check_both!(the_agenda_lists_bookings_of_the_agents_places_and_notes_attendance);
+async fn the_agenda_lists_bookings_of_the_agents_places_and_notes_attendance(
+    store: Arc<dyn Store>,
+) {
+    use maillage_store::Attendance;
+    let mut elsewhere = slot("autre", 10, 11, 1);
+    elsewhere.place_id = "lieu-autre".into();
+    store
+        .save_slots(&[slot("m", 10, 9, 2), slot("n", 10, 10, 2), elsewhere])
+        .await
+        .expect("slots");
+    for (s, n) in [("n", 1), ("m", 2), ("autre", 3)] {
+        store.book(&booking(s, n)).await.expect("book");
+    }
+    store.set_booked_by("n-0001", 7).await.expect("by");
+    let day = store
+        .bookings_between(&["lieu-test".to_string()], at(10, 0), at(11, 0))
+        .await
+        .expect("agenda");
+    let keys: Vec<_> = day.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(keys, ["m-0002", "n-0001"], "this place's, by start time");
+    assert_eq!(day[1].booked_by, Some(7));
+    assert!(store
+        .bookings_between(&[], at(10, 0), at(11, 0))
+        .await
+        .expect("none")
+        .is_empty());
+    assert!(store
+        .set_attendance("m-0002", Some(Attendance::NoShow))
+        .await
+        .expect("note"));
+    assert!(!store
+        .set_attendance("inconnu", Some(Attendance::Seen))
+        .await
+        .expect("note"));
+    let m = store.booked_slot("m-0002").await.expect("read").expect("m");
+    assert_eq!(m.attendance, Some(Attendance::NoShow));
+    store.set_attendance("m-0002", None).await.expect("clear");
+    let m = store.booked_slot("m-0002").await.expect("read").expect("m");
+    assert_eq!(m.attendance, None);
+}

@@ -109,7 +109,7 @@ pub fn next_passages(
 }
 
 /// Escapes a TEXT value (RFC 5545 §3.3.11).
-fn ical_text(s: &str) -> String {
+pub fn ical_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -125,7 +125,7 @@ fn ical_text(s: &str) -> String {
 }
 
 /// Folds a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character.
-fn fold(line: &str, out: &mut String) {
+pub fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {
         let n = c.len_utf8();

@@ -16,6 +16,9 @@
 //! 5. The search index alone, in this process, from 64 threads: the relevance ranking
 //!    against the first version's ordering ([`Ranking::Baseline`], every word required,
 //!    alphabetical) on the same index, queries and machine, interleaved: p50/p99 and the ratio.
+//!
+//! `-- mixed` is issue 9's observatory under load ([`drive_mixed`]); `-- booking` issue 15's
+//! booking p95 at 32 clients against `/healthz` ([`drive_booking`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,6 +55,8 @@ fn main() {
         rt.block_on(serve(&args[2], &args[3]));
     } else if args.get(1).map(String::as_str) == Some("mixed") {
         rt.block_on(drive_mixed());
+    } else if args.get(1).map(String::as_str) == Some("booking") {
+        rt.block_on(drive_booking());
     } else {
         let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(50_000);
         rt.block_on(drive(total));
@@ -213,28 +218,47 @@ async fn load(base: &str, uris: Arc<Vec<String>>) -> Figures {
 
 /// `requests` GETs spread over `clients` keep-alive clients, cycling through `uris`.
 async fn load_with(base: &str, uris: Arc<Vec<String>>, clients: usize, requests: usize) -> Figures {
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+    let base = base.to_string();
+    load_requests(
+        clients,
+        requests,
+        move |c, k| {
+            hyper::Request::get(format!("{base}{}", uris[(c * 31 + k) % uris.len()]))
+                .body(http_body_util::Full::new(Bytes::new()))
+                .expect("request")
+        },
+        |status| status.is_success(),
+    )
+    .await
+}
+
+/// `requests` requests made by `make(client, k)`, spread over `clients` keep-alive clients;
+/// an answer is an error unless `ok(status)`.
+async fn load_requests(
+    clients: usize,
+    requests: usize,
+    make: impl Fn(usize, usize) -> hyper::Request<http_body_util::Full<Bytes>> + Send + Sync + 'static,
+    ok: fn(hyper::StatusCode) -> bool,
+) -> Figures {
+    let client: Client<_, http_body_util::Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(clients)
         .build_http();
+    let make = Arc::new(make);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let client = client.clone();
-        let uris = uris.clone();
-        let base = base.to_string();
+        let (client, make) = (client.clone(), make.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(requests / clients + 1);
             let mut errors = 0;
             for k in 0..requests / clients {
-                let uri: hyper::Uri = format!("{base}{}", uris[(c * 31 + k) % uris.len()])
-                    .parse()
-                    .expect("uri");
+                let request = make(c, k);
                 let t = Instant::now();
-                match client.get(uri).await {
+                match client.request(request).await {
                     Ok(resp) => {
-                        let ok = resp.status().is_success();
+                        let good = ok(resp.status());
                         let _ = resp.into_body().collect().await;
-                        if !ok {
+                        if !good {
                             errors += 1;
                         }
                     }
@@ -645,6 +669,80 @@ async fn drive_mixed() {
         ms(obs_alone.p50),
         ms(obs_alone.p99),
         obs_alone.errors
+    );
+}
+
+/// Issue 15's figure: `POST /api/v1/creneaux/{id}/reservations` from 32 concurrent clients
+/// on the real server (a child process on a SQLite file, the default deployment), each
+/// booking a place in a transaction that locks the database (see `maillage_store::booking`),
+/// against `/healthz` from the same 32 clients in the same run; prints p50/p95/p99 and the
+/// ratio of the p95s. The slots are wide (capacity 10,000) so every request books: the
+/// figure is the cost of a booking, not of a refusal.
+///
+///     cargo run --release -p maillage-web --example bench -- booking
+async fn drive_booking() {
+    const BOOKING_CLIENTS: usize = 32;
+    const BOOKINGS: usize = 6_400;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite:{}", dir.path().join("booking.sqlite").display());
+    let store = maillage_store::open(&db).await.expect("open store");
+    let start = chrono::Utc::now().naive_utc() + chrono::Duration::days(2);
+    let slots: Vec<maillage_store::Slot> = (0..200)
+        .map(|i| maillage_store::Slot {
+            id: format!("bench-{i}"),
+            place_id: format!("lieu-{}", i % 20),
+            start: start + chrono::Duration::minutes(30 * i),
+            end: start + chrono::Duration::minutes(30 * i + 30),
+            capacity: 10_000,
+            source: maillage_store::SlotSource::OpeningHours,
+        })
+        .collect();
+    store.save_slots(&slots).await.expect("slots");
+    drop(store);
+    let (mut child, base) = spawn_server(&db, Path::new("/nonexistent"));
+    let healthz = Arc::new(vec!["/healthz".to_string()]);
+    let _ = load_with(&base, healthz.clone(), BOOKING_CLIENTS, 3_200).await; // warm-up
+    let health = load_with(&base, healthz, BOOKING_CLIENTS, BOOKINGS).await;
+
+    let booking_base = base.clone();
+    let booked = load_requests(
+        BOOKING_CLIENTS,
+        BOOKINGS,
+        move |c, k| {
+            let body = format!(r#"{{"nom":"Client {c} {k}","telephone":"0563000000"}}"#);
+            hyper::Request::post(format!(
+                "{booking_base}/api/v1/creneaux/bench-{}/reservations",
+                (c * 31 + k) % 200
+            ))
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .expect("request")
+        },
+        |status| status == hyper::StatusCode::CREATED,
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("\n== booking, {BOOKING_CLIENTS} clients, {BOOKINGS} requests, SQLite ==");
+    println!(
+        "POST reservations : {:.0} req/s  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  not 201: {}",
+        booked.rps,
+        ms(booked.p50),
+        ms(booked.p95),
+        ms(booked.p99),
+        booked.errors
+    );
+    println!(
+        "GET /healthz      : {:.0} req/s  p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  errors {}",
+        health.rps,
+        ms(health.p50),
+        ms(health.p95),
+        ms(health.p99),
+        health.errors
+    );
+    println!(
+        "ratio of the p95s (booking / healthz): {:.1} (target: booking p95 under 50 ms)",
+        ms(booked.p95) / ms(health.p95).max(1e-9)
     );
 }
 

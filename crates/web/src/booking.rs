@@ -7,27 +7,25 @@
 //! Capacity is the store's job ([`maillage_store::Store::book`], enforced by the database):
 //! this layer only checks the input and turns outcomes into statuses: 201 booked, 409 full
 //! (or too late), 404 unknown slot, 422 input a person can fix, each with a French message in
-//! the API's error shape. The cancellation token is random (256 bits from the kernel) and
-//! only its SHA-256 is stored.
+//! the API's error shape. The rules (input, token, confirmation) are the directory's
+//! [`appointments`], shared with the no-JavaScript form of `pages::booking`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{Duration, NaiveDate, NaiveDateTime};
-use maillage_store::{BookingOutcome, CancelOutcome, NewBooking, SlotAvailability, SlotQuery};
+use chrono::{Duration, NaiveDate};
+use maillage_directory::appointments::{
+    self, BookResult, Contact, BOOK_AHEAD_MINUTES, CANCEL_AHEAD_HOURS,
+};
+use maillage_store::{CancelOutcome, SlotAvailability, SlotQuery};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, WebError};
 use crate::hours::now_paris;
 use crate::AppState;
 
-/// Bookings close this long before a slot starts (the booking window's near end).
-const BOOK_AHEAD_MINUTES: i64 = 30;
-/// A booking can be cancelled from its link until this long before the appointment.
-const CANCEL_AHEAD_HOURS: i64 = 4;
 /// The longest period one listing covers (the booking window is 3 months).
 const MAX_DAYS: i64 = 92;
 /// Days listed when `au` is not given.
@@ -111,15 +109,9 @@ pub async fn list(
     Ok(Json(json!({ "creneaux": list })).into_response())
 }
 
-/// What a person sends to book, checked.
-struct Request {
-    nom: String,
-    telephone: Option<String>,
-    courriel: Option<String>,
-}
-
-/// Reads and checks the JSON body; the error is the French message of a 422.
-fn read_request(headers: &HeaderMap, body: &[u8]) -> Result<Request, String> {
+/// Reads the JSON body and checks it with the booking's own rules
+/// ([`appointments::check_contact`]); the error is the French message of a 422.
+fn read_request(headers: &HeaderMap, body: &[u8]) -> Result<Contact, String> {
     let json_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -132,66 +124,15 @@ fn read_request(headers: &HeaderMap, body: &[u8]) -> Result<Request, String> {
     let Some(obj) = value.as_object() else {
         return Err("la demande doit être un objet JSON (nom, telephone ou courriel)".into());
     };
-    let text = |name: &str| -> Result<Option<String>, String> {
+    let text = |name: &str| -> Result<Option<&str>, String> {
         match obj.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(format!("« {name} » doit être un texte")),
         }
     };
-    let nom = text("nom")?.ok_or("indiquez un nom (« nom »)")?;
-    if nom.chars().count() > 100 || nom.chars().any(char::is_control) {
-        return Err("le nom doit tenir en 100 caractères, sans retour à la ligne".into());
-    }
-    let telephone = text("telephone")?;
-    if let Some(t) = &telephone {
-        let digits = t.chars().filter(char::is_ascii_digit).count();
-        let allowed = t
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '+' | '(' | ')'));
-        if !allowed || !(10..=15).contains(&digits) {
-            return Err(format!(
-                "le numéro de téléphone « {t} » n'est pas valide (10 chiffres, par exemple 05 63 00 00 00)"
-            ));
-        }
-    }
-    let courriel = text("courriel")?;
-    if let Some(c) = &courriel {
-        let valid = c.len() <= 200
-            && !c.chars().any(|ch| ch.is_whitespace() || ch.is_control())
-            && c.split_once('@').is_some_and(|(user, domain)| {
-                !user.is_empty() && domain.contains('.') && !domain.contains('@')
-            });
-        if !valid {
-            return Err(format!(
-                "l'adresse électronique « {c} » n'est pas valide (par exemple nom@exemple.fr)"
-            ));
-        }
-    }
-    if telephone.is_none() && courriel.is_none() {
-        return Err(
-            "indiquez un numéro de téléphone (« telephone ») ou une adresse électronique (« courriel ») pour être prévenu"
-                .into(),
-        );
-    }
-    Ok(Request {
-        nom,
-        telephone,
-        courriel,
-    })
-}
-
-/// A new cancellation token: 32 bytes from the kernel's generator, in hex.
-fn new_token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(hex::encode(bytes))
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    appointments::check_contact(text("nom")?, text("telephone")?, text("courriel")?)
+        .map_err(|e| format!("{e} (champs « nom », « telephone », « courriel »)"))
 }
 
 /// `POST /api/v1/creneaux/{id}/reservations`.
@@ -201,49 +142,45 @@ pub async fn book(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request = match read_request(&headers, &body) {
+    let contact = match read_request(&headers, &body) {
         Ok(r) => r,
         Err(message) => return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, &message)),
     };
-    let token = new_token().map_err(|e| WebError::Unavailable(format!("jeton : {e}")))?;
-    let now = now_paris();
-    let outcome = state
-        .store
-        .book(&NewBooking {
-            slot_id: id.clone(),
-            name: request.nom,
-            phone: request.telephone,
-            email: request.courriel,
-            token_hash: token_hash(&token),
-            not_before: now + Duration::minutes(BOOK_AHEAD_MINUTES),
-            created_at: now,
-        })
-        .await?;
-    match outcome {
-        BookingOutcome::Booked => {}
-        BookingOutcome::Full => {
+    let result = appointments::book(
+        state.store.as_ref(),
+        state.sms.as_ref(),
+        &id,
+        &contact,
+        now_paris(),
+        &state.accounts.public_url,
+        None,
+    )
+    .await
+    .map_err(WebError::from)?;
+    let (token, slot) = match result {
+        BookResult::Booked { token, slot } => (token, slot),
+        BookResult::Full => {
             return Ok(refuse(
                 StatusCode::CONFLICT,
                 "ce créneau est complet ; choisissez un autre créneau",
             ))
         }
-        BookingOutcome::TooLate => {
+        BookResult::TooLate => {
             return Ok(refuse(
                 StatusCode::CONFLICT,
                 "ce créneau commence dans moins de 30 minutes ou est passé ; choisissez un autre créneau",
             ))
         }
-        BookingOutcome::NoSuchSlot => {
+        BookResult::NoSuchSlot => {
             return Err(WebError::NotFound(format!("le créneau « {id} » n'existe pas")).into())
         }
-    }
-    // TODO(outbox): queue the confirmation (and the reminder 48 hours before) here, once the
-    // email outbox table is merged; until then the person only gets this answer.
-    let slot = state.store.slot(&id).await?;
+    };
     let link = format!("/api/v1/reservations/{token}");
     let body = json!({
         "creneau": slot.as_ref().map(slot_json),
         "lien_annulation": link,
+        "page": appointments::booking_path(&token),
+        "agenda_ics": appointments::ics_path(&token),
         "annulable_jusqu_a": slot.map(|s| (s.slot.start - Duration::hours(CANCEL_AHEAD_HOURS))
             .format("%Y-%m-%dT%H:%M").to_string()),
     });
@@ -255,15 +192,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let now: NaiveDateTime = now_paris();
-    let outcome = state
-        .store
-        .cancel_booking(
-            &token_hash(&token),
-            now + Duration::hours(CANCEL_AHEAD_HOURS),
-            now,
-        )
-        .await?;
+    let outcome = appointments::cancel(state.store.as_ref(), &token, now_paris()).await?;
     match outcome {
         CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
             Ok(Json(json!({ "statut": "annulee" })).into_response())

@@ -50,6 +50,7 @@ pub struct Layout {
 /// The main navigation, in order. A helper adding a section adds one line here.
 const NAV: &[(&str, &str)] = &[
     ("/", "Rechercher"),
+    ("/orientation", "Trouver la bonne aide"),
     ("/carte", "Carte"),
     ("/observatoire", "Observatoire"),
     ("/itinerance", "France Services itinérantes"),

@@ -99,6 +99,9 @@ pub struct AppState {
     /// The published calendar of the itinerant France Services (loaded from the store; see
     /// `pages::itinerance`), swapped in whole when a new version is published.
     tours: Arc<RwLock<Option<Arc<pages::itinerance::Tours>>>>,
+    /// Where booking confirmations and reminders go for people who gave only a phone number
+    /// (the logging implementation until a provider is configured; tests read it).
+    pub sms: Arc<maillage_notify::sms::LogSms>,
 }
 
 impl AppState {
@@ -129,6 +132,7 @@ impl AppState {
             pages: Arc::new(cache::PageCache::default()),
             accounts: Arc::new(accounts::AccountsConfig::from_env()),
             tours: Arc::new(RwLock::new(tours)),
+            sms: Arc::new(maillage_notify::sms::LogSms::default()),
         })
     }
 
@@ -247,9 +251,14 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_store(WATCH_EVERY));
     let mailer = spawn_mailer(&state);
     let purger = tokio::spawn(purge_every(state.store.clone(), PURGE_EVERY));
+    let reminders = tokio::spawn(pages::booking::reminder_job(
+        state.clone(),
+        std::time::Duration::from_secs(300),
+    ));
     let result = serve_on(state, listener, shutdown_signal()).await;
     watcher.abort();
     purger.abort();
+    reminders.abort();
     mailer.iter().for_each(|m| m.abort());
     result
 }

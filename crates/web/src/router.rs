@@ -42,6 +42,17 @@ pub fn router(state: AppState) -> Router {
         // Booking (issue 15): writes stay outside the CORS layer, so other sites cannot book.
         .route("/api/v1/creneaux/{id}/reservations", post(booking::book))
         .route("/api/v1/reservations/{jeton}", delete(booking::cancel))
+        .route("/lieux/{id}/reserver", post(pages::booking::book))
+        .route("/orientation", get(pages::orientation::page))
+        .route("/espace/agenda", get(pages::agenda::page))
+        .route("/espace/agenda/presence", post(pages::agenda::attendance))
+        .route("/espace/agenda/reserver", post(pages::agenda::book))
+        .route("/reservation/{jeton}", get(pages::booking::page))
+        .route("/reservation/{jeton}/annuler", post(pages::booking::cancel))
+        .route(
+            "/reservation/{jeton}/rendez-vous.ics",
+            get(pages::booking::ics),
+        )
         .fallback(pages::not_found)
         // The configured identity, for the layout of every page (error pages included).
         .layer(axum::middleware::from_fn_with_state(

@@ -645,7 +645,9 @@ fn hidden_n(html: &str, name: &str, n: usize) -> String {
     hidden(rest, name)
 }
 
-check_both!(freshness_confirm_interval_reminder_and_dashboard, |store| Site::new(store).await);
+check_both!(freshness_confirm_interval_reminder_and_dashboard, |store| {
+    Site::new(store).await
+});
 async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
     site.create("editeur82@test.fr", Role::Editeur, None, &[A])
         .await;
@@ -813,7 +815,8 @@ async fn post_pairs(site: &Site, uri: &str, cookie: &str, fields: &[(String, Str
     site.post(uri, cookie, &refs).await
 }
 
-check_both!(lists_position_history_and_revert, |store| Site::new(store).await);
+check_both!(lists_position_history_and_revert, |store| Site::new(store)
+    .await);
 async fn lists_position_history_and_revert(site: Site) {
     use maillage_model::{Frais, Service};
     site.create("coord82@test.fr", Role::Coordinateur, Some("82"), &[])

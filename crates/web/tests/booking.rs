@@ -6,9 +6,6 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::Duration;
-use maillage_directory::booking::{slots_from_hours, SlotRule};
-use maillage_store::{Slot, SlotSource};
 use support::{app, get, send};
 
 fn post_json(uri: &str, body: &str) -> Request<Body> {
@@ -18,27 +15,10 @@ fn post_json(uri: &str, body: &str) -> Request<Body> {
         .expect("request")
 }
 
-/// Publishes the slots of the hostile test place (Mo-Fr 09:00-12:00) with `capacity`, and
-/// returns the first one starting more than a day from now (so it can still be cancelled).
-async fn publish(app: &support::App, capacity: u32) -> Slot {
-    let now = maillage_web::hours::now_paris();
-    let rule = SlotRule {
-        minutes: 30,
-        capacity,
-        closures: vec![],
-    };
-    let slots = slots_from_hours("lieu-hostile", "Mo-Fr 09:00-12:00", &rule, now).expect("slots");
-    app.state.store.save_slots(&slots).await.expect("save");
-    slots
-        .into_iter()
-        .find(|s| s.start > now + Duration::days(1))
-        .expect("a slot after tomorrow")
-}
-
 #[tokio::test]
 async fn slots_are_listed_with_the_places_left() {
     let app = app().await;
-    let slot = publish(&app, 3).await;
+    let slot = support::publish_slot(&app, 3).await;
     let day = slot.start.format("%Y-%m-%d");
     let a = get(
         &app.router,
@@ -84,7 +64,7 @@ async fn slots_are_listed_with_the_places_left() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_bookings_through_the_router_give_three_201() {
     let app = app().await;
-    let slot = publish(&app, 3).await;
+    let slot = support::publish_slot(&app, 3).await;
     let uri = format!("/api/v1/creneaux/{}/reservations", slot.id);
     let tasks: Vec<_> = (0..100)
         .map(|n| {
@@ -129,7 +109,7 @@ async fn hundred_concurrent_bookings_through_the_router_give_three_201() {
 #[tokio::test]
 async fn bad_input_gets_a_422_in_french() {
     let app = app().await;
-    let slot = publish(&app, 3).await;
+    let slot = support::publish_slot(&app, 3).await;
     let uri = format!("/api/v1/creneaux/{}/reservations", slot.id);
     for (body, words) in [
         ("pas du json", "lisible"),
@@ -183,7 +163,7 @@ async fn bad_input_gets_a_422_in_french() {
 #[tokio::test]
 async fn the_cancellation_link_frees_the_place_until_four_hours_before() {
     let app = app().await;
-    let slot = publish(&app, 1).await;
+    let slot = support::publish_slot(&app, 1).await;
     let uri = format!("/api/v1/creneaux/{}/reservations", slot.id);
     let a = send(
         &app.router,
@@ -221,16 +201,7 @@ async fn the_cancellation_link_frees_the_place_until_four_hours_before() {
     assert_eq!(again.status, StatusCode::CREATED, "the place is free again");
 
     // A slot two hours from now can be booked but no longer cancelled online.
-    let now = maillage_web::hours::now_paris();
-    let soon = Slot {
-        id: "lieu-hostile-bientot".into(),
-        place_id: "lieu-hostile".into(),
-        start: now + Duration::hours(2),
-        end: now + Duration::hours(3),
-        capacity: 1,
-        source: SlotSource::OpeningHours,
-    };
-    app.state.store.save_slots(&[soon]).await.expect("save");
+    support::publish_soon_slot(&app).await;
     let a = send(
         &app.router,
         post_json(

@@ -2,7 +2,7 @@
 //! places) on 127.0.0.1:0, driven by `tests/browser/run.mjs` in a real headless Chromium
 //! (Debian's `chromium`, through playwright-core): axe-core reports 0 violations on every page,
 //! at normal size and at 200 % zoom, no console error (CSP), a keyboard-only walk search →
-//! filter → place page, the bus poster printed on A4, the weight of a first visit, screenshots
+//! filter → place page (with its booking form), the orientation steps, the bus poster printed on A4, the weight of a first visit, screenshots
 //! in `test-output/<theme>/screenshots/`. Twice: the demo's neutral identity in our own design
 //! system, then a configured département under the opt-in State theme (DSFR). Skipped with a loud message only when Chromium, node or the
 //! npm packages are absent and `CI` is unset; under `CI=true` their absence is a failure.
@@ -12,38 +12,13 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-fn missing_tools(root: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    let chromium =
-        std::env::var("MAILLAGE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        missing.push(format!("chromium ({chromium})"));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.push("node".into());
-    }
-    for pkg in ["playwright-core", "axe-core"] {
-        if !root.join("node_modules").join(pkg).exists() {
-            missing.push(format!(
-                "npm package {pkg} (run `npm ci` at the workspace root)"
-            ));
-        }
-    }
-    missing
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_is_accessible_keyboard_usable_and_screenshotted() {
     let root = support::workspace();
-    let missing = missing_tools(&root);
-    if !missing.is_empty() {
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("browser tests need: {}", missing.join(", "));
-        }
-        eprintln!(
-            "\n!!! SKIPPED browser/accessibility tests: missing {} !!!\n",
-            missing.join(", ")
-        );
+    if support::skip_without(
+        &support::browser_tools_missing(&root),
+        "browser/accessibility tests",
+    ) {
         return;
     }
     let (neutral, etat) = (support::app().await, support::configured("etat").await);
@@ -62,6 +37,20 @@ async fn run_suite(root: &Path, theme: &str, app: &support::App) {
         .or_else(|| index.entries().first())
         .map(|e| e.place.id.clone())
         .expect("a place");
+    // The place publishes slots, so its page is audited with the booking form.
+    if let Some(hours) = index.get(&place_id).and_then(|e| e.place.horaires.clone()) {
+        let rule = maillage_directory::booking::SlotRule {
+            minutes: 30,
+            capacity: 2,
+            closures: vec![],
+        };
+        let now = maillage_web::hours::now_paris();
+        if let Ok(slots) =
+            maillage_directory::booking::slots_from_hours(&place_id, &hours, &rule, now)
+        {
+            app.state.store.save_slots(&slots).await.expect("slots");
+        }
+    }
     let commune = support::bus_commune(&app.router).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -345,6 +345,8 @@ struct SpacePage {
     places: Vec<MyPlace>,
     moderator: bool,
     queue: usize,
+    /// An agent (or an administrator): the agenda of appointments is theirs.
+    agent: bool,
     token_out: String,
     token_delete: String,
     notice: Option<&'static str>,
@@ -403,6 +405,7 @@ pub async fn space(
         places,
         moderator,
         queue,
+        agent: matches!(viewer.account.role, Role::Agent | Role::Admin),
         token_out: acc::form_token(&state, &viewer).await?,
         token_delete: acc::form_token(&state, &viewer).await?,
         notice,

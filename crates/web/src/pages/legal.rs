@@ -124,9 +124,9 @@ pub const PERSONAL_DATA: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "bookings",
-        what: "Les rendez-vous pris en ligne : le nom, et le téléphone ou le courriel donné pour être recontacté.",
-        why: "Vous recevoir au créneau choisi et pouvoir vous prévenir d'un changement.",
-        how_long: "Le nom et les coordonnées sont effacés une fois le rendez-vous passé (le rendez-vous reste, anonyme, pour les chiffres d'activité) ; l'effacement n'est pas encore lancé automatiquement par le serveur.",
+        what: "Les rendez-vous pris en ligne ou par un agent : le nom, et le téléphone ou le courriel donné pour être recontacté ; après le rendez-vous, si la personne est venue, absente ou excusée.",
+        why: "Vous recevoir au créneau choisi, vous envoyer la confirmation et un rappel deux jours avant (par courriel, ou par SMS sans courriel).",
+        how_long: "Le nom et les coordonnées sont effacés automatiquement 30 jours après le rendez-vous ; le rendez-vous reste, anonyme, pour les chiffres d'activité.",
         who: "Les agents du lieu où le rendez-vous est pris.",
     },
     PersonalTable {

@@ -9,6 +9,8 @@ use crate::hours;
 use crate::index::Hit;
 
 pub mod account;
+pub mod agenda;
+pub mod booking;
 pub mod choropleth;
 pub mod coordination;
 pub mod edit;
@@ -19,6 +21,7 @@ pub mod legal;
 pub mod map;
 pub mod moderation;
 pub mod observatoire;
+pub mod orientation;
 pub mod place;
 pub mod print;
 pub mod search;

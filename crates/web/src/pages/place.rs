@@ -61,6 +61,8 @@ pub struct PlacePage {
     pub message: String,
     pub contact: String,
     pub message_max: usize,
+    /// The next free slots and the booking form, when the place publishes slots.
+    pub offer: Option<crate::pages::booking::Offer>,
 }
 
 pub const MESSAGE_MAX: usize = 2000;
@@ -192,7 +194,9 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
     sources.sort();
     sources.dedup();
     let stale = crate::pages::freshness::is_stale(state, &p.id, p.date_maj).await;
+    let offer = crate::pages::booking::offer(state, &p.id, &token, "").await?;
     Ok(PlacePage {
+        offer,
         stale,
         layout: Layout::new(p.nom.clone(), ""),
         typologies: p
@@ -224,14 +228,14 @@ async fn build(state: &AppState, id: &str, token: String) -> Result<PlacePage, W
 
 /// Gives the visitor an anti-forgery cookie if they have none; returns its value and whether
 /// it must be set.
-fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> (String, bool) {
+pub(crate) fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> (String, bool) {
     match crate::security::cookie(headers, CSRF_COOKIE).filter(|c| c.len() == 32) {
         Some(c) => (c, false),
         None => (state.security.new_cookie_value(), true),
     }
 }
 
-fn with_cookie(mut response: Response, value: &str, set: bool) -> Response {
+pub(crate) fn with_cookie(mut response: Response, value: &str, set: bool) -> Response {
     if set {
         let cookie =
             format!("{CSRF_COOKIE}={value}; Path=/lieux; HttpOnly; SameSite=Strict; Max-Age=86400");

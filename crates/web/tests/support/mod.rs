@@ -395,3 +395,85 @@ pub async fn node(script: &str, args: Vec<String>) -> String {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     stdout
 }
+
+/// Publishes the slots of the hostile test place (Mo-Fr 09:00-12:00, 30 minutes, `capacity`
+/// people each) over the booking window; returns them, by start.
+pub async fn publish_slots(app: &App, capacity: u32) -> Vec<maillage_store::Slot> {
+    let now = maillage_web::hours::now_paris();
+    let rule = maillage_directory::booking::SlotRule {
+        minutes: 30,
+        capacity,
+        closures: vec![],
+    };
+    let slots = maillage_directory::booking::slots_from_hours(
+        "lieu-hostile",
+        "Mo-Fr 09:00-12:00",
+        &rule,
+        now,
+    )
+    .expect("slots");
+    app.state.store.save_slots(&slots).await.expect("save");
+    slots
+}
+
+/// The first published slot starting more than a day from now (so it can still be
+/// cancelled online).
+pub async fn publish_slot(app: &App, capacity: u32) -> maillage_store::Slot {
+    let now = maillage_web::hours::now_paris();
+    publish_slots(app, capacity)
+        .await
+        .into_iter()
+        .find(|s| s.start > now + chrono::Duration::days(1))
+        .expect("a slot after tomorrow")
+}
+
+/// A new account with a live session, written straight in the store (the sign-in itself is
+/// the accounts suite's): the session id, the value of the `maillage_session` cookie.
+pub async fn signed_in(
+    app: &App,
+    email: &str,
+    role: maillage_store::accounts::Role,
+    places: Vec<String>,
+) -> String {
+    let accounts = app.state.store.accounts().expect("accounts");
+    let account = accounts
+        .create_account(&maillage_store::accounts::NewAccount {
+            email: email.into(),
+            role,
+            territory: None,
+            places,
+        })
+        .await
+        .expect("account");
+    let id = maillage_web::accounts::random_token();
+    accounts
+        .create_session(
+            &maillage_web::accounts::hash(&id),
+            account.id,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
+        .await
+        .expect("session");
+    id
+}
+
+/// `true` when `what` must be skipped for lack of tools, said loudly; a failure under `CI`.
+pub fn skip_without(missing: &[String], what: &str) -> bool {
+    skip_browser_suite(what, missing)
+}
+
+/// A slot of the hostile place two hours from now (bookable, no longer cancellable online);
+/// returns its id.
+pub async fn publish_soon_slot(app: &App) -> String {
+    let now = maillage_web::hours::now_paris();
+    let soon = maillage_store::Slot {
+        id: "lieu-hostile-bientot".into(),
+        place_id: "lieu-hostile".into(),
+        start: now + chrono::Duration::hours(2),
+        end: now + chrono::Duration::hours(3),
+        capacity: 1,
+        source: maillage_store::SlotSource::OpeningHours,
+    };
+    app.state.store.save_slots(&[soon]).await.expect("save");
+    "lieu-hostile-bientot".into()
+}
