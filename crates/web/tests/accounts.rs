@@ -747,6 +747,33 @@ async fn freshness_confirm_interval_reminder_and_dashboard(site: Site) {
     let f = site.accounts().freshness(A).await.expect("fraîcheur");
     assert_eq!(f.last_confirmed, Some(today));
     assert!(f.reminder_sent_at.is_none(), "rappel remis à zéro");
+    // A reminder read a week later still confirms, but an old email signs nobody in.
+    let editor = site
+        .accounts()
+        .account_by_email("editeur82@test.fr")
+        .await
+        .expect("compte")
+        .expect("l'éditeur");
+    let old = maillage_web::accounts::random_token();
+    site.accounts()
+        .add_token(&maillage_store::accounts::SigninToken {
+            token_hash: maillage_web::accounts::hash(&old),
+            account_id: editor.id,
+            purpose: maillage_store::accounts::TOKEN_CONFIRM.into(),
+            place_id: Some(A.into()),
+            expires_at: chrono::Utc::now() + chrono::Duration::days(23),
+        })
+        .await
+        .expect("lien ancien");
+    let late = site.get(&format!("/connexion/{old}"), "").await;
+    assert_eq!(late.status, StatusCode::SEE_OTHER);
+    assert_eq!(late.headers[header::LOCATION], "/connexion?fiche=confirmee");
+    assert!(
+        late.headers.get_all(header::SET_COOKIE).iter().count() == 0,
+        "no session from an old link"
+    );
+    let thanks = site.get("/connexion?fiche=confirmee", "").await;
+    assert!(thanks.body.contains("la fiche est confirmée"));
     let public = site.get(&format!("/lieux/{A}"), "").await;
     assert!(!public.body.contains("peuvent ne plus être exactes"));
     // Confirming without change from the form works the same.

@@ -32,8 +32,14 @@ struct SigninPage {
     token: String,
     email: String,
     sent: bool,
+    /// Back from an old "toujours exact" link: the listing is confirmed, no session opened.
+    confirmed: bool,
     error: Option<String>,
 }
+
+/// A "toujours exact" link confirms for this long (a reminder is read days later); it opens
+/// a session only within the sign-in links' own minutes, so an old email never signs anyone in.
+const CONFIRM_LINK_DAYS: i64 = 30;
 
 fn client_ip(headers_ext: &axum::http::Extensions) -> String {
     headers_ext
@@ -63,6 +69,7 @@ fn with_signin_cookie(state: &AppState, mut response: Response, value: &str) -> 
 pub async fn signin_form(
     State(state): State<AppState>,
     headers: HeaderMap,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
     let (cookie, set) = signin_csrf(&state, &headers);
     let page = SigninPage {
@@ -70,6 +77,7 @@ pub async fn signin_form(
         token: state.security.form_token(&cookie),
         email: String::new(),
         sent: false,
+        confirmed: raw.as_deref() == Some("fiche=confirmee"),
         error: None,
     };
     let response = render(&page)?;
@@ -107,6 +115,7 @@ pub async fn signin_send(
         token: state.security.form_token(&cookie),
         email: email.chars().take(200).collect(),
         sent: false,
+        confirmed: false,
         error: None,
     };
     if !email.contains('@') || email.len() > 200 {
@@ -185,13 +194,18 @@ pub async fn send_link(
 ) -> Result<(), WebError> {
     let token = acc::random_token();
     let store = acc::store(state)?;
+    let lifetime = if purpose == TOKEN_CONFIRM {
+        chrono::Duration::days(CONFIRM_LINK_DAYS)
+    } else {
+        chrono::Duration::minutes(acc::LINK_MINUTES)
+    };
     store
         .add_token(&SigninToken {
             token_hash: acc::hash(&token),
             account_id: account.id,
             purpose: purpose.into(),
             place_id: place.map(|(id, _)| id.to_string()),
-            expires_at: Utc::now() + chrono::Duration::minutes(acc::LINK_MINUTES),
+            expires_at: Utc::now() + lifetime,
         })
         .await?;
     let link = state.accounts.link(&format!("/connexion/{token}"));
@@ -206,7 +220,8 @@ pub async fn send_link(
         (TOKEN_CONFIRM, Some((_, nom))) => (
             format!("La fiche « {nom} » est-elle toujours exacte ?"),
             format!(
-                "Bonjour,\n\nLa fiche « {nom} » doit être confirmée. Si elle est toujours exacte, un clic suffit :\n{link}\n\nSinon, ce lien vous connecte aussi pour la modifier.\n"
+                "Bonjour,\n\nLa fiche « {nom} » doit être confirmée. Si elle est toujours exacte, un clic suffit :\n{link}\n\nSinon, ce lien vous connecte aussi pour la modifier, pendant {} minutes (il reste valable {CONFIRM_LINK_DAYS} jours pour confirmer).\n",
+                acc::LINK_MINUTES
             ),
         ),
         _ => (
@@ -292,6 +307,11 @@ pub async fn signin_link(
         (TOKEN_CONFIRM, Some(place)) => {
             crate::pages::freshness::confirm(&state, place, Some(account.id)).await?;
             how = format!("lien « toujours exact » ({place})");
+            let sent_at = token.expires_at - chrono::Duration::days(CONFIRM_LINK_DAYS);
+            if Utc::now() - sent_at > chrono::Duration::minutes(acc::LINK_MINUTES) {
+                store.audit(Some(account.id), "confirmation", &how).await?;
+                return Ok(acc::see_other("/connexion?fiche=confirmee"));
+            }
         }
         _ => {}
     }
