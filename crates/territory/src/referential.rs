@@ -679,12 +679,10 @@ impl Referential {
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| {
-                        n.starts_with("communes-")
-                            && (n.ends_with(".geojson") || n.ends_with(".geojson.gz"))
-                    })
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("communes-")
+                        && (n.ends_with(".geojson") || n.ends_with(".geojson.gz"))
+                })
             })
             .collect();
         files.sort();
@@ -931,8 +929,14 @@ mod tests {
         // must give exactly what the plain shared files give (when the shared folder is there).
         let shipped = Referential::load_dir(&crate::workspace_root().join("data/referentiel"))
             .expect("shipped referential");
-        assert!(shipped.report.missing_files.is_empty(), "{:?}", shipped.report);
-        for dep in ["03", "35", "82", "87", "2A", "971", "972", "973", "974", "976"] {
+        assert!(
+            shipped.report.missing_files.is_empty(),
+            "{:?}",
+            shipped.report
+        );
+        for dep in [
+            "03", "35", "82", "87", "2A", "971", "972", "973", "974", "976",
+        ] {
             assert!(shipped.has_departement(dep), "{dep} absent");
         }
         assert_eq!(shipped.report.polygon_files.len(), 4);
