@@ -2,10 +2,12 @@
 """Extract the demo's data from the shared real files (run once; the result is committed).
 
 Usage: python3 data/extract.py ../shared/data
-Keeps the source files' formats and columns, filtered to Tarn-et-Garonne (82) for places and
-to 82 and its neighbours (12, 31, 32, 46, 47, 81) for the territory referential.
+Keeps the source files' formats and columns: the places of Tarn-et-Garonne (82) as plain files
+(the tests' fixtures), the national source lists and the national territory referential
+gzip-compressed (`maillage demo --departement CODE`, INSEE codes for every département).
 """
 import csv
+import gzip
 import io
 import json
 import os
@@ -14,7 +16,6 @@ import sys
 SRC = sys.argv[1] if len(sys.argv) > 1 else "../shared/data"
 OUT = os.path.dirname(os.path.abspath(__file__))
 DEP = "82"
-NEIGHBOURS = {"82", "12", "31", "32", "46", "47", "81"}
 
 
 def out(*parts):
@@ -71,36 +72,40 @@ counts["aidants"] = copy_csv(
     lambda d: dep_of(d.get("City Insee Code", "")) == DEP,
 )
 
-# Territory referential for 82 and its neighbours.
-counts["cog"] = copy_csv(
+# The national territory referential and the national source lists, gzip-compressed byte for
+# byte (the loader and the demo read `.gz` transparently): every département out of the box.
+# mtime=0 so that rebuilding the same source gives the same bytes.
+def gzip_copy(src, dst):
+    with open(os.path.join(SRC, src), "rb") as f:
+        data = f.read()
+    with open(out(dst), "wb") as f:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=f, compresslevel=9, mtime=0) as g:
+            g.write(data)
+    return os.path.getsize(out(dst))
+
+
+REFERENTIAL = [
     "communes/cog-2026-communes.csv",
-    "referentiel/communes/cog-2026-communes.csv",
-    lambda d: d["DEP"] in NEIGHBOURS,
-    newline_out="\r\n",
-)
-counts["pop"] = copy_csv(
     "communes/populations-legales-2023.csv",
-    "referentiel/communes/populations-legales-2023.csv",
-    lambda d: d["DEP"] in NEIGHBOURS,
-    delimiter=";",
-    newline_out="\r\n",
-)
-counts["centroids"] = copy_csv(
     "communes/communes-2024-centroides-population.csv",
-    "referentiel/communes/communes-2024-centroides-population.csv",
-    lambda d: d["insee_dep"] in NEIGHBOURS,
-)
-epci = json.load(open(os.path.join(SRC, "communes/epci-membres-population.json")))
-epci = [e for e in epci if any(dep_of(m["code"]) in NEIGHBOURS for m in e["membres"])]
-json.dump(epci, open(out("referentiel/communes/epci-membres-population.json"), "w"), ensure_ascii=False)
-counts["epci"] = len(epci)
-epci_codes = {e["code"] for e in epci}
-counts["ifn-communes"] = copy_csv(
-    "ifn/ifn-communes.csv", "referentiel/ifn/ifn-communes.csv", lambda d: dep_of(d["code"]) in NEIGHBOURS
-)
-counts["ifn-epci"] = copy_csv("ifn/ifn-epci.csv", "referentiel/ifn/ifn-epci.csv", lambda d: d["code"] in epci_codes)
-for name in ("communes-82-tarn-et-garonne.geojson", "departement-82-tarn-et-garonne.geojson"):
-    data = open(os.path.join(SRC, "geo", name), encoding="utf-8").read()
-    open(out("referentiel/geo", name), "w", encoding="utf-8").write(data)
+    "communes/epci-membres-population.json",
+    "ifn/ifn-communes.csv",
+    "ifn/ifn-epci.csv",
+]
+# Polygons only for the départements of the seed documents (all the shared data has).
+REFERENTIAL += [
+    "geo/" + n
+    for n in sorted(os.listdir(os.path.join(SRC, "geo")))
+    if n.startswith("communes-") and n.endswith(".geojson")
+]
+for rel in REFERENTIAL:
+    counts["referentiel/" + rel + ".gz"] = gzip_copy(rel, "referentiel/" + rel + ".gz")
+for src in (
+    "lieux-mediation-numerique/cnfs-lieux-conseillers-numeriques-2022-12.json",
+    "france-services/liste-fs-20240801.csv",
+    "dispositifs/20240212-aidants-connect-structures.csv",
+):
+    dst = "lieux/national/" + os.path.basename(src) + ".gz"
+    counts[dst] = gzip_copy(src, dst)
 
 print(json.dumps(counts, indent=1))

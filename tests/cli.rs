@@ -592,3 +592,133 @@ fn monthly_digest_is_queued_once_per_editor_and_month() {
         "{t}"
     );
 }
+
+/// `maillage demo --departement CODE --no-serve`, then `maillage serve` on the same base: the
+/// store holds only places of that département (by INSEE code, else postal code), and its
+/// observatory page answers 200 over real HTTP.
+fn demo_of(code: &str, name_in_output: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let o = maillage(
+        dir.path(),
+        &[
+            "demo",
+            "--no-serve",
+            "--departement",
+            code,
+            "--db-file",
+            db.to_str().unwrap(),
+        ],
+    );
+    let t = check(&o, 0);
+    assert!(t.contains(name_in_output), "{t}");
+    // Tours are shipped for 82 only: no other département gets a calendar.
+    assert_eq!(t.contains("du calendrier publiée"), code == "82", "{t}");
+    let url = format!("sqlite:{}", db.display());
+    let o = maillage(
+        dir.path(),
+        &["export", "--db", &url, "--format", "standard-json"],
+    );
+    let export = check(&o, 0);
+    let places: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("export is JSON ({e}):\n{export}"));
+    let places = places.as_array().expect("an array of places");
+    assert!(
+        places.len() >= 10,
+        "only {} places for {code}:\n{t}",
+        places.len()
+    );
+    for p in places {
+        let insee = p["code_insee"].as_str().unwrap_or("");
+        let cp = p["code_postal"].as_str().unwrap_or("");
+        assert!(
+            insee.starts_with(code) || (insee.is_empty() && cp.starts_with(code)),
+            "a place of another département in the demo of {code}: {p}"
+        );
+    }
+    // The site on that base: the observatory of the département answers.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["serve", "--db", &url, "--addr", &addr])
+        .current_dir(dir.path())
+        .env_remove("MAILLAGE_DATABASE_URL")
+        .env(
+            "MAILLAGE_DATA_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("maillage serve starts");
+    let response = (|| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                use std::io::{Read, Write};
+                let request = format!(
+                    "GET /observatoire?departement={code} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                );
+                s.write_all(request.as_bytes()).ok()?;
+                let mut body = Vec::new();
+                s.read_to_end(&mut body).ok()?;
+                return Some(String::from_utf8_lossy(&body).to_string());
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    let response = response.expect("the site answers");
+    let status = response.lines().next().unwrap_or("");
+    assert!(
+        status.contains(" 200 "),
+        "{status}\n{}",
+        &response[..response.len().min(2000)]
+    );
+    assert!(
+        response.contains("Observatoire"),
+        "{}",
+        &response[..response.len().min(2000)]
+    );
+}
+
+#[test]
+fn demo_of_tarn_et_garonne_by_code() {
+    demo_of("82", "lieux en Tarn-et-Garonne");
+}
+
+#[test]
+fn demo_of_haute_vienne() {
+    demo_of("87", "lieux en Haute-Vienne");
+}
+
+#[test]
+fn demo_of_ille_et_vilaine() {
+    demo_of("35", "lieux en Ille-et-Vilaine");
+}
+
+#[test]
+fn demo_of_allier() {
+    demo_of("03", "lieux en Allier");
+}
+
+#[test]
+fn demo_of_la_reunion_overseas() {
+    demo_of("974", "lieux du département 974");
+}
+
+#[test]
+fn demo_of_an_unknown_departement_is_refused_in_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = maillage(dir.path(), &["demo", "--no-serve", "--departement", "99"]);
+    let t = check(&o, 2);
+    assert!(t.contains("n'est pas dans le référentiel"), "{t}");
+}

@@ -14,6 +14,7 @@ pub mod entretien;
 pub mod export;
 pub mod import;
 pub mod mapping;
+pub mod national;
 pub mod paths;
 pub mod progress;
 pub mod rendezvous;
@@ -46,7 +47,7 @@ pub struct DbArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Crée une base de démonstration (Tarn-et-Garonne) et lance le site.
+    /// Crée une base de démonstration d'un département (Tarn-et-Garonne par défaut) et lance le site.
     Demo(serve::DemoArgs),
     /// Lance le site web et l'API sur une base existante.
     Serve(serve::ServeArgs),

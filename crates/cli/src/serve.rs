@@ -1,14 +1,14 @@
 //! `maillage serve` and `maillage demo`: run the web site on a store.
 //!
-//! `demo` builds a fresh SQLite database from the data shipped in `data/` (the places of
-//! Tarn-et-Garonne from the national sources and the territory referential), then serves it.
+//! `demo` builds a fresh SQLite database from the data shipped in `data/` (the places of one
+//! département, Tarn-et-Garonne by default, from the national sources, and the territory
+//! referential), then serves it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use maillage_standard::read::Format;
 
 use crate::DbArgs;
 
@@ -44,25 +44,10 @@ pub struct DemoArgs {
     /// MAILLAGE_CONFIG, puis les valeurs neutres de la démonstration)
     #[arg(long, value_name = "FICHIER")]
     pub config: Option<PathBuf>,
-}
-
-/// The shipped files the demo imports, with their formats.
-pub fn demo_files() -> Vec<(PathBuf, Format)> {
-    let lieux = crate::paths::data_dir().join("lieux");
-    vec![
-        (
-            lieux.join("cnfs-lieux-conseillers-numeriques-2022-12-82.json"),
-            Format::CnfsJson,
-        ),
-        (
-            lieux.join("liste-fs-20240801-82.csv"),
-            Format::FranceServices,
-        ),
-        (
-            lieux.join("20240212-aidants-connect-structures-82.csv"),
-            Format::AidantsConnect,
-        ),
-    ]
+    /// Département de la démonstration (code INSEE : 82, 87, 2A, 974…), lu dans les listes
+    /// nationales livrées ; les tournées d'itinérance n'existent que pour le 82
+    #[arg(long, default_value = crate::national::DEFAULT_DEPARTEMENT)]
+    pub departement: String,
 }
 
 /// The identity of the site, checked before anything else starts (a colour that fails contrast
@@ -86,6 +71,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let identity = identity(args.config.as_deref())?;
     let referential = crate::load_referential(None)?;
+    let departement = crate::national::departement_code(&args.departement, &referential)?;
     // Each demo has its own base unless one is named: two demos running side by side must not
     // delete each other's file (the directory is removed when this process ends).
     let own_dir = match args.db_file {
@@ -119,34 +105,42 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .replace_territory(&referential.communes, &referential.epcis)
             .await
             .context("chargement du référentiel territorial")?;
-        let rejects = std::env::temp_dir().join("maillage-demo-rejets");
-        for (path, format) in demo_files() {
-            crate::import::import_with_progress(
-                store.as_ref(),
-                &[path],
+        let scratch = tempfile::tempdir().context("dossier temporaire de lecture")?;
+        let mut reads = Vec::new();
+        for (path, format) in crate::national::national_files() {
+            let (read, national) = crate::national::read_departement(
+                &path,
                 &format,
-                None,
-                Some(&referential),
-                &rejects,
-                false,
+                &departement,
+                &referential,
+                scratch.path(),
+            )?;
+            println!(
+                "{} : {} enregistrements du département {departement} sur {national} en France.",
+                read.source,
+                read.records.len()
+            );
+            reads.push(read);
+        }
+        maillage_directory::import::import(store.as_ref(), reads).await?;
+        let n = store.count_places().await?;
+        let label = crate::national::departement_label(&departement, &referential);
+        println!("{n} lieux {label} dans la base.");
+        // The shipped tours (82 only), planned and published as version 1: the same on every
+        // demo of the same month (the plan is deterministic, the period starts on the 1st).
+        if departement == crate::national::DEFAULT_DEPARTEMENT {
+            let tours = crate::paths::data_dir().join("tours");
+            let today = chrono::Local::now().date_naive();
+            let published = maillage_directory::tours::publish_shipped(
+                store.as_ref(),
+                &tours,
+                "82",
+                "démonstration",
+                today,
             )
             .await?;
+            println!("{}.", maillage_directory::tours::summary(&published));
         }
-        let n = store.count_places().await?;
-        println!("{n} lieux en Tarn-et-Garonne dans la base.");
-        // The shipped tours, planned and published as version 1: the same on every demo of
-        // the same month (the plan is deterministic, the period starts on the 1st).
-        let tours = crate::paths::data_dir().join("tours");
-        let today = chrono::Local::now().date_naive();
-        let published = maillage_directory::tours::publish_shipped(
-            store.as_ref(),
-            &tours,
-            "82",
-            "démonstration",
-            today,
-        )
-        .await?;
-        println!("{}.", maillage_directory::tours::summary(&published));
         // Slots for the France Services, so a visitor can try booking: 30-minute
         // appointments, two people at a time, from their opening hours.
         let rule = maillage_directory::booking::SlotRule {

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use geo::{Area, Centroid, MultiPolygon, Polygon};
@@ -112,26 +112,17 @@ pub struct Referential {
 /// Reads a CSV file with named columns, reporting line numbers on errors.
 struct Table {
     path: PathBuf,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<Input>,
     headers: csv::StringRecord,
 }
 
 impl Table {
     fn open(path: &Path, delimiter: u8) -> Result<Table> {
-        let file = File::open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                ReferentialError::Missing(path.to_path_buf())
-            } else {
-                ReferentialError::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                }
-            }
-        })?;
+        let input = open_input(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+            .from_reader(input);
         let headers = reader
             .headers()
             .map_err(|e| ReferentialError::Csv {
@@ -173,6 +164,47 @@ impl Table {
             }
         }
     }
+}
+
+/// A referential file as read: plain, or gzip-compressed (the shipped national referential).
+type Input = Box<dyn Read>;
+
+/// Opens `path`, decompressing it when its name ends in `.gz`.
+fn open_input(path: &Path) -> Result<Input> {
+    let file = File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReferentialError::Missing(path.to_path_buf())
+        } else {
+            ReferentialError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    })?;
+    let buffered = BufReader::with_capacity(1 << 16, file);
+    Ok(if is_gzip(path) {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::GzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    })
+}
+
+fn is_gzip(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// The file `rel` of `dir`, plain if present (an operator may have unpacked and edited it),
+/// else its `.gz` beside it; `None` when neither exists.
+fn find_file(dir: &Path, rel: &str) -> Option<PathBuf> {
+    let plain = dir.join(rel);
+    if plain.exists() {
+        return Some(plain);
+    }
+    let gz = dir.join(format!("{rel}.gz"));
+    gz.exists().then_some(gz)
 }
 
 fn csv_error(path: &Path, record: &csv::StringRecord, message: String) -> ReferentialError {
@@ -275,18 +307,18 @@ impl Referential {
 
     /// Loads the referential from a folder with the shared layout, possibly a subset (the
     /// demo's `data/referentiel/`). Only `communes/cog-2026-communes.csv` is required; every
-    /// other file is optional and its absence is noted in the report.
+    /// other file is optional and its absence is noted in the report. Each file may be
+    /// shipped gzip-compressed instead (`….csv.gz`, `….geojson.gz`); a plain file wins.
     pub fn load_dir(dir: &Path) -> Result<Referential> {
         let mut r = Referential::default();
-        r.load_cog(&dir.join("communes/cog-2026-communes.csv"))?;
+        let cog = "communes/cog-2026-communes.csv";
+        r.load_cog(&find_file(dir, cog).unwrap_or_else(|| dir.join(cog)))?;
         let optional = |r: &mut Referential, rel: &str| -> Option<PathBuf> {
-            let p = dir.join(rel);
-            if p.exists() {
-                Some(p)
-            } else {
+            let found = find_file(dir, rel);
+            if found.is_none() {
                 r.report.missing_files.push(rel.to_string());
-                None
             }
+            found
         };
         if let Some(p) = optional(&mut r, "communes/populations-legales-2023.csv") {
             r.load_populations(&p)?;
@@ -571,12 +603,8 @@ impl Referential {
             kind: String,
             membres: Vec<Member>,
         }
-        let file = File::open(path).map_err(|e| ReferentialError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
         let raw: Vec<RawEpci> =
-            serde_json::from_reader(BufReader::new(file)).map_err(|e| ReferentialError::Json {
+            serde_json::from_reader(open_input(path)?).map_err(|e| ReferentialError::Json {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
@@ -651,9 +679,10 @@ impl Referential {
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("communes-") && n.ends_with(".geojson"))
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("communes-")
+                        && (n.ends_with(".geojson") || n.ends_with(".geojson.gz"))
+                })
             })
             .collect();
         files.sort();
@@ -666,14 +695,18 @@ impl Referential {
             // communes-82-tarn-et-garonne.geojson → département 82, "Tarn-et-Garonne".
             let stem = name
                 .trim_start_matches("communes-")
+                .trim_end_matches(".gz")
                 .trim_end_matches(".geojson");
             let (dep, dep_name) = stem.split_once('-').unwrap_or((stem, ""));
             self.departements
                 .insert(dep.to_uppercase(), title_case(dep_name));
-            let text = std::fs::read_to_string(&path).map_err(|e| ReferentialError::Io {
-                path: path.clone(),
-                source: e,
-            })?;
+            let mut text = String::new();
+            open_input(&path)?
+                .read_to_string(&mut text)
+                .map_err(|e| ReferentialError::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
             let value: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| ReferentialError::Json {
                     path: path.clone(),
@@ -889,6 +922,33 @@ impl CommuneLookup for Referential {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_gzip_referential_is_the_national_one_read_plain() {
+        // The shipped `data/referentiel/` holds only `.gz` files; read through the loader they
+        // must give exactly what the plain shared files give (when the shared folder is there).
+        let shipped = Referential::load_dir(&crate::workspace_root().join("data/referentiel"))
+            .expect("shipped referential");
+        assert!(
+            shipped.report.missing_files.is_empty(),
+            "{:?}",
+            shipped.report
+        );
+        for dep in [
+            "03", "35", "82", "87", "2A", "971", "972", "973", "974", "976",
+        ] {
+            assert!(shipped.has_departement(dep), "{dep} absent");
+        }
+        assert_eq!(shipped.report.polygon_files.len(), 4);
+        let plain_dir = crate::workspace_root().join("../shared/data");
+        if !plain_dir.join("communes/cog-2026-communes.csv").exists() {
+            return;
+        }
+        let plain = Referential::load_dir(&plain_dir).expect("shared referential");
+        assert_eq!(plain.communes, shipped.communes);
+        assert_eq!(plain.epcis, shipped.epcis);
+        assert_eq!(plain.polygons.len(), shipped.polygons.len());
+    }
 
     #[test]
     fn folding_handles_saint_articles_and_cedex() {

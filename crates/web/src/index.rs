@@ -191,6 +191,9 @@ pub struct SearchIndex {
     epci_communes: HashMap<String, HashSet<String>>,
     /// INSEE codes of the communes that have at least one place.
     communes_with_places: HashSet<String>,
+    /// Départements that have at least one place: with the national referential, a word of a
+    /// query ("bus", "lavit") is taken for a commune of these only ("Bus" is in 62).
+    departements_with_places: HashSet<String>,
     /// (SIREN, name) of the intercommunalités that have places, by name.
     pub epcis: Vec<(String, String)>,
 }
@@ -419,10 +422,22 @@ impl SearchIndex {
         let mut by_postal: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_code = HashMap::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
+        let departements_with_places: HashSet<String> = entries
+            .iter()
+            .filter_map(|e| e.place.departement())
+            .map(str::to_string)
+            .collect();
+        // Names repeat across France: the commune of a served département first, then the
+        // most populated.
+        let rank = |l: &Locality| {
+            let served = maillage_model::territory::departement_of(&l.code)
+                .is_some_and(|d| departements_with_places.contains(d));
+            (served, l.population)
+        };
         for (i, l) in localities.iter().enumerate() {
             by_code.insert(l.code.clone(), i);
             let slot = by_name.entry(l.folded.clone()).or_insert(i);
-            if localities[*slot].population < l.population {
+            if rank(&localities[*slot]) < rank(l) {
                 *slot = i;
             }
             for cp in &l.postal_codes {
@@ -512,6 +527,7 @@ impl SearchIndex {
             by_name,
             epci_communes,
             communes_with_places,
+            departements_with_places,
             epcis: epci_list,
         }
     }
@@ -630,14 +646,24 @@ impl SearchIndex {
                 let found = if is_postal {
                     self.locate(&candidate)
                 } else {
-                    self.by_name.get(&candidate).map(|i| {
-                        let l = &self.localities[*i];
-                        Center {
-                            position: l.center,
-                            label: l.name.clone(),
-                            commune: Some(l.code.clone()),
-                        }
-                    })
+                    // A word of free text is a commune of a served département only ("bus"
+                    // is a commune of 62); the "où" field takes any commune of France.
+                    let served = |l: &Locality| {
+                        self.departements_with_places.is_empty()
+                            || maillage_model::territory::departement_of(&l.code)
+                                .is_some_and(|d| self.departements_with_places.contains(d))
+                    };
+                    self.by_name
+                        .get(&candidate)
+                        .filter(|i| served(&self.localities[**i]))
+                        .map(|i| {
+                            let l = &self.localities[*i];
+                            Center {
+                                position: l.center,
+                                label: l.name.clone(),
+                                commune: Some(l.code.clone()),
+                            }
+                        })
                 };
                 if let Some(center) = found {
                     let rest = words[..start]
