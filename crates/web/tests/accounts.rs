@@ -44,12 +44,7 @@ pub struct Site {
 
 impl Site {
     async fn new(store: Arc<dyn Store>) -> Site {
-        let referential = Arc::new(
-            maillage_territory::Referential::load_dir(
-                &support::workspace().join("data/referentiel"),
-            )
-            .expect("référentiel"),
-        );
+        let referential = support::shipped_referential();
         store
             .replace_territory(&referential.communes, &referential.epcis)
             .await

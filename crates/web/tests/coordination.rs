@@ -60,12 +60,7 @@ impl Site {
     }
 
     async fn with_limit(store: Arc<dyn Store>, limit: u64) -> Site {
-        let referential = Arc::new(
-            maillage_territory::Referential::load_dir(
-                &support::workspace().join("data/referentiel"),
-            )
-            .expect("référentiel"),
-        );
+        let referential = support::shipped_referential();
         store
             .replace_territory(&referential.communes, &referential.epcis)
             .await

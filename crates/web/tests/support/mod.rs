@@ -41,14 +41,26 @@ pub struct TestStore {
     _dir: tempfile::TempDir,
 }
 
+/// The shipped (national) referential, read once per test binary: it takes seconds to read
+/// in a debug build and every test store uses the same one.
+pub fn shipped_referential() -> Arc<Referential> {
+    static SHIPPED: std::sync::OnceLock<Arc<Referential>> = std::sync::OnceLock::new();
+    SHIPPED
+        .get_or_init(|| {
+            Arc::new(
+                Referential::load_dir(&workspace().join("data/referentiel")).expect("referential"),
+            )
+        })
+        .clone()
+}
+
 /// A fresh SQLite store with the real places of 82, plus `extra` places (for the escaping
 /// test), and the real referential.
 pub async fn store_with(extra: Vec<Place>) -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("test.sqlite").display());
     let store = maillage_store::open(&url).await.expect("open sqlite store");
-    let referential =
-        Referential::load_dir(&workspace().join("data/referentiel")).expect("referential");
+    let referential = shipped_referential();
     store
         .replace_territory(&referential.communes, &referential.epcis)
         .await
@@ -62,7 +74,7 @@ pub async fn store_with(extra: Vec<Place>) -> TestStore {
                 &path,
                 &Format::Auto,
                 Some(source),
-                Some(&referential as &dyn maillage_model::CommuneLookup),
+                Some(referential.as_ref() as &dyn maillage_model::CommuneLookup),
             )
             .unwrap_or_else(|e| panic!("{file}: {e:#}"))
         })
@@ -86,7 +98,7 @@ pub async fn store_with(extra: Vec<Place>) -> TestStore {
     .expect("tours publiées");
     TestStore {
         store,
-        referential: Arc::new(referential),
+        referential,
         _dir: dir,
     }
 }
